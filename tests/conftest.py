@@ -1,0 +1,32 @@
+import pytest
+import redis
+from django.conf import settings
+
+from tests.workers import celery_worker
+
+
+@pytest.fixture(scope="session")
+def test_redis():
+    """The Redis database the suite owns (REDIS_URL, db 1 by default): emptied at start."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker, test_redis, tmp_path_factory):
+    """A real Celery worker process on the test database and Redis, for the session.
+
+    Tests that use it need `transactional_db`, so that the worker sees their rows.
+    """
+    proc = celery_worker(tmp_path_factory.mktemp("celery") / "worker.log").start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def worker_log(worker):
+    """On failure, the worker's log is what explains it."""
+    yield worker
+    print("--- worker log tail ---\n" + worker.log_tail())

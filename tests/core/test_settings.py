@@ -1,0 +1,97 @@
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from tests.workers import REPO
+from waco import config
+
+STRONG = {
+    "DJANGO_SECRET_KEY": "x7$Lq2!vN9#pR4@tW8^zB1&cF5*hJ3(kM6)sD0+gY2=uE7-aQ9",
+    "WACO_META_APP_SECRET": "a-real-meta-app-secret-0123456789",
+    "WACO_META_VERIFY_TOKEN": "a-real-verify-token-0123456789",
+    "WACO_FIELD_ENCRYPTION_KEY": "Zm9yLXRlc3RzLW9ubHktYS1yZWFsLWxvb2tpbmcta2V5LTAx",
+    "WACO_STRIPE_SECRET_KEY": "sk_live_0123456789abcdefghij",
+    "WACO_STRIPE_WEBHOOK_SECRET": "whsec_0123456789abcdefghij",
+}
+PRODUCTION_ENV = {
+    "WACO_ENV": "production",
+    "DATABASE_URL": "postgres://postgres:postgres@127.0.0.1:5432/waco",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+    "WACO_PUBLIC_URL": "https://shop.example.com",
+    "PATH": "/usr/bin:/bin",
+}
+
+
+def run_manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env | {"DJANGO_SETTINGS_MODULE": "waco.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def secrets(**overrides) -> dict:
+    values = {
+        "secret_key": STRONG["DJANGO_SECRET_KEY"],
+        "meta_app_secrets": [STRONG["WACO_META_APP_SECRET"]],
+        "meta_verify_token": STRONG["WACO_META_VERIFY_TOKEN"],
+        "field_encryption_keys": [STRONG["WACO_FIELD_ENCRYPTION_KEY"]],
+        "stripe_secret_key": STRONG["WACO_STRIPE_SECRET_KEY"],
+        "stripe_webhook_secret": STRONG["WACO_STRIPE_WEBHOOK_SECRET"],
+    }
+    return values | overrides
+
+
+def test_strong_secrets_pass_the_production_guard():
+    config.check_production_secrets(**secrets())
+
+
+@pytest.mark.parametrize(
+    "override, named",
+    [
+        ({"secret_key": config.DEMO_SECRET_KEY}, "DJANGO_SECRET_KEY is the demo default"),
+        ({"meta_app_secrets": [STRONG["WACO_META_APP_SECRET"], config.DEMO_META_APP_SECRET]}, "WACO_META_APP_SECRET is the demo default"),
+        ({"meta_verify_token": config.DEMO_META_VERIFY_TOKEN}, "WACO_META_VERIFY_TOKEN is the demo default"),
+        ({"field_encryption_keys": [config.DEMO_FIELD_ENCRYPTION_KEY]}, "WACO_FIELD_ENCRYPTION_KEY is the demo default"),
+        ({"stripe_secret_key": config.DEMO_STRIPE_SECRET_KEY}, "WACO_STRIPE_SECRET_KEY is the demo default"),
+        ({"stripe_webhook_secret": ""}, "WACO_STRIPE_WEBHOOK_SECRET is not set"),
+        ({"secret_key": "short"}, "DJANGO_SECRET_KEY is shorter than 50"),
+    ],
+)
+def test_production_guard_names_each_demo_or_weak_secret(override, named):
+    with pytest.raises(ImproperlyConfigured, match=named):
+        config.check_production_secrets(**secrets(**override))
+
+
+def test_production_refuses_to_start_with_demo_secrets():
+    result = run_manage("check", env=PRODUCTION_ENV)
+    assert result.returncode != 0
+    assert "Production refuses to start" in result.stderr
+    for name in STRONG:
+        assert name in result.stderr
+
+
+def test_production_requires_database_and_redis():
+    env = {k: v for k, v in (PRODUCTION_ENV | STRONG).items() if k not in ("DATABASE_URL",)}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DATABASE_URL is required in production" in result.stderr
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV | STRONG)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_never_installs_the_sandbox():
+    code = "from django.conf import settings; print('waco.sandbox' in settings.INSTALLED_APPS)"
+    result = run_manage("shell", "-c", code, env=PRODUCTION_ENV | STRONG)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

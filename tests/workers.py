@@ -1,0 +1,117 @@
+"""Real Celery worker and beat processes for the tests that need them.
+
+They run `celery -A waco ...` as child processes against the test database and
+the test Redis database, exactly as in production (no eager mode).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from waco.celery_config import ALL_QUEUES
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def child_process_env() -> dict:
+    """The environment a child process needs to see the test database and Redis."""
+    db = settings.DATABASES["default"]
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    return os.environ | {
+        "DJANGO_SETTINGS_MODULE": "waco.settings_test",
+        "WACO_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+class CeleryProcess:
+    """One `celery` process (worker or beat) with its log in a file."""
+
+    def __init__(self, args: list[str], log_path: Path, ready_marker: str):
+        self.args = args
+        self.log_path = log_path
+        self.ready_marker = ready_marker
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> "CeleryProcess":
+        log = open(self.log_path, "ab")
+        offset = self.log_path.stat().st_size
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "waco", *self.args],
+            cwd=REPO,
+            env=child_process_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its pool children die with it on killpg
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"celery exited early:\n{self.log_tail()}")
+            if self.ready_marker in self.log_path.read_text(errors="replace")[offset:]:
+                return self
+            time.sleep(0.1)
+        raise RuntimeError(f"celery not ready after {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+    def stop(self, timeout: float = 20) -> None:
+        """A warm shutdown (SIGTERM), as an orderly deploy would do."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: a machine dying mid-task."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
+def celery_worker(log_path: Path, *, name: str = "worker", concurrency: int = 2) -> CeleryProcess:
+    return CeleryProcess(
+        [
+            "worker",
+            "--queues", ",".join(ALL_QUEUES),
+            "--pool", "prefork",
+            "--concurrency", str(concurrency),
+            "--hostname", f"{name}-{os.getpid()}@%h",
+            "--loglevel", "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        log_path,
+        ready_marker="ready.",
+    )
+
+
+def celery_beat(log_path: Path) -> CeleryProcess:
+    return CeleryProcess(
+        ["beat", "--loglevel", "INFO", "--schedule", str(log_path.with_suffix(".schedule"))],
+        log_path,
+        ready_marker="beat: Starting",
+    )
+
+
+def wait_until(condition, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
+    """Poll `condition()` until it returns a truthy value; fail loudly after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

@@ -1,0 +1,82 @@
+from django import forms
+from django.contrib import admin, messages
+
+from waco.channels import services
+from waco.channels.models import BusinessAccount, PhoneNumber
+
+
+class BusinessAccountForm(forms.ModelForm):
+    # The stored token is never rendered back; typing a new one replaces it.
+    access_token = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="System-user access token. Leave blank to keep the current one.",
+    )
+
+    class Meta:
+        model = BusinessAccount
+        fields = ["name", "waba_id", "access_token", "messaging_limit_tier"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["access_token"].required = self.instance.pk is None
+        self.initial["access_token"] = ""
+
+    def clean_access_token(self):
+        token = self.cleaned_data["access_token"].strip()
+        if not token and self.instance.pk:
+            return BusinessAccount.objects.get(pk=self.instance.pk).access_token
+        return token
+
+
+class PhoneNumberInline(admin.TabularInline):
+    model = PhoneNumber
+    extra = 0
+    fields = ["graph_id", "display_phone_number", "quality_rating", "throughput_mps", "sending_paused"]
+    readonly_fields = ["quality_rating", "sending_paused"]
+    show_change_link = True
+
+
+@admin.register(BusinessAccount)
+class BusinessAccountAdmin(admin.ModelAdmin):
+    form = BusinessAccountForm
+    list_display = ["name", "waba_id", "messaging_limit_tier", "access_token_hint", "updated_at"]
+    search_fields = ["name", "waba_id"]
+    readonly_fields = ["access_token_hint", "created_at", "updated_at"]
+    inlines = [PhoneNumberInline]
+
+    @admin.display(description="access token")
+    def access_token_hint(self, obj):
+        return obj.access_token_hint
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(admin.ModelAdmin):
+    list_display = [
+        "display_phone_number",
+        "graph_id",
+        "business_account",
+        "quality_rating",
+        "throughput_mps",
+        "sending_paused",
+        "sending_paused_reason",
+    ]
+    list_filter = ["quality_rating", "sending_paused", "business_account"]
+    search_fields = ["display_phone_number", "graph_id", "verified_name"]
+    readonly_fields = ["sending_paused", "sending_paused_reason", "sending_paused_at", "quality_checked_at"]
+    actions = ["pause_sending", "resume_sending"]
+
+    @admin.action(description="Pause sending from the selected numbers")
+    def pause_sending(self, request, queryset):
+        paused = sum(
+            services.phone_number_pause_sending(
+                phone_number=number, reason=f"Paused from the admin by {request.user}"
+            )
+            for number in queryset
+        )
+        self.message_user(request, f"Paused {paused} number(s).", messages.SUCCESS)
+
+    @admin.action(description="Resume sending from the selected numbers")
+    def resume_sending(self, request, queryset):
+        resumed = sum(services.phone_number_resume_sending(phone_number=n) for n in queryset)
+        self.message_user(request, f"Resumed {resumed} number(s).", messages.SUCCESS)

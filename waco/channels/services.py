@@ -1,0 +1,81 @@
+"""Operations on business accounts and phone numbers, callable without HTTP or Celery."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from waco.channels.models import BusinessAccount, MessagingLimitTier, PhoneNumber
+
+
+def business_account_create(
+    *,
+    name: str,
+    waba_id: str,
+    access_token: str,
+    messaging_limit_tier: str = MessagingLimitTier.TIER_250,
+) -> BusinessAccount:
+    account = BusinessAccount(
+        name=name,
+        waba_id=waba_id,
+        access_token=access_token,
+        messaging_limit_tier=messaging_limit_tier,
+    )
+    account.full_clean()
+    account.save()
+    return account
+
+
+def business_account_rotate_token(*, business_account: BusinessAccount, access_token: str) -> None:
+    if not access_token.strip():
+        raise ValueError("an access token cannot be empty")
+    business_account.access_token = access_token.strip()
+    business_account.save(update_fields=["access_token", "access_token_last4", "updated_at"])
+
+
+def phone_number_create(
+    *,
+    business_account: BusinessAccount,
+    graph_id: str,
+    display_phone_number: str,
+    verified_name: str = "",
+    throughput_mps: int = 80,
+) -> PhoneNumber:
+    number = PhoneNumber(
+        business_account=business_account,
+        graph_id=graph_id,
+        display_phone_number=display_phone_number,
+        verified_name=verified_name,
+        throughput_mps=throughput_mps,
+    )
+    number.full_clean()
+    number.save()
+    return number
+
+
+@transaction.atomic
+def phone_number_pause_sending(*, phone_number: PhoneNumber, reason: str) -> bool:
+    """Stop all sends from this number (an expired token, an integrity error, staff).
+
+    Returns False when it was already paused; the first reason is kept.
+    """
+    locked = PhoneNumber.objects.select_for_update().get(pk=phone_number.pk)
+    if locked.sending_paused:
+        return False
+    locked.sending_paused = True
+    locked.sending_paused_reason = reason
+    locked.sending_paused_at = timezone.now()
+    locked.save(update_fields=["sending_paused", "sending_paused_reason", "sending_paused_at", "updated_at"])
+    phone_number.refresh_from_db()
+    return True
+
+
+@transaction.atomic
+def phone_number_resume_sending(*, phone_number: PhoneNumber) -> bool:
+    locked = PhoneNumber.objects.select_for_update().get(pk=phone_number.pk)
+    if not locked.sending_paused:
+        return False
+    locked.sending_paused = False
+    locked.sending_paused_reason = ""
+    locked.sending_paused_at = None
+    locked.save(update_fields=["sending_paused", "sending_paused_reason", "sending_paused_at", "updated_at"])
+    phone_number.refresh_from_db()
+    return True

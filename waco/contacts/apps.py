@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ContactsConfig(AppConfig):
+    """Customer identity, the consent ledger and the service window."""
+
+    name = "waco.contacts"
+    label = "contacts"
+    verbose_name = "Contacts"

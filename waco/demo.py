@@ -1,0 +1,66 @@
+"""The demo shop: what `make demo` seeds on Waco's side and in the sandbox."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command, get_commands
+from django.db import transaction
+
+from waco.channels.models import BusinessAccount, MessagingLimitTier, PhoneNumber
+
+DEMO_WABA_ID = "200000000000001"
+DEMO_DISPLAY_NUMBER = "+971 50 000 0001"
+DEMO_SHOP_NAME = "Waco Demo Shop"
+# The sandbox accepts this token; it is a stand-in, never a real Meta token.
+DEMO_ACCESS_TOKEN = "demo-sandbox-system-user-token"
+DEMO_ADMIN_USERNAME = "admin"
+
+
+@transaction.atomic
+def demo_seed_channels() -> PhoneNumber:
+    """The demo business account and number on Waco's side (idempotent)."""
+    account, _ = BusinessAccount.objects.get_or_create(
+        waba_id=DEMO_WABA_ID,
+        defaults={
+            "name": DEMO_SHOP_NAME,
+            "access_token": DEMO_ACCESS_TOKEN,
+            "messaging_limit_tier": MessagingLimitTier.TIER_2K,
+        },
+    )
+    number, _ = PhoneNumber.objects.get_or_create(
+        graph_id=settings.WACO_DEMO_PHONE_NUMBER_ID,
+        defaults={
+            "business_account": account,
+            "display_phone_number": DEMO_DISPLAY_NUMBER,
+            "verified_name": DEMO_SHOP_NAME,
+        },
+    )
+    return number
+
+
+def demo_seed_sandbox() -> bool:
+    """The same account and number inside the sandbox (Meta's side), when installed."""
+    if "sandbox_seed" not in get_commands():
+        return False
+    call_command(
+        "sandbox_seed",
+        waba_id=DEMO_WABA_ID,
+        phone_number_id=settings.WACO_DEMO_PHONE_NUMBER_ID,
+        display_phone_number=DEMO_DISPLAY_NUMBER,
+        access_token=DEMO_ACCESS_TOKEN,
+        verified_name=DEMO_SHOP_NAME,
+    )
+    return True
+
+
+def demo_admin_reset_password() -> tuple[str, str]:
+    """Create the admin user (or give it a fresh password) and return its credentials."""
+    password = secrets.token_urlsafe(12)
+    user, _ = get_user_model().objects.get_or_create(
+        username=DEMO_ADMIN_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+    )
+    user.is_staff = user.is_superuser = user.is_active = True
+    user.set_password(password)
+    user.save()
+    return DEMO_ADMIN_USERNAME, password

@@ -1,0 +1,2 @@
+# The sandbox's Graph API, customer and Stripe endpoints are mounted here.
+urlpatterns: list = []

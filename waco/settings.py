@@ -1,0 +1,211 @@
+"""Waco settings, read from the environment through one helper (django-environ).
+
+Three modes, chosen by WACO_ENV:
+- demo (default): SQLite (WAL, immediate transactions), kombu's filesystem
+  transport as broker, the sandbox as Graph API and Stripe. Nothing to install.
+- test: PostgreSQL and Redis on 127.0.0.1 unless DATABASE_URL / REDIS_URL say
+  otherwise; the sandbox installed.
+- production: DATABASE_URL and REDIS_URL required, every secret required and
+  the demo defaults refused (see waco.config.check_production_secrets).
+"""
+
+from pathlib import Path
+
+import environ
+
+from waco import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+WACO_ENV = env.str("WACO_ENV", default="demo")
+if WACO_ENV not in config.ENVIRONMENTS:
+    raise environ.ImproperlyConfigured(
+        f"WACO_ENV must be one of {', '.join(config.ENVIRONMENTS)}, not {WACO_ENV!r}"
+    )
+PRODUCTION = WACO_ENV == "production"
+DEMO_DATA_DIR = Path(env.str("WACO_DATA_DIR", default=str(BASE_DIR / "var")))
+
+# --- secrets: loud demo defaults, refused in production -----------------------
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=config.DEMO_SECRET_KEY)
+WACO_META_APP_SECRETS = env.list("WACO_META_APP_SECRET", default=[config.DEMO_META_APP_SECRET])
+WACO_META_VERIFY_TOKEN = env.str("WACO_META_VERIFY_TOKEN", default=config.DEMO_META_VERIFY_TOKEN)
+WACO_FIELD_ENCRYPTION_KEYS = env.list(
+    "WACO_FIELD_ENCRYPTION_KEY", default=[config.DEMO_FIELD_ENCRYPTION_KEY]
+)
+WACO_STRIPE_SECRET_KEY = env.str("WACO_STRIPE_SECRET_KEY", default=config.DEMO_STRIPE_SECRET_KEY)
+WACO_STRIPE_WEBHOOK_SECRET = env.str(
+    "WACO_STRIPE_WEBHOOK_SECRET", default=config.DEMO_STRIPE_WEBHOOK_SECRET
+)
+if PRODUCTION:
+    config.check_production_secrets(
+        secret_key=SECRET_KEY,
+        meta_app_secrets=WACO_META_APP_SECRETS,
+        meta_verify_token=WACO_META_VERIFY_TOKEN,
+        field_encryption_keys=WACO_FIELD_ENCRYPTION_KEYS,
+        stripe_secret_key=WACO_STRIPE_SECRET_KEY,
+        stripe_webhook_secret=WACO_STRIPE_WEBHOOK_SECRET,
+    )
+
+# --- integration endpoints -----------------------------------------------------
+PORT = env.int("PORT", default=8000)
+WACO_PUBLIC_URL = env.str("WACO_PUBLIC_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
+# Outside production the sandbox, mounted at /sandbox/ in the same server, is Meta and Stripe.
+_sandbox_base = f"{WACO_PUBLIC_URL}/sandbox"
+WACO_GRAPH_API_BASE = env.str(
+    "WACO_GRAPH_API_BASE",
+    default="https://graph.facebook.com" if PRODUCTION else f"{_sandbox_base}/graph",
+).rstrip("/")
+WACO_GRAPH_API_VERSION = env.str("WACO_GRAPH_API_VERSION", default="v24.0")
+WACO_STRIPE_API_BASE = env.str(
+    "WACO_STRIPE_API_BASE",
+    default="https://api.stripe.com" if PRODUCTION else f"{_sandbox_base}/stripe",
+).rstrip("/")
+WACO_DEMO_PHONE_NUMBER_ID = env.str("WACO_DEMO_PHONE_NUMBER_ID", default="100000000000001")
+# Where the sandbox delivers its signed webhooks (Waco's own endpoint, as Meta would).
+WACO_SANDBOX_WEBHOOK_URL = env.str(
+    "WACO_SANDBOX_WEBHOOK_URL", default=f"{WACO_PUBLIC_URL}/webhooks/whatsapp/"
+)
+
+# The pair limit: how fast one business number may message one customer. Meta
+# publishes no figure (about one per 6 s is reported), so a bucket refilling at
+# that pace with a burst that lets a three-message reply and quick taps through.
+# The send path and the sandbox read the same values.
+WACO_PAIR_RATE_PER_MINUTE = env.int("WACO_PAIR_RATE_PER_MINUTE", default=10)
+WACO_PAIR_BURST = env.int("WACO_PAIR_BURST", default=10)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=WACO_ENV == "demo")
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise environ.ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- apps ------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "waco",
+    "waco.channels",
+    "waco.contacts",
+    "waco.ingest",
+    "templates_lib",
+    "outbound",
+    "catalog",
+    "checkout",
+    "conversations",
+]
+if not PRODUCTION:
+    # A stand-in for Meta and Stripe; never part of a production deployment.
+    INSTALLED_APPS.append("waco.sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "waco.urls"
+WSGI_APPLICATION = "waco.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- database ----------------------------------------------------------------------
+_default_database_url = {
+    "demo": f"sqlite:///{DEMO_DATA_DIR / 'waco.sqlite3'}",
+    "test": "postgres://postgres:postgres@127.0.0.1:5432/waco",
+    "production": None,
+}[WACO_ENV]
+if PRODUCTION and not env.str("DATABASE_URL", default=""):
+    raise environ.ImproperlyConfigured("DATABASE_URL is required in production")
+DATABASES = {"default": env.db_url("DATABASE_URL", default=_default_database_url)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DEMO_DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES["default"].update(config.database_tuning(DATABASES["default"]["ENGINE"]))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- broker, cache ------------------------------------------------------------------
+_default_redis_url = {"demo": "", "test": "redis://127.0.0.1:6379/1", "production": ""}[WACO_ENV]
+REDIS_URL = env.str("REDIS_URL", default=_default_redis_url)
+if PRODUCTION and not REDIS_URL:
+    raise environ.ImproperlyConfigured("REDIS_URL is required in production")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = config.redis_broker_options()
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # The embedded default: a broker that is a folder, shared by web, worker and beat.
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = config.filesystem_broker_options(DEMO_DATA_DIR / "broker")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DEMO_DATA_DIR / "cache"),
+        }
+    }
+
+# --- auth, i18n, static -------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Waco API", "VERSION": "0.1.0"}
+
+# --- production hardening (manage.py check --deploy is clean with these) -----------
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# --- Celery (read by waco.celery with namespace CELERY) --------------------------------
+from waco.celery_config import *  # noqa: E402,F401,F403  (queues, limits, beat scheduler)
