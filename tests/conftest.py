@@ -2,7 +2,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.workers import celery_worker
+from tests.workers import RedisServer, celery_worker, free_port
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +30,11 @@ def worker_log(worker):
     """On failure, the worker's log is what explains it."""
     yield worker
     print("--- worker log tail ---\n" + worker.log_tail())
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis server of this test's own (stop it, restart it on the same port)."""
+    server = RedisServer(free_port()).start()
+    yield server
+    server.stop()

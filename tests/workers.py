@@ -36,8 +36,9 @@ def child_process_env() -> dict:
 class CeleryProcess:
     """One `celery` process (worker or beat) with its log in a file."""
 
-    def __init__(self, args: list[str], log_path: Path, ready_marker: str):
+    def __init__(self, args: list[str], log_path: Path, ready_marker: str, env: dict | None = None):
         self.args = args
+        self.env = env or {}
         self.log_path = log_path
         self.ready_marker = ready_marker
         self.proc: subprocess.Popen | None = None
@@ -48,7 +49,7 @@ class CeleryProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "waco", *self.args],
             cwd=REPO,
-            env=child_process_env(),
+            env=child_process_env() | self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its pool children die with it on killpg
@@ -81,7 +82,9 @@ class CeleryProcess:
             self.proc.wait(10)
 
 
-def celery_worker(log_path: Path, *, name: str = "worker", concurrency: int = 2) -> CeleryProcess:
+def celery_worker(
+    log_path: Path, *, name: str = "worker", concurrency: int = 2, env: dict | None = None
+) -> CeleryProcess:
     return CeleryProcess(
         [
             "worker",
@@ -95,14 +98,16 @@ def celery_worker(log_path: Path, *, name: str = "worker", concurrency: int = 2)
         ],
         log_path,
         ready_marker="ready.",
+        env=env,
     )
 
 
-def celery_beat(log_path: Path) -> CeleryProcess:
+def celery_beat(log_path: Path, env: dict | None = None) -> CeleryProcess:
     return CeleryProcess(
         ["beat", "--loglevel", "INFO", "--schedule", str(log_path.with_suffix(".schedule"))],
         log_path,
         ready_marker="beat: Starting",
+        env=env,
     )
 
 
@@ -115,3 +120,55 @@ def wait_until(condition, *, timeout: float = 30, interval: float = 0.1, message
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def run_python(code: str, env: dict | None = None, timeout: float = 60) -> str:
+    """Run `code` in a fresh Python process with the test settings; return its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=child_process_env() | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"child process failed:\n{result.stderr[-4000:]}")
+    return result.stdout
+
+
+class RedisServer:
+    """A Redis server of a test's own on a fixed port, so the test can stop and restart it."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "RedisServer":
+        import shutil
+        import socket
+
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_until(
+            lambda: socket.socket().connect_ex(("127.0.0.1", self.port)) == 0,
+            message=f"redis on port {self.port}",
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -7,6 +7,7 @@ from waco.health import health_view
 
 urlpatterns = [
     path("health/", health_view, name="health"),
+    path("webhooks/", include("waco.ingest.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,12 +1,8 @@
 import json
-import shutil
-import socket
-import subprocess
-import sys
 
 import pytest
 
-from tests.workers import REPO, child_process_env, wait_until
+from tests.workers import free_port, run_python
 
 # Ask the health view from a fresh process, so each case gets its own settings.
 HEALTH_PROBE = (
@@ -17,37 +13,8 @@ HEALTH_PROBE = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def probe_health(**env_overrides) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", HEALTH_PROBE],
-        cwd=REPO,
-        env=child_process_env() | env_overrides,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture
-def private_redis():
-    """A Redis server of this test's own, so the test can stop it."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, message="redis to listen")
-    yield proc, f"redis://127.0.0.1:{port}/0"
-    proc.kill()
-    proc.wait()
+    return json.loads(run_python(HEALTH_PROBE, env_overrides).strip().splitlines()[-1])
 
 
 @pytest.mark.django_db
@@ -62,12 +29,10 @@ def test_health_reports_database_and_broker_ok(client):
 
 
 def test_health_names_the_broker_when_redis_is_stopped(transactional_db, private_redis):
-    proc, url = private_redis
-    assert probe_health(REDIS_URL=url)["status"] == 200
-    proc.terminate()
-    proc.wait()
+    assert probe_health(REDIS_URL=private_redis.url)["status"] == 200
+    private_redis.stop()
 
-    answer = probe_health(REDIS_URL=url)
+    answer = probe_health(REDIS_URL=private_redis.url)
 
     assert answer["status"] == 503
     assert answer["body"]["down"] == ["broker"]

@@ -7,3 +7,6 @@ class ContactsConfig(AppConfig):
     name = "waco.contacts"
     label = "contacts"
     verbose_name = "Contacts"
+
+    def ready(self):
+        from waco.contacts import handlers  # noqa: F401  (registers with ingest)

@@ -7,3 +7,14 @@ class IngestConfig(AppConfig):
     name = "waco.ingest"
     label = "ingest"
     verbose_name = "Ingest"
+
+    def ready(self):
+        from waco import periodic
+
+        periodic.register(
+            periodic.PeriodicJob(
+                name="ingest.redispatch_due_deliveries",
+                task="ingest.redispatch_due_deliveries",
+                every_seconds=60,
+            )
+        )

@@ -1,0 +1,49 @@
+"""Where the shared reference payloads live: `shared/` beside the repository root."""
+
+import copy
+import json
+from pathlib import Path
+
+# tests/cloud_api/payloads.py -> parents[2] is the repository root; shared/ sits beside it.
+SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared").resolve()
+WEBHOOKS = SHARED / "payloads" / "webhooks"
+GRAPH = SHARED / "payloads" / "graph"
+CLOUD_API_MD = SHARED / "CLOUD_API.md"
+
+
+def webhook_files() -> list[Path]:
+    return sorted(WEBHOOKS.glob("*.json"))
+
+
+def graph_files() -> list[Path]:
+    return sorted(GRAPH.glob("*.json"))
+
+
+def load(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def webhook(name: str) -> dict:
+    return load(WEBHOOKS / name)
+
+
+def only(events, cls):
+    """The single event of a delivery, checked to be of `cls`."""
+    assert len(events) == 1, events
+    assert isinstance(events[0], cls), events[0]
+    return events[0]
+
+
+def envelope(field, value, *, waba_id="102290129340398", time=1751247548):
+    """A one-change delivery, as Meta's docs show it."""
+    entry = {"id": waba_id, "changes": [{"field": field, "value": value}]}
+    if time is not None:
+        entry["time"] = time
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+def change_message(body, **overrides):
+    """A copy of a one-message delivery with fields of the message replaced."""
+    body = copy.deepcopy(body)
+    body["entry"][0]["changes"][0]["value"]["messages"][0].update(overrides)
+    return body

@@ -1,0 +1,102 @@
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Q
+
+from waco.channels.models import PhoneNumber
+
+# Meta's customer service window: free-form messages only within 24 h of the
+# customer's last message to that number.
+SERVICE_WINDOW = timedelta(hours=24)
+
+
+class Contact(models.Model):
+    """A WhatsApp user, keyed on whichever identity Meta sends.
+
+    `wa_id` is the phone-based id; `user_id` is the business-scoped id Meta
+    sends for users with usernames, sometimes without a wa_id. A message that
+    carries both links them to one contact.
+    """
+
+    wa_id = models.CharField("WhatsApp id", max_length=64, unique=True, null=True, blank=True)
+    user_id = models.CharField("business-scoped user id", max_length=128, unique=True, null=True, blank=True)
+    parent_user_id = models.CharField(max_length=128, blank=True)
+    username = models.CharField(max_length=128, blank=True)
+    profile_name = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(wa_id__isnull=False) | Q(user_id__isnull=False),
+                name="contact_has_an_identity",
+            )
+        ]
+
+    def __str__(self):
+        who = self.wa_id or self.user_id
+        return f"{self.profile_name} ({who})" if self.profile_name else who
+
+
+class ConsentCategory(models.TextChoices):
+    UTILITY = "utility", "Utility (order updates)"
+    MARKETING = "marketing", "Marketing"
+
+
+class ConsentAction(models.TextChoices):
+    OPT_IN = "opt_in", "Opted in"
+    OPT_OUT = "opt_out", "Opted out"
+
+
+class ConsentSource(models.TextChoices):
+    WHATSAPP = "whatsapp", "WhatsApp (the customer's own setting)"  # user_preferences webhook
+    CHECKOUT = "checkout", "Checkout"  # placing an order consents to its updates
+    THREAD = "thread", "Conversation"  # the customer answered our question in the thread
+    API = "api", "REST API"  # the storefront or CRM recorded it
+    ADMIN = "admin", "Admin"  # staff recorded it (e.g. an in-store sign-up)
+
+
+class ConsentEntry(models.Model):
+    """One consent act. The ledger is append-only: the newest entry per
+    category wins, and the history shows who changed what, when and how."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_entries")
+    category = models.CharField(max_length=16, choices=ConsentCategory.choices)
+    action = models.CharField(max_length=16, choices=ConsentAction.choices)
+    source = models.CharField(max_length=16, choices=ConsentSource.choices)
+    recorded_at = models.DateTimeField(help_text="When the customer gave or withdrew consent.")
+    reference = models.CharField(max_length=200, blank=True, help_text="e.g. an order or event id")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "consent entries"
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["contact", "category", "-recorded_at", "-id"])]
+
+    def __str__(self):
+        return f"{self.contact} {self.category} {self.action} ({self.source})"
+
+
+class ServiceWindow(models.Model):
+    """The 24-hour customer service window of one contact with one business number."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="service_windows")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="service_windows")
+    last_inbound_at = models.DateTimeField(help_text="Meta's timestamp of the customer's newest message.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "phone_number"], name="one_window_per_contact_and_number")
+        ]
+
+    def __str__(self):
+        return f"{self.contact} with {self.phone_number}: until {self.open_until:%Y-%m-%d %H:%M}"
+
+    @property
+    def open_until(self):
+        return self.last_inbound_at + SERVICE_WINDOW
+
+    def is_open(self, *, now) -> bool:
+        return now < self.open_until

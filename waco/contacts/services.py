@@ -1,0 +1,157 @@
+"""Customer identity, consent and the service window, callable without HTTP or Celery."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from waco.channels.models import PhoneNumber
+from waco.contacts.models import (
+    ConsentAction,
+    ConsentEntry,
+    Contact,
+    ServiceWindow,
+)
+
+# Sent inside the merging transaction, before `merged_id` is deleted, so apps
+# that point at contacts (threads, orders) move their rows to `survivor`.
+contact_merged = Signal()  # kwargs: survivor (Contact), merged_id (int)
+
+# Two workers may create the same new contact at once; the loser retries the lookup.
+_RESOLVE_ATTEMPTS = 3
+
+
+def contact_resolve(
+    *,
+    wa_id: str | None = None,
+    user_id: str | None = None,
+    parent_user_id: str | None = None,
+    username: str | None = None,
+    profile_name: str | None = None,
+) -> Contact:
+    """The one contact for these identities, created or linked as needed.
+
+    A message with both ids links a wa_id-only and a user_id-only contact into
+    one (the wa_id contact survives); never two contacts for one person.
+    """
+    if not wa_id and not user_id:
+        raise ValueError("a contact needs a wa_id or a user_id")
+    for attempt in range(_RESOLVE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                contact = _find_or_link(wa_id=wa_id, user_id=user_id)
+                if contact is None:
+                    contact = Contact.objects.create(wa_id=wa_id or None, user_id=user_id or None)
+                _update_profile(
+                    contact,
+                    wa_id=wa_id,
+                    user_id=user_id,
+                    parent_user_id=parent_user_id,
+                    username=username,
+                    profile_name=profile_name,
+                )
+                return contact
+        except IntegrityError:
+            if attempt == _RESOLVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _find_or_link(*, wa_id: str | None, user_id: str | None) -> Contact | None:
+    by_wa = Contact.objects.select_for_update().filter(wa_id=wa_id).first() if wa_id else None
+    by_user = Contact.objects.select_for_update().filter(user_id=user_id).first() if user_id else None
+    if by_wa and by_user and by_wa.pk != by_user.pk:
+        _merge(survivor=by_wa, merged=by_user)
+    return by_wa or by_user
+
+
+def _merge(*, survivor: Contact, merged: Contact) -> None:
+    ConsentEntry.objects.filter(contact=merged).update(contact=survivor)
+    for window in ServiceWindow.objects.filter(contact=merged):
+        window_touch(contact=survivor, phone_number=window.phone_number, inbound_at=window.last_inbound_at)
+    contact_merged.send(sender=Contact, survivor=survivor, merged_id=merged.pk)
+    for name in ("parent_user_id", "username", "profile_name"):
+        if not getattr(survivor, name):
+            setattr(survivor, name, getattr(merged, name))
+    merged.delete()
+
+
+def _update_profile(contact: Contact, **values: str | None) -> None:
+    changed = [name for name, value in values.items() if value and getattr(contact, name) != value]
+    for name in changed:
+        setattr(contact, name, values[name])
+    if changed:
+        contact.save(update_fields=[*changed, "updated_at"])
+
+
+# --- the service window -------------------------------------------------------------
+
+
+def window_touch(*, contact: Contact, phone_number: PhoneNumber, inbound_at: datetime) -> None:
+    """Record an inbound message; the window only ever moves forward.
+
+    Meta redelivers and reorders webhooks, so an older timestamp arriving late
+    must not shorten the window.
+    """
+    window, created = ServiceWindow.objects.get_or_create(
+        contact=contact, phone_number=phone_number, defaults={"last_inbound_at": inbound_at}
+    )
+    if not created:
+        ServiceWindow.objects.filter(pk=window.pk, last_inbound_at__lt=inbound_at).update(
+            last_inbound_at=inbound_at, updated_at=timezone.now()
+        )
+
+
+def window_open_until(*, contact: Contact, phone_number: PhoneNumber) -> datetime | None:
+    window = ServiceWindow.objects.filter(contact=contact, phone_number=phone_number).first()
+    return window.open_until if window else None
+
+
+def window_is_open(*, contact: Contact, phone_number: PhoneNumber, now: datetime) -> bool:
+    open_until = window_open_until(contact=contact, phone_number=phone_number)
+    return open_until is not None and now < open_until
+
+
+# --- the consent ledger --------------------------------------------------------------
+
+
+def consent_record(
+    *,
+    contact: Contact,
+    category: str,
+    action: str,
+    source: str,
+    recorded_at: datetime,
+    reference: str = "",
+) -> ConsentEntry:
+    entry = ConsentEntry(
+        contact=contact,
+        category=category,
+        action=action,
+        source=source,
+        recorded_at=recorded_at,
+        reference=reference,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+def consent_current(*, contact: Contact, category: str) -> ConsentEntry | None:
+    """The newest entry of the category (by when it was given, then by insertion)."""
+    return (
+        ConsentEntry.objects.filter(contact=contact, category=category)
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+
+
+def consent_is_granted(*, contact: Contact, category: str) -> bool:
+    """Whether business-initiated messages of this category may go to the contact.
+
+    Replies inside an open service window need no consent; the send path
+    checks the window first and asks this only for business-initiated sends.
+    """
+    entry = consent_current(contact=contact, category=category)
+    return entry is not None and entry.action == ConsentAction.OPT_IN
