@@ -1,8 +1,11 @@
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 
 from tests.workers import RedisServer, celery_worker, free_port
+from waco.ingest.inbox import DOORBELL_KEY
+from waco.sandbox.services import worker_stop as sandbox_delivery_stop
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +41,16 @@ def private_redis():
     server = RedisServer(free_port()).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def silent_doorbell():
+    """Each test starts with no drain requested (the cache outlives tests)."""
+    cache.delete(DOORBELL_KEY)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_sandbox_delivery_thread_at_end():
+    """The sandbox's delivery thread must let go of its connection before the test database is dropped."""
+    yield
+    sandbox_delivery_stop()

@@ -155,7 +155,14 @@ if PRODUCTION and not REDIS_URL:
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = config.redis_broker_options()
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Shares the broker's Redis database: never call cache.clear(), it would empty the queues.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "waco",
+        }
+    }
 else:
     # The embedded default: a broker that is a folder, shared by web, worker and beat.
     CELERY_BROKER_URL = "filesystem://"

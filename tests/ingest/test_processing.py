@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests.channels.factories import PhoneNumberFactory
 from tests.ingest.webhooks import WEBHOOK_FILES, phone_number_ids_in, text_message_body
 from waco.contacts.models import Contact, ServiceWindow
-from waco.ingest import registry, services
+from waco.ingest import inbox, registry, services
 from waco.ingest.models import Delivery, DeliverySource, DeliveryStatus, EventOutcome, InboxEvent
 
 
@@ -119,7 +119,7 @@ def test_a_delivery_that_keeps_failing_is_marked_failed_and_can_be_rerun(number,
     assert delivery.status == DeliveryStatus.FAILED
     assert "ZeroDivisionError" in delivery.last_error
 
-    services.delivery_rerun(delivery=delivery)
+    inbox.delivery_rerun(delivery=delivery)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 0)
 
@@ -146,21 +146,35 @@ def test_an_unsupported_field_is_stored_and_ignored():
     assert Delivery.objects.get().status == DeliveryStatus.DONE
 
 
-def test_beat_redispatches_only_due_pending_deliveries(number, monkeypatch):
-    published = []
-    monkeypatch.setattr("waco.ingest.tasks.process_delivery.apply_async", lambda args: published.append(args[0]))
-    now = timezone.now()
+def test_a_claim_leases_due_deliveries_so_no_other_drain_takes_them(number):
     due = store(text_message_body(phone_number_id=number.graph_id))
-    Delivery.objects.filter(pk=due.pk).update(next_attempt_at=now - timedelta(seconds=1))
-    later = store(text_message_body(phone_number_id=number.graph_id, wamid="wamid.2"))
-    Delivery.objects.filter(pk=later.pk).update(next_attempt_at=now + timedelta(minutes=1))
+    now = timezone.now()
+    backing_off = store(text_message_body(phone_number_id=number.graph_id, wamid="wamid.2"))
+    Delivery.objects.filter(pk=backing_off.pk).update(next_attempt_at=now + timedelta(minutes=1))
     done = store(text_message_body(phone_number_id=number.graph_id, wamid="wamid.3"))
-    Delivery.objects.filter(pk=done.pk).update(status=DeliveryStatus.DONE, next_attempt_at=now)
+    Delivery.objects.filter(pk=done.pk).update(status=DeliveryStatus.DONE)
 
-    assert services.deliveries_redispatch_due(now=now) == 1
-    assert published == [due.pk]
-    # Published once per interval, however often beat runs.
-    assert services.deliveries_redispatch_due(now=now + timedelta(seconds=30)) == 0
+    assert inbox.deliveries_claim(now=now) == [due.pk]
+    assert inbox.deliveries_claim(now=now) == []
+    # A killed worker's lease runs out and the delivery is due again (so is the backoff).
+    assert set(inbox.deliveries_claim(now=now + inbox.CLAIM_LEASE)) == {due.pk, backing_off.pk}
+
+
+def test_the_beat_job_publishes_a_drain_only_when_deliveries_are_due(number, monkeypatch):
+    published = []
+    monkeypatch.setattr("waco.ingest.tasks.drain_inbox.apply_async", lambda args: published.append(args))
+    assert inbox.deliveries_drain_due(now=timezone.now()) is False
+    store(text_message_body(phone_number_id=number.graph_id))
+    assert inbox.deliveries_drain_due(now=timezone.now()) is True
+    assert published == [()]
+
+
+def test_a_drain_processes_every_due_delivery(number):
+    for n in range(inbox.CLAIM_BATCH + 3):
+        store(text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}"))
+    assert inbox.inbox_drain() == inbox.CLAIM_BATCH + 3
+    assert not Delivery.objects.exclude(status=DeliveryStatus.DONE).exists()
+    assert InboxEvent.objects.count() == inbox.CLAIM_BATCH + 3
 
 
 def test_retry_delay_grows_and_is_capped():

@@ -1,8 +1,8 @@
 """No delivery is lost to a lost broker message, a stopped broker or a killed worker.
 
-These run real `celery worker` processes; "two minutes pass" is simulated by
-making the delivery due, and the recovery always goes through the registered
-periodic job as beat would send it.
+These run real `celery worker` processes. The recovery always goes through
+the registered periodic job, sent as beat would send it; a killed worker's
+lease running out is simulated by making its delivery due.
 """
 
 import json
@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import redis
 from django.db import connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -21,20 +22,19 @@ from tests.channels.factories import PhoneNumberFactory
 from tests.contacts.factories import ContactFactory
 from tests.ingest.webhooks import post_webhook, signed_headers, text_message_body
 from tests.workers import REPO, celery_worker, child_process_env, run_python, wait_until
-from waco.celery import app as celery_app
 from waco.celery_config import QUEUE_INGEST
 from waco.contacts.models import Contact, ServiceWindow
 from waco.ingest.models import Delivery, DeliveryStatus, InboxEvent
 
 pytestmark = pytest.mark.worker
 
-REDISPATCH_JOB = "ingest.redispatch_due_deliveries"
+DRAIN_JOB = "ingest.drain_due_deliveries"
 # Sends the registered job exactly as beat would: task, args and queue from its row.
 SEND_REGISTERED_JOB = f"""
 import django, json; django.setup()
 from django_celery_beat.models import PeriodicTask
 from waco.celery import app
-job = PeriodicTask.objects.get(name={REDISPATCH_JOB!r})
+job = PeriodicTask.objects.get(name={DRAIN_JOB!r})
 app.send_task(job.task, args=json.loads(job.args), kwargs=json.loads(job.kwargs), queue=job.queue)
 """
 # Posts a signed webhook through Django's full request handling in another process.
@@ -48,7 +48,7 @@ print(json.dumps({"status": response.status_code, "seconds": time.monotonic() - 
 """
 
 
-def two_minutes_pass() -> None:
+def the_lease_runs_out() -> None:
     Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
@@ -60,26 +60,22 @@ def delivery_done() -> bool:
     return Delivery.objects.filter(status=DeliveryStatus.DONE).exists()
 
 
-def worker_hostname(worker) -> str:
-    return next(a for a in worker.args if "@" in a).replace("%h", __import__("socket").gethostname())
-
-
-def test_the_registered_beat_job_recovers_a_delivery_lost_by_the_broker(transactional_db, worker_log, test_redis, client):
+def test_the_registered_beat_job_recovers_a_delivery_lost_by_the_broker(transactional_db, private_redis, tmp_path):
     number = PhoneNumberFactory()
-    destination = [worker_hostname(worker_log)]
-    celery_app.control.cancel_consumer(QUEUE_INGEST, destination=destination, reply=True)
+    broker = {"REDIS_URL": private_redis.url}
+    answer = json.loads(post_in_child(text_message_body(phone_number_id=number.graph_id), broker))
+    assert answer["status"] == 200
+    queue = redis.Redis.from_url(private_redis.url)
+    assert queue.llen(QUEUE_INGEST) == 1
+    queue.delete(QUEUE_INGEST)  # the broker loses the message before any worker sees it
+    assert PeriodicTask.objects.get(name=DRAIN_JOB).enabled
+
+    worker = celery_worker(tmp_path / "worker.log", name="recovering", env=broker).start()
     try:
-        assert post_webhook(client, text_message_body(phone_number_id=number.graph_id)).status_code == 200
-        assert test_redis.llen(QUEUE_INGEST) == 1
-        test_redis.delete(QUEUE_INGEST)  # the broker loses the message
+        send_registered_job(broker)
+        wait_until(delivery_done, message="the recovered delivery to be processed")
     finally:
-        celery_app.control.add_consumer(QUEUE_INGEST, destination=destination, reply=True)
-    assert PeriodicTask.objects.get(name=REDISPATCH_JOB).enabled
-
-    two_minutes_pass()
-    send_registered_job()
-
-    wait_until(delivery_done, message="the recovered delivery to be processed")
+        worker.stop()
     assert InboxEvent.objects.count() == 1
     assert ServiceWindow.objects.count() == 1
 
@@ -99,7 +95,6 @@ def test_with_the_broker_stopped_the_webhook_answers_200_and_applies_once_it_is_
         assert Delivery.objects.get().status == DeliveryStatus.PENDING
 
         private_redis.start()
-        two_minutes_pass()
         send_registered_job(broker)
 
         wait_until(delivery_done, timeout=60, message="the delivery to be applied after the broker is back")
@@ -161,7 +156,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(transactional_db, private_re
 
     second = celery_worker(tmp_path / "second.log", name="survivor", env=broker).start()
     try:
-        two_minutes_pass()
+        the_lease_runs_out()
         send_registered_job(broker)
         wait_until(delivery_done, timeout=60, message="the delivery to be recovered")
     finally:

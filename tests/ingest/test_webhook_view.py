@@ -4,9 +4,9 @@ import pytest
 from kombu.exceptions import OperationalError
 
 from tests.ingest.webhooks import WEBHOOK_URL, post_webhook, signed_headers, text_message_body
-from waco.ingest import views
+from waco.ingest import inbox, views
 from waco.ingest.models import Delivery, DeliveryStatus
-from waco.ingest.tasks import process_delivery
+from waco.ingest.tasks import drain_inbox
 
 pytestmark = pytest.mark.django_db
 
@@ -25,18 +25,40 @@ def test_handshake_with_a_wrong_token_is_forbidden(client):
     assert response.status_code == 403
 
 
-def test_a_signed_delivery_is_stored_and_dispatched_after_commit(client, django_capture_on_commit_callbacks, monkeypatch):
+def test_a_signed_delivery_is_stored_and_a_drain_dispatched_after_commit(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
     published = []
-    monkeypatch.setattr(process_delivery, "apply_async", lambda args: published.append(args))
+    monkeypatch.setattr(drain_inbox, "apply_async", lambda args: published.append(args))
     body = text_message_body(phone_number_id="1")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = post_webhook(client, body)
+        assert published == []
     assert response.status_code == 200
     delivery = Delivery.objects.get()
     assert delivery.body == body.decode()
     assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.next_attempt_at == delivery.received_at  # due at once
     assert delivery.headers["X-Hub-Signature-256"].startswith("sha256=")
-    assert published == [(delivery.pk,)]
+    callbacks[0]()
+    assert published == [()]
+
+
+def test_a_burst_of_deliveries_publishes_one_drain_until_a_drain_starts(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr(drain_inbox, "apply_async", lambda args: published.append(args))
+    for n in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_webhook(client, text_message_body(phone_number_id="1", wamid=f"wamid.{n}"))
+    assert Delivery.objects.count() == 5
+    assert len(published) == 1
+
+    inbox.inbox_drain()  # silences the doorbell, claims and processes all five
+    with django_capture_on_commit_callbacks(execute=True):
+        post_webhook(client, text_message_body(phone_number_id="1", wamid="wamid.after"))
+    assert len(published) == 2
 
 
 def test_a_delivery_signed_with_a_rotated_secret_is_accepted(client, settings):
@@ -83,7 +105,7 @@ def test_a_broker_error_is_logged_and_the_webhook_still_answers_200(client, monk
     def broker_down(args):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(process_delivery, "apply_async", broker_down)
+    monkeypatch.setattr(drain_inbox, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_webhook(client, text_message_body(phone_number_id="1"))
     assert response.status_code == 200

@@ -3,7 +3,7 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from waco.ingest import services
+from waco.ingest import inbox
 from waco.ingest.models import UNROUTED_OUTCOMES, Delivery, DeliveryStatus, InboxEvent
 
 
@@ -47,7 +47,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     def rerun(self, request, queryset):
         count = 0
         for delivery in queryset.exclude(status=DeliveryStatus.DONE):
-            services.delivery_rerun(delivery=delivery)
+            inbox.delivery_rerun(delivery=delivery)
             count += 1
         self.message_user(request, f"Queued {count} delivery(ies) again.", messages.SUCCESS)
 

@@ -13,8 +13,8 @@ class IngestConfig(AppConfig):
 
         periodic.register(
             periodic.PeriodicJob(
-                name="ingest.redispatch_due_deliveries",
-                task="ingest.redispatch_due_deliveries",
-                every_seconds=60,
+                name="ingest.drain_due_deliveries",
+                task="ingest.drain_due_deliveries",
+                every_seconds=30,
             )
         )

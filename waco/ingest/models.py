@@ -15,8 +15,9 @@ class DeliveryStatus(models.TextChoices):
 class Delivery(models.Model):
     """One webhook request as received: the durable inbox.
 
-    Written in a single INSERT before the webhook answers 200. A row that no
-    worker has finished is found again by beat (`next_attempt_at`), so a lost
+    Written in a single INSERT before the webhook answers 200. The row is the
+    unit of work (waco.ingest.inbox): a pending row whose `next_attempt_at` has
+    come is drained by a worker or, failing that, by beat's job, so a lost
     broker message, a down broker or a killed worker loses nothing.
     """
 
@@ -26,7 +27,9 @@ class Delivery(models.Model):
     received_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(help_text="When beat dispatches it again if still pending.")
+    next_attempt_at = models.DateTimeField(
+        help_text="When it may next be claimed: now when stored, the end of a worker's lease, or a backoff."
+    )
     last_error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,7 +1,9 @@
-"""The inbox: store a delivery, split it into events, apply each exactly once."""
+"""Processing a stored delivery: split it into events and apply each exactly once.
+
+Storing deliveries and waking workers is waco.ingest.inbox.
+"""
 
 import hashlib
-import json
 import logging
 import math
 import random
@@ -9,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from waco.channels.models import PhoneNumber
@@ -22,12 +24,8 @@ logger = logging.getLogger(__name__)
 # Meta retries undelivered webhooks for days, so we keep trying too, then stop
 # and show the delivery as failed in the admin for a person to re-run.
 MAX_ATTEMPTS = 8
-# If the dispatch on commit was lost (broker down, killed worker), beat picks
-# the delivery up after this long; long enough that a busy queue is not doubled.
-REDISPATCH_AFTER = timedelta(minutes=2)
 RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
-REDISPATCH_BATCH = 500
 # The longest dedupe key the column takes; longer keys are hashed.
 MAX_KEY_LENGTH = 255
 
@@ -38,28 +36,6 @@ _parsers: dict[str, Callable[[str], list]] = {DeliverySource.META: parse_deliver
 
 def register_parser(source: str, parser: Callable[[str], list]) -> None:
     _parsers[source] = parser
-
-
-def delivery_receive(*, source: str, body: str, headers: dict, now: datetime | None = None) -> int:
-    """Store a webhook request in one INSERT and dispatch it after commit; returns its id.
-
-    This runs in the webhook request, where every 0.1 ms counts: a hand-written
-    INSERT costs half of what the ORM's create() does (bench/ingest.py).
-    """
-    from waco.dispatch import enqueue_on_commit
-    from waco.ingest.tasks import process_delivery
-
-    now = now or timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Delivery._meta.db_table}"
-            " (source, body, headers, received_at, status, attempts, next_attempt_at, last_error)"
-            " VALUES (%s, %s, %s, %s, %s, 0, %s, '') RETURNING id",
-            [source, body, json.dumps(headers), now, DeliveryStatus.PENDING, now + REDISPATCH_AFTER],
-        )
-        delivery_id = cursor.fetchone()[0]
-    enqueue_on_commit(process_delivery, delivery_id)
-    return delivery_id
 
 
 @dataclass
@@ -74,7 +50,7 @@ def delivery_process(*, delivery_id: int, now: datetime | None = None) -> Proces
     """Apply every event of a delivery; safe to run twice or concurrently.
 
     Each event commits on its own, so a failing event does not hold back the
-    others; the delivery stays pending (and is retried by beat) until all are done.
+    others; the delivery stays pending, due again after a backoff, until all are done.
     """
     result = ProcessResult()
     delivery = Delivery.objects.filter(pk=delivery_id).first()
@@ -134,41 +110,6 @@ def event_apply(*, event, delivery: Delivery, numbers: dict[str, PhoneNumber]) -
             for handler in handlers:
                 handler.func(event, phone_number=phone_number)
     return outcome
-
-
-def deliveries_redispatch_due(*, now: datetime) -> int:
-    """Beat: publish again every pending delivery whose time has come.
-
-    Pushing `next_attempt_at` forward first means a delivery is published once
-    per REDISPATCH_AFTER however often beat runs, even if its task is lost again.
-    """
-    from waco.dispatch import send_task_or_log
-    from waco.ingest.tasks import process_delivery
-
-    with transaction.atomic():
-        due = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:REDISPATCH_BATCH]
-        )
-        Delivery.objects.filter(pk__in=due).update(next_attempt_at=now + REDISPATCH_AFTER)
-    for delivery_id in due:
-        send_task_or_log(process_delivery, delivery_id)
-    return len(due)
-
-
-@transaction.atomic
-def delivery_rerun(*, delivery: Delivery, now: datetime | None = None) -> None:
-    """Staff: give a failed delivery a fresh set of attempts (from the admin)."""
-    from waco.dispatch import enqueue_on_commit
-    from waco.ingest.tasks import process_delivery
-
-    now = now or timezone.now()
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now + REDISPATCH_AFTER
-    )
-    enqueue_on_commit(process_delivery, delivery.pk)
 
 
 def retry_delay(attempts: int) -> timedelta:

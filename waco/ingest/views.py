@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from waco.cloud_api.signature import SIGNATURE_HEADER, verify_signature
 from waco.cloud_api.webhooks import WebhookEnvelopeError, decode_envelope
-from waco.ingest import services
+from waco.ingest import inbox
 from waco.ingest.models import DeliverySource
 
 # Meta's bodies are a few KB; anything near this is not from Meta.
@@ -51,7 +51,7 @@ def whatsapp_webhook(request):
         text = body.decode("utf-8")
     except (WebhookEnvelopeError, UnicodeDecodeError) as exc:
         return error(400, str(exc))
-    services.delivery_receive(
+    inbox.delivery_receive(
         source=DeliverySource.META,
         body=text,
         headers={name: request.headers[name] for name in STORED_HEADERS if name in request.headers},

@@ -1,0 +1,312 @@
+"""The Graph API send path: checks in Meta's order, then acceptance and statuses.
+
+A send is refused synchronously for a bad token (190), a malformed body (100),
+a missing or unapproved template (132001, 132015, 132016), a parameter count
+mismatch (132000), the number's throughput (130429), the pair limit (131056)
+or an injected error. Otherwise it is accepted and its fate comes later, by
+status webhooks: sent, delivered, read, or failed (131047 outside the window,
+131049 over the marketing limit, or an injected asynchronous error).
+"""
+
+import time
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from waco.sandbox import faults
+from waco.sandbox.config import Config
+from waco.sandbox.delivery import delivery_enqueue
+from waco.sandbox.errors import GraphError, webhook_error
+from waco.sandbox.media import MEDIA_TYPES
+from waco.sandbox.message_templates import template_for_send, template_params_check
+from waco.sandbox.models import (
+    BusinessAccount,
+    DeliveryKind,
+    InboundMessage,
+    Media,
+    PhoneNumber,
+    SentMessage,
+    ServiceWindow,
+    Template,
+)
+from waco.sandbox.outbox import lean_outbox
+from waco.sandbox.ratelimit import bucket_take
+from waco.sandbox.validation import is_mark_read, validate_mark_read, validate_send, wa_id_for
+from waco.sandbox.webhooks import new_wamid, status_body
+
+SERVICE_WINDOW = timedelta(hours=24)
+MARKETING_WINDOW = timedelta(hours=24)
+# Free inside the window: service replies and utility templates (PMP pricing since 2025-07).
+FREE_IN_WINDOW = ("service", "utility")
+
+
+def missing_node(node_id: str) -> GraphError:
+    return GraphError(
+        100,
+        f"Unsupported request. Object with ID '{node_id}' does not exist, cannot be loaded due to "
+        "missing permissions, or does not support this operation.",
+    )
+
+
+def account_authorize(account: BusinessAccount, token: str | None) -> None:
+    if not token or not constant_time_compare(token, account.access_token):
+        raise GraphError(190)
+
+
+def number_get(node_id: str, token: str | None) -> PhoneNumber:
+    number = PhoneNumber.objects.select_related("account").filter(phone_number_id=node_id).first()
+    if number is None:
+        raise missing_node(node_id)
+    account_authorize(number.account, token)
+    return number
+
+
+def account_get(node_id: str, token: str | None) -> BusinessAccount:
+    account = BusinessAccount.objects.filter(waba_id=node_id).first()
+    if account is None:
+        raise missing_node(node_id)
+    account_authorize(account, token)
+    return account
+
+
+def catalog_account_get(catalog_id: str, token: str | None) -> BusinessAccount:
+    account = BusinessAccount.objects.filter(catalog_id=catalog_id).exclude(catalog_id="").first()
+    if account is None:
+        raise missing_node(catalog_id)
+    account_authorize(account, token)
+    return account
+
+
+# --- phone number and account reads ------------------------------------------------
+
+
+def _throughput(number: PhoneNumber, health: dict) -> dict:
+    return {"level": "HIGH" if health["messages_per_second"] >= 1000 else "STANDARD"}
+
+
+PHONE_FIELDS = {
+    "id": lambda n, h: n.phone_number_id,
+    "display_phone_number": lambda n, h: h.get("display_phone_number", n.display_phone_number),
+    "verified_name": lambda n, h: h.get("verified_name", n.verified_name),
+    "quality_rating": lambda n, h: h["quality_rating"],
+    "messaging_limit_tier": lambda n, h: h["messaging_limit_tier"],
+    "throughput": _throughput,
+    "name_status": lambda n, h: h["name_status"],
+    "code_verification_status": lambda n, h: "VERIFIED",
+    "platform_type": lambda n, h: "CLOUD_API",
+    "status": lambda n, h: "CONNECTED",
+}
+DEFAULT_PHONE_FIELDS = (
+    "verified_name",
+    "code_verification_status",
+    "display_phone_number",
+    "quality_rating",
+    "platform_type",
+    "throughput",
+    "id",
+)
+ACCOUNT_FIELDS = {
+    "id": lambda a: a.waba_id,
+    "name": lambda a: f"Sandbox business {a.waba_id}",
+    "currency": lambda a: "USD",
+    "timezone_id": lambda a: "1",
+    "message_template_namespace": lambda a: f"sandbox_{a.waba_id}",
+}
+
+
+def _fields(requested: str, known, default, node_type: str) -> list[str]:
+    fields = [f.strip() for f in requested.split(",") if f.strip()] or list(default)
+    for field in fields:
+        if field not in known:
+            raise GraphError(100, f"Tried accessing nonexisting field ({field}) on node type ({node_type})")
+    return fields if "id" in fields else [*fields, "id"]
+
+
+def phone_number_read(*, number: PhoneNumber, fields: str, config: Config) -> dict:
+    """GET /{phone-number-id}?fields=...; health values come from config numbers.<id>."""
+    health = config.number(number.phone_number_id)
+    names = _fields(fields, PHONE_FIELDS, DEFAULT_PHONE_FIELDS, "WhatsAppBusinessPhoneNumber")
+    return {name: PHONE_FIELDS[name](number, health) for name in names}
+
+
+def account_read(*, account: BusinessAccount, fields: str) -> dict:
+    names = _fields(fields, ACCOUNT_FIELDS, ("id", "name"), "WhatsAppBusinessAccount")
+    return {name: ACCOUNT_FIELDS[name](account) for name in names}
+
+
+def account_numbers(*, account: BusinessAccount, fields: str, config: Config) -> dict:
+    numbers = account.numbers.order_by("id")
+    return {"data": [phone_number_read(number=n, fields=fields, config=config) for n in numbers]}
+
+
+# --- sending -----------------------------------------------------------------------
+
+
+def message_post(*, number: PhoneNumber, payload: dict, raw_body: bytes, config: Config) -> dict:
+    """POST /{phone-number-id}/messages: a send, or marking a customer's message read."""
+    if is_mark_read(payload):
+        return _mark_read(number=number, payload=payload)
+    kind = validate_send(payload)
+    template = _template_check(number, payload) if kind == "template" else None
+    if kind in MEDIA_TYPES and payload[kind].get("id"):
+        _media_check(number, payload[kind]["id"])
+    to = payload["to"]
+    wa_id = wa_id_for(to)
+    _limits_check(number, wa_id, config)
+    code = faults.sync_error_pick(config)
+    if code is not None:
+        raise GraphError(code)
+    wamid = new_wamid()
+    lean = config["lean"]
+    if lean:
+        lean_outbox.record(
+            config=config, phone_number_id=number.phone_number_id, wa_id=wa_id, wamid=wamid, raw_body=raw_body
+        )
+    if not lean or config["lean_statuses"]:
+        # Lean mode writes no send row; its statuses, when wanted, still go through the outbox table.
+        _accept(
+            number=number,
+            payload=payload,
+            raw_body=None if lean else raw_body,
+            wamid=wamid,
+            wa_id=wa_id,
+            template=template,
+            config=config,
+        )
+    return {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": to, "wa_id": wa_id}],
+        "messages": [{"id": wamid, "message_status": "accepted"}],
+    }
+
+
+def _template_check(number: PhoneNumber, payload: dict) -> Template:
+    spec = payload["template"]
+    template = template_for_send(account=number.account, name=spec["name"], language=spec["language"]["code"])
+    template_params_check(template=template, send_components=spec.get("components", []))
+    return template
+
+
+def _media_check(number: PhoneNumber, media_id: str) -> None:
+    if not Media.objects.filter(account=number.account, media_id=media_id).exists():
+        raise GraphError(100, f"Invalid parameter: media id {media_id} does not exist for this business.")
+
+
+def _limits_check(number: PhoneNumber, wa_id: str, config: Config) -> None:
+    if faults.throttle_burst_take(config):
+        raise GraphError(130429)
+    rate = config.number(number.phone_number_id)["messages_per_second"]
+    if not bucket_take(
+        ("throughput", config.generation, number.phone_number_id), rate_per_second=rate, capacity=rate
+    ):
+        raise GraphError(130429)
+    pair_key = ("pair", config.generation, number.phone_number_id, wa_id)
+    if not bucket_take(
+        pair_key, rate_per_second=config.pair_rate_per_minute / 60, capacity=config.pair_burst
+    ):
+        raise GraphError(131056)
+
+
+def _mark_read(*, number: PhoneNumber, payload: dict) -> dict:
+    validate_mark_read(payload)
+    now = timezone.now()
+    message = InboundMessage.objects.filter(number=number, wamid=payload["message_id"]).first()
+    if message is None:
+        raise GraphError(
+            100, f"Invalid parameter message_id: no message {payload['message_id']} to this number."
+        )
+    message.read_at = message.read_at or now
+    if payload.get("typing_indicator"):
+        message.typing_at = now
+    message.save(update_fields=["read_at", "typing_at"])
+    return {"success": True}
+
+
+def pricing_for(*, category: str, window_open: bool) -> dict:
+    free = window_open and category in FREE_IN_WINDOW
+    return {
+        "billable": not free,
+        "pricing_model": "PMP",
+        "type": "free_customer_service" if free else "regular",
+        "category": category,
+    }
+
+
+def _accept(*, number, payload, raw_body, wamid, wa_id, template, config) -> None:
+    """Record an accepted send and queue its statuses, all in one transaction."""
+    now = timezone.now()
+    category = template.category.lower() if template else "service"
+    window = ServiceWindow.objects.filter(number=number, wa_id=wa_id).first()
+    window_open = window is not None and window.last_inbound_at >= now - SERVICE_WINDOW
+    with transaction.atomic():
+        if raw_body is not None:
+            SentMessage.objects.create(
+                wamid=wamid,
+                number=number,
+                to=wa_id,
+                body=raw_body.decode("utf-8", errors="replace"),
+                category=category,
+                created_at=now,
+            )
+        failure = _failure_code(
+            number=number, wa_id=wa_id, category=category, window_open=window_open, config=config
+        )
+        if config["statuses"]:
+            statuses_enqueue(
+                number=number,
+                wamid=wamid,
+                wa_id=wa_id,
+                name=window.name if window else None,
+                pricing=pricing_for(category=category, window_open=window_open),
+                callback_data=payload.get("biz_opaque_callback_data"),
+                failure_code=failure,
+                config=config,
+            )
+
+
+def _failure_code(*, number, wa_id, category, window_open, config) -> int | None:
+    """Why an accepted send will fail later, as Meta reports it: by a failed status."""
+    if category == "service" and not window_open:
+        return 131047
+    limit = config["marketing_limit_per_user"]
+    if category == "marketing" and limit is not None:
+        since = timezone.now() - MARKETING_WINDOW
+        recent = SentMessage.objects.filter(to=wa_id, category="marketing", created_at__gte=since).count()
+        if recent > limit:
+            return 131049
+    return faults.async_error_pick(config)
+
+
+def statuses_enqueue(*, number, wamid, wa_id, name, pricing, callback_data, failure_code, config) -> None:
+    """Queue sent, delivered, read (or one failed) webhooks, with the configured faults."""
+    delays = config["status_delays_ms"]
+    if failure_code is not None:
+        plan = [("failed", delays["sent"])]
+    else:
+        plan = [("sent", delays["sent"]), ("delivered", delays["delivered"])]
+        if config["read_receipts"]:
+            plan.append(("read", delays["read"]))
+    if faults.fault_roll(config, "status_reorder", config["status_reorder_rate"]):
+        # Newest first: each status takes the delay of its mirror, rows are created in that order.
+        plan = list(zip([s for s, _ in reversed(plan)], [d for _, d in plan], strict=True))
+    for status, delay_ms in plan:
+        if faults.fault_roll(config, "status_drop", config["status_drop_rate"]):
+            continue
+        body = status_body(
+            number=number,
+            wamid=wamid,
+            status=status,
+            recipient_id=wa_id,
+            timestamp=int(time.time() + delay_ms / 1000),
+            name=name,
+            pricing=None if status == "failed" else pricing,
+            callback_data=callback_data,
+            errors=[webhook_error(failure_code)] if status == "failed" else None,
+        )
+        copies = 2 if faults.fault_roll(config, "status_duplicate", config["status_duplicate_rate"]) else 1
+        for _ in range(copies):
+            delivery_enqueue(
+                kind=DeliveryKind.STATUS, body=body, ref=wamid, status=status, delay_seconds=delay_ms / 1000
+            )

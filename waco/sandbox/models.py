@@ -1,0 +1,188 @@
+"""The sandbox's own state: what Meta would remember about a business and its customers.
+
+Nothing here is shared with Waco's models; the sandbox is an outside service
+that happens to live in the same database.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+
+class BusinessAccount(models.Model):
+    """A WhatsApp Business Account as Meta knows it, with the token that acts for it."""
+
+    waba_id = models.CharField(max_length=64, unique=True)
+    access_token = models.TextField()
+    catalog_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.waba_id
+
+
+class PhoneNumber(models.Model):
+    """A business phone number registered on the sandbox's Cloud API."""
+
+    account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="numbers")
+    phone_number_id = models.CharField(max_length=64, unique=True)
+    display_phone_number = models.CharField(max_length=32)
+    verified_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.display_phone_number} ({self.phone_number_id})"
+
+
+class ServiceWindow(models.Model):
+    """The last time a customer wrote to a number: free-form sends need it within 24 h."""
+
+    number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="windows")
+    wa_id = models.CharField(max_length=32)
+    name = models.CharField(max_length=200, blank=True)
+    last_inbound_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["number", "wa_id"], name="sandbox_window_number_wa_id")
+        ]
+
+
+class InboundMessage(models.Model):
+    """A message a sandbox customer sent; a mark-read call must name one of these."""
+
+    wamid = models.CharField(max_length=128, unique=True)
+    number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="inbound")
+    wa_id = models.CharField(max_length=32, db_index=True)
+    type = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    typing_at = models.DateTimeField(null=True, blank=True)
+
+
+class SentMessage(models.Model):
+    """An accepted send: the request body exactly as received, and the wamid it got."""
+
+    wamid = models.CharField(max_length=128, unique=True)
+    number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="sent")
+    to = models.CharField(max_length=64, db_index=True)
+    body = models.TextField(help_text="The raw request body, so the outbox shows it byte for byte.")
+    # Meta's pricing category: service, utility, marketing or authentication.
+    category = models.CharField(max_length=20)
+    created_at = models.DateTimeField(db_index=True)
+
+
+class TemplateStatus(models.TextChoices):
+    PENDING = "PENDING"  # submitted, under review
+    APPROVED = "APPROVED"  # may be sent
+    REJECTED = "REJECTED"  # review refused it
+    PAUSED = "PAUSED"  # quality pause: sends fail with 132015
+    DISABLED = "DISABLED"  # sends fail with 132016
+
+
+class Template(models.Model):
+    """A message template on a business account, with its (simulated) review."""
+
+    account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="templates")
+    template_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    category = models.CharField(max_length=20)
+    components = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=TemplateStatus.choices)
+    # Decided at submission, applied once review_due_at has passed.
+    review_outcome = models.CharField(max_length=10, choices=TemplateStatus.choices)
+    review_due_at = models.DateTimeField()
+    rejected_reason = models.CharField(max_length=64, default="NONE")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name", "language"], name="sandbox_template_name_language"
+            )
+        ]
+
+
+class Media(models.Model):
+    """Uploaded or customer-sent media, served back through short-lived URLs."""
+
+    media_id = models.CharField(max_length=32, unique=True)
+    account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="media")
+    mime_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    file_size = models.PositiveBigIntegerField()
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class CatalogItem(models.Model):
+    """A product item pushed through the catalog batch API."""
+
+    catalog_id = models.CharField(max_length=64)
+    retailer_id = models.CharField(max_length=100)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["catalog_id", "retailer_id"], name="sandbox_catalog_item_retailer_id"
+            )
+        ]
+
+
+class CatalogBatch(models.Model):
+    """One items_batch call, so check_batch_request_status can answer for its handle."""
+
+    handle = models.CharField(max_length=64, unique=True)
+    catalog_id = models.CharField(max_length=64)
+    errors = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class DeliveryKind(models.TextChoices):
+    MESSAGE = "message"  # a customer's inbound message
+    STATUS = "status"  # sent / delivered / read / failed for an accepted send
+    TEMPLATE = "template"  # message_template_status_update
+
+
+class Delivery(models.Model):
+    """A webhook the sandbox owes Waco: the outbox its worker drains, retrying like Meta."""
+
+    kind = models.CharField(max_length=10, choices=DeliveryKind.choices)
+    body = models.TextField(help_text="The exact bytes that are signed and posted.")
+    # What the delivery is about: a wamid for statuses and messages, a template id for reviews.
+    ref = models.CharField(max_length=128, blank=True, db_index=True)
+    status = models.CharField(max_length=10, blank=True, help_text="For status deliveries.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    # A worker owns a row until claimed_until; a crashed worker's claim simply runs out.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(delivered_at__isnull=True, gave_up_at__isnull=True),
+                name="sandbox_delivery_pending",
+            )
+        ]
+        verbose_name_plural = "deliveries"
+
+
+class SandboxConfig(models.Model):
+    """The single row of fault-injection and behaviour settings (see waco.sandbox.config)."""
+
+    values = models.JSONField(default=dict)
+    # A fresh random value whenever the row is created: in-process state (rate buckets,
+    # fault streams) keyed on it starts over when a test database is flushed.
+    generation = models.CharField(max_length=32)
+    revision = models.PositiveIntegerField(default=0)
+    # How many of the next sends answer 130429; decremented atomically across processes.
+    throttle_remaining = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
