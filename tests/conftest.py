@@ -1,9 +1,10 @@
 import pytest
 import redis
 from django.conf import settings
-from django.core.cache import cache
 
 from tests.workers import RedisServer, celery_worker, free_port
+from waco.flags import flag_clear
+from waco.ingest import inbox
 from waco.ingest.inbox import DOORBELL_KEY
 from waco.sandbox.services import worker_stop as sandbox_delivery_stop
 
@@ -44,9 +45,10 @@ def private_redis():
 
 
 @pytest.fixture(autouse=True)
-def silent_doorbell():
-    """Each test starts with no drain requested (the cache outlives tests)."""
-    cache.delete(DOORBELL_KEY)
+def silent_doorbell(monkeypatch):
+    """Each test starts with no drain requested and no recent ring in this process."""
+    flag_clear(DOORBELL_KEY)
+    monkeypatch.setattr(inbox, "_last_ring", float("-inf"))
 
 
 @pytest.fixture(scope="session", autouse=True)

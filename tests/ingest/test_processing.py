@@ -245,3 +245,20 @@ def test_a_nul_character_in_a_profile_name_does_not_block_the_message(number):
     body = text_message_body(phone_number_id=number.graph_id, name="Am\x00al")
     assert services.delivery_process(delivery_id=store(body).pk).failed == 0
     assert Contact.objects.get().profile_name == "Amal"
+
+
+def test_a_delivery_whose_ring_was_skipped_is_taken_by_the_drain_already_requested(
+    number, monkeypatch, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr("waco.ingest.tasks.drain_inbox.apply_async", lambda args: published.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = inbox.delivery_receive(source="meta", body=text_message_body(phone_number_id=number.graph_id).decode(), headers={})
+    with django_capture_on_commit_callbacks(execute=True):
+        second = inbox.delivery_receive(
+            source="meta", body=text_message_body(phone_number_id=number.graph_id, wamid="wamid.2").decode(), headers={}
+        )
+    assert published == [()]  # the second ring was skipped: this process rang just now
+
+    assert inbox.inbox_drain() == 2  # the drain requested by the first ring takes both
+    assert set(Delivery.objects.values_list("pk", "status")) == {(first, "done"), (second, "done")}

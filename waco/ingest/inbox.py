@@ -1,12 +1,19 @@
 """The inbox as a queue: store a delivery in one INSERT, wake a worker, drain.
 
 The delivery row is the unit of work; a Celery message only says "there is
-work". The webhook request rings a doorbell after commit (one cache `add`);
+work". The webhook request rings a doorbell after commit (one Redis SET NX);
 only the request that finds it silent publishes a drain task, so a burst of
 webhooks costs one Celery message per drain rather than one per delivery
 (bench/ingest.py). A drain silences the doorbell, then claims due deliveries
 with a lease and processes them. Anything a lost message, a down broker or a
 killed worker leaves behind is still a due row, and beat's job drains it.
+
+Why a process may skip ringing for RING_SKIP after it rang: whether its SET NX
+won or found the doorbell set, a drain had not yet started at that moment (a
+drain silences the doorbell before its first claim). Every drain ends with an
+empty claim, a pause of DRAIN_LINGER and a second empty claim, so its last
+claim comes at least DRAIN_LINGER after the ring, later than any delivery
+committed within RING_SKIP of it: that drain picks the delivery up.
 """
 
 import json
@@ -14,11 +21,11 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from waco.dispatch import send_task_or_log
+from waco.flags import flag_clear, flag_set_if_absent
 from waco.ingest.models import Delivery, DeliveryStatus
 from waco.ingest.services import delivery_process
 
@@ -34,6 +41,11 @@ CLAIM_LEASE = timedelta(minutes=2)
 CLAIM_BATCH = 50
 # A drain returns to the broker after this long, so no task nears its time limit.
 DRAIN_TIME_BUDGET_SECONDS = 20
+# See the module docstring: RING_SKIP must stay well below DRAIN_LINGER.
+RING_SKIP_SECONDS = 0.05
+DRAIN_LINGER_SECONDS = 0.15
+
+_last_ring = -RING_SKIP_SECONDS  # time.monotonic() of this process's last ring
 
 
 def delivery_receive(*, source: str, body: str, headers: dict, now: datetime | None = None) -> int:
@@ -51,25 +63,36 @@ def delivery_receive(*, source: str, body: str, headers: dict, now: datetime | N
             [source, body, json.dumps(headers), now, DeliveryStatus.PENDING, now],
         )
         delivery_id = cursor.fetchone()[0]
-    transaction.on_commit(inbox_ring)
+    transaction.on_commit(inbox_ring_after_receive)
     return delivery_id
 
 
-def inbox_ring(*, force: bool = False) -> bool:
+def inbox_ring_after_receive() -> None:
+    """Ring, unless this process rang less than RING_SKIP ago (see the module docstring)."""
+    global _last_ring
+    now = time.monotonic()
+    if now - _last_ring < RING_SKIP_SECONDS:
+        return
+    if inbox_ring() is not None:
+        _last_ring = now
+
+
+def inbox_ring(*, force: bool = False) -> bool | None:
     """Ask a worker to drain the inbox unless a drain is already requested.
 
-    Never raises: the rows are safe, and beat drains them if this fails.
-    Returns whether a drain task was published.
+    Returns True when a drain task was published, False when one was already
+    requested, None when neither could be done (beat drains the rows later).
+    Never raises: the rows are safe either way.
     """
     from waco.ingest.tasks import drain_inbox
 
     if not force:
         try:
-            if not cache.add(DOORBELL_KEY, 1, DOORBELL_TTL_SECONDS):
+            if not flag_set_if_absent(DOORBELL_KEY, DOORBELL_TTL_SECONDS):
                 return False
-        except Exception:  # the cache is down: publish anyway, the broker may be up
+        except Exception:  # Redis is down: publish anyway, the broker may be elsewhere
             logger.warning("doorbell unavailable; publishing a drain regardless", exc_info=True)
-    return send_task_or_log(drain_inbox)
+    return True if send_task_or_log(drain_inbox) else None
 
 
 def deliveries_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
@@ -89,13 +112,16 @@ def deliveries_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
 def inbox_drain() -> int:
     """Process due deliveries until none is left or the time budget is spent."""
     try:
-        cache.delete(DOORBELL_KEY)  # before claiming: a delivery stored after this rings again
+        flag_clear(DOORBELL_KEY)  # before claiming: a delivery stored after this rings again
     except Exception:
         logger.warning("doorbell unavailable", exc_info=True)
     processed = 0
     deadline = time.monotonic() + DRAIN_TIME_BUDGET_SECONDS
     while time.monotonic() < deadline:
         ids = deliveries_claim(now=timezone.now())
+        if not ids:
+            time.sleep(DRAIN_LINGER_SECONDS)  # for deliveries whose ring was skipped
+            ids = deliveries_claim(now=timezone.now())
         if not ids:
             return processed
         if len(ids) == CLAIM_BATCH:
@@ -110,7 +136,7 @@ def inbox_drain() -> int:
 def deliveries_drain_due(*, now: datetime) -> bool:
     """Beat: publish a drain when deliveries are due that no drain has taken."""
     due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).exists()
-    return inbox_ring(force=True) if due else False
+    return bool(inbox_ring(force=True)) if due else False
 
 
 @transaction.atomic
