@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.channels.factories import PhoneNumberFactory
-from tests.ingest.webhooks import WEBHOOK_FILES, phone_number_ids_in, text_message_body
+from tests.ingest.webhooks import WEBHOOK_FILES, phone_number_ids_in, post_webhook, text_message_body
 from waco.contacts.models import Contact, ServiceWindow
 from waco.ingest import inbox, registry, services
 from waco.ingest.models import Delivery, DeliverySource, DeliveryStatus, EventOutcome, InboxEvent
@@ -43,12 +43,14 @@ def extra_handler():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", WEBHOOK_FILES, ids=lambda p: p.stem)
-def test_every_published_payload_is_processed_without_error(path):
+def test_every_published_payload_is_accepted_and_processed_without_error(path, client):
     body = path.read_bytes()
     for graph_id in phone_number_ids_in(json.loads(body)):
         PhoneNumberFactory(graph_id=graph_id)
-    delivery = store(body)
 
+    assert post_webhook(client, body).status_code == 200
+    delivery = Delivery.objects.get()
+    assert delivery.body.encode() == body
     result = services.delivery_process(delivery_id=delivery.pk)
 
     delivery.refresh_from_db()

@@ -21,13 +21,13 @@ class Command(BaseCommand):
     help = "Run the demo shop: migrate, seed, and serve web, a Celery worker and beat."
 
     def add_arguments(self, parser):
-        parser.add_argument("--port", type=int, default=settings.PORT)
+        # The port comes from PORT only: the sandbox and payment links derive from it too.
         parser.add_argument("--no-serve", action="store_true", help="Migrate and seed only.")
 
     def handle(self, *args, **options):
         if settings.WACO_ENV == "production":
             raise CommandError("The demo seeds a sandbox shop and prints a password: not in production.")
-        port = options["port"]
+        port = settings.PORT
         call_command("migrate", interactive=False, verbosity=0)
         number = demo.demo_seed_channels()
         seeded_sandbox = demo.demo_seed_sandbox()
@@ -75,6 +75,7 @@ class Command(BaseCommand):
             name: subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=env, start_new_session=True)
             for name, cmd in commands.items()
         }
+        self.stdout.write("Started " + ", ".join(f"{name} (pid {p.pid})" for name, p in procs.items()) + ".")
         stopping = False
 
         def request_stop(signum, frame):

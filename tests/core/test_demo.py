@@ -1,0 +1,78 @@
+"""`make demo` end to end: it serves the admin with the printed password and Ctrl-C stops all."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.workers import REPO, free_port, wait_until
+
+pytestmark = pytest.mark.worker
+
+
+def demo_env(tmp_path, port: int) -> dict:
+    drop = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "WACO_ENV"}
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("WACO_")}
+    return env | {"WACO_DATA_DIR": str(tmp_path / "var"), "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+
+
+def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everything(tmp_path):
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        demo = subprocess.Popen(
+            [sys.executable, "manage.py", "demo"], cwd=REPO, env=demo_env(tmp_path, port),
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        password = wait_until(
+            lambda: (m := re.search(r"user admin\s+password (\S+)", log.read_text())) and m.group(1),
+            timeout=90, message="the demo to print the admin password",
+        )
+        health = wait_until(lambda: _get_json(f"{base}/health/"), timeout=60, message="the demo to serve /health/")
+        assert health["checks"]["database"]["vendor"] == "sqlite"
+        assert health["checks"]["broker"]["transport"] == "filesystem"
+
+        session = requests.Session()
+        login = session.get(f"{base}/admin/login/", timeout=5)
+        csrf = session.cookies["csrftoken"]
+        response = session.post(
+            f"{base}/admin/login/?next=/admin/",
+            data={"username": "admin", "password": password, "csrfmiddlewaretoken": csrf, "next": "/admin/"},
+            headers={"Referer": login.url}, timeout=5,
+        )
+        assert response.status_code == 200
+        assert "Site administration" in response.text
+
+        # A customer message from the sandbox goes through the webhook and a real worker.
+        sent = requests.post(
+            f"{base}/sandbox/customer/messages",
+            json={"from": "971500000042", "name": "Noor", "message": {"type": "text", "text": {"body": "hi"}}},
+            timeout=5,
+        )
+        assert sent.status_code == 200
+        wait_until(lambda: "971500000042" in session.get(f"{base}/admin/contacts/contact/", timeout=5).text,
+                   timeout=30, message="the worker to record the customer")
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        demo.wait(30)
+    output = log.read_text()
+    assert "Stopped web, worker and beat." in output, output[-3000:]
+    pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", output)]
+    assert len(pids) == 3
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def _get_json(url: str):
+    try:
+        response = requests.get(url, timeout=2)
+    except requests.ConnectionError:
+        return None
+    return response.json() if response.status_code == 200 else None
