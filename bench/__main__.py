@@ -8,7 +8,7 @@ import importlib
 import sys
 
 # The other modules here (openloop, settings, urls) are the benchmarks' tools.
-BENCHMARKS = ["ingest"]
+BENCHMARKS = ["ingest", "ratelimit"]
 
 
 def main(argv: list[str]) -> int:

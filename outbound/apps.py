@@ -7,3 +7,16 @@ class OutboundConfig(AppConfig):
     name = "outbound"
     label = "outbound"
     verbose_name = "Outbound"
+
+    def ready(self):
+        from outbound import handlers  # noqa: F401  (registers with ingest)
+        from waco import periodic
+
+        periodic.register(
+            periodic.PeriodicJob(name="outbound.sweep_outbox", task="outbound.sweep_outbox", every_seconds=30)
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                name="outbound.poll_number_health", task="outbound.poll_number_health", every_seconds=15 * 60
+            )
+        )

@@ -3,9 +3,11 @@ import redis
 from django.conf import settings
 
 from tests.workers import RedisServer, celery_worker, free_port
+from waco.cloud_api.client import close_session
 from waco.flags import flag_clear
 from waco.ingest import inbox
 from waco.ingest.inbox import DOORBELL_KEY
+from waco.sandbox.services import http_session_close as sandbox_http_session_close
 from waco.sandbox.services import worker_stop as sandbox_delivery_stop
 
 
@@ -18,13 +20,14 @@ def test_redis():
     client.close()
 
 
-@pytest.fixture(scope="session")
-def worker(django_db_setup, django_db_blocker, test_redis, tmp_path_factory):
-    """A real Celery worker process on the test database and Redis, for the session.
+@pytest.fixture
+def worker(django_db_setup, test_redis, tmp_path):
+    """A real Celery worker process on the test database and Redis, for one test.
 
+    Per test, so no worker lingers to take work that later tests drain in-process.
     Tests that use it need `transactional_db`, so that the worker sees their rows.
     """
-    proc = celery_worker(tmp_path_factory.mktemp("celery") / "worker.log").start()
+    proc = celery_worker(tmp_path / "worker.log").start()
     yield proc
     proc.stop()
 
@@ -45,6 +48,14 @@ def private_redis():
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits(test_redis):
+    """Rate-limit keys outlive a test; a later test's messages must not wait for them."""
+    keys = list(test_redis.scan_iter("waco:ratelimit:*"))
+    if keys:
+        test_redis.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
 def silent_doorbell(monkeypatch):
     """Each test starts with no drain requested and no recent ring in this process."""
     flag_clear(DOORBELL_KEY)
@@ -56,3 +67,12 @@ def stop_sandbox_delivery_thread_at_end():
     """The sandbox's delivery thread must let go of its connection before the test database is dropped."""
     yield
     sandbox_delivery_stop()
+
+
+@pytest.fixture
+def live_server(live_server):
+    """The live server, with Waco's pooled Graph connections to it closed afterwards: a
+    kept-alive socket would hold a server thread, and its database connection, open."""
+    yield live_server
+    close_session()
+    sandbox_http_session_close()

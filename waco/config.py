@@ -90,11 +90,9 @@ def filesystem_broker_options(folder: Path) -> dict:
     }
 
 
-def redis_broker_options() -> dict:
-    from waco.celery_config import BROKER_VISIBILITY_TIMEOUT_SECONDS
-
+def redis_broker_options(visibility_timeout: int) -> dict:
     return {
-        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_SECONDS,
+        "visibility_timeout": visibility_timeout,
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }

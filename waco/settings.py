@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 
 from waco import config
+from waco.celery_config import BROKER_VISIBILITY_TIMEOUT_SECONDS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -73,6 +74,9 @@ WACO_SANDBOX_WEBHOOK_URL = env.str(
 # The send path and the sandbox read the same values.
 WACO_PAIR_RATE_PER_MINUTE = env.int("WACO_PAIR_RATE_PER_MINUTE", default=10)
 WACO_PAIR_BURST = env.int("WACO_PAIR_BURST", default=10)
+# Marketing may take at most this share of the portfolio's messaging limit, so
+# receipts and order updates to new customers always find room.
+WACO_MARKETING_LIMIT_SHARE = env.float("WACO_MARKETING_LIMIT_SHARE", default=0.5)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=WACO_ENV == "demo")
 ALLOWED_HOSTS = env.list(
@@ -154,7 +158,9 @@ if PRODUCTION and not REDIS_URL:
     raise environ.ImproperlyConfigured("REDIS_URL is required in production")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = config.redis_broker_options()
+    CELERY_BROKER_TRANSPORT_OPTIONS = config.redis_broker_options(
+        env.int("WACO_BROKER_VISIBILITY_TIMEOUT", default=BROKER_VISIBILITY_TIMEOUT_SECONDS)
+    )
     # Shares the broker's Redis database: never call cache.clear(), it would empty the queues.
     CACHES = {
         "default": {

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from waco.channels.models import BusinessAccount, MessagingLimitTier, PhoneNumber
+from waco.channels.models import BusinessAccount, MessagingLimitTier, PhoneNumber, QualityRating
 
 
 def business_account_create(
@@ -79,3 +79,33 @@ def phone_number_resume_sending(*, phone_number: PhoneNumber) -> bool:
     locked.save(update_fields=["sending_paused", "sending_paused_reason", "sending_paused_at", "updated_at"])
     phone_number.refresh_from_db()
     return True
+
+
+# Meta's throughput levels; HIGH is the automatic upgrade to 1,000 messages/s.
+THROUGHPUT_BY_LEVEL = {"STANDARD": 80, "HIGH": 1000}
+
+
+@transaction.atomic
+def phone_number_record_health(
+    *, phone_number: PhoneNumber, quality_rating: str | None, throughput_level: str | None,
+    messaging_limit_tier: str | None, now,
+) -> list[str]:
+    """Store what Meta reports of a number (a poll or a webhook); returns what changed."""
+    number = PhoneNumber.objects.select_for_update().get(pk=phone_number.pk)
+    account = BusinessAccount.objects.select_for_update().get(pk=number.business_account_id)
+    changes = []
+    if quality_rating in QualityRating.values and quality_rating != number.quality_rating:
+        changes.append(f"quality {number.quality_rating} -> {quality_rating}")
+        number.quality_rating = quality_rating
+    throughput = THROUGHPUT_BY_LEVEL.get(throughput_level or "")
+    if throughput and throughput != number.throughput_mps:
+        changes.append(f"throughput {number.throughput_mps}/s -> {throughput}/s")
+        number.throughput_mps = throughput
+    if messaging_limit_tier in MessagingLimitTier.values and messaging_limit_tier != account.messaging_limit_tier:
+        changes.append(f"messaging limit {account.messaging_limit_tier} -> {messaging_limit_tier}")
+        account.messaging_limit_tier = messaging_limit_tier
+        account.save(update_fields=["messaging_limit_tier", "updated_at"])
+    number.quality_checked_at = now
+    number.save(update_fields=["quality_rating", "throughput_mps", "quality_checked_at", "updated_at"])
+    phone_number.refresh_from_db()
+    return changes

@@ -84,6 +84,15 @@ def get_session() -> requests.Session:
     return _session
 
 
+def close_session() -> None:
+    """Close the pooled connections (tests: a kept-alive socket pins a live server's thread)."""
+    global _session
+    with _session_lock:
+        if _session is not None:
+            _session.close()
+        _session = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendResult:
     """Meta accepted the message. Accepted is not delivered: statuses follow by webhook."""

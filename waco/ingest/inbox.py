@@ -17,24 +17,17 @@ committed within RING_SKIP of it: that drain picks the delivery up.
 """
 
 import json
-import logging
 import time
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from waco.dispatch import send_task_or_log
-from waco.flags import flag_clear, flag_set_if_absent
+from waco.doorbell import doorbell_ring, doorbell_silence
 from waco.ingest.models import Delivery, DeliveryStatus
 from waco.ingest.services import delivery_process
 
-logger = logging.getLogger(__name__)
-
 DOORBELL_KEY = "waco:ingest:drain-requested"
-# A lost drain message silences new wake-ups for at most this long; beat's job
-# catches anything older.
-DOORBELL_TTL_SECONDS = 5
 # A claimed delivery is invisible to other drains this long; past it (a killed
 # worker), it is due again. Longer than the task time limit (90 s).
 CLAIM_LEASE = timedelta(minutes=2)
@@ -78,21 +71,10 @@ def inbox_ring_after_receive() -> None:
 
 
 def inbox_ring(*, force: bool = False) -> bool | None:
-    """Ask a worker to drain the inbox unless a drain is already requested.
-
-    Returns True when a drain task was published, False when one was already
-    requested, None when neither could be done (beat drains the rows later).
-    Never raises: the rows are safe either way.
-    """
+    """Ask a worker to drain the inbox unless a drain is already requested (waco.doorbell)."""
     from waco.ingest.tasks import drain_inbox
 
-    if not force:
-        try:
-            if not flag_set_if_absent(DOORBELL_KEY, DOORBELL_TTL_SECONDS):
-                return False
-        except Exception:  # Redis is down: publish anyway, the broker may be elsewhere
-            logger.warning("doorbell unavailable; publishing a drain regardless", exc_info=True)
-    return True if send_task_or_log(drain_inbox) else None
+    return doorbell_ring(key=DOORBELL_KEY, task=drain_inbox, force=force)
 
 
 def deliveries_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
@@ -111,10 +93,7 @@ def deliveries_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
 
 def inbox_drain() -> int:
     """Process due deliveries until none is left or the time budget is spent."""
-    try:
-        flag_clear(DOORBELL_KEY)  # before claiming: a delivery stored after this rings again
-    except Exception:
-        logger.warning("doorbell unavailable", exc_info=True)
+    doorbell_silence(key=DOORBELL_KEY)  # before claiming: a delivery stored after this rings again
     processed = 0
     deadline = time.monotonic() + DRAIN_TIME_BUDGET_SECONDS
     while time.monotonic() < deadline:

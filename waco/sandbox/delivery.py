@@ -97,6 +97,14 @@ def _session() -> requests.Session:
     return _local.session
 
 
+def http_session_close() -> None:
+    """Close this thread's kept-alive connections to Waco (tests: they pin a live server's thread)."""
+    session = getattr(_local, "session", None)
+    if session is not None:
+        session.close()
+        del _local.session
+
+
 def _post(body: bytes) -> str:
     """POST one webhook; '' on a 2xx, else what went wrong."""
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature(body)}

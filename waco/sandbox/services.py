@@ -8,6 +8,7 @@ from waco.sandbox.customers import CustomerInputError, customer_message_send  # 
 from waco.sandbox.delivery import (  # noqa: F401
     deliveries_flush,
     deliveries_pending,
+    http_session_close,
     signature,
     worker_stop,
     worker_wake,

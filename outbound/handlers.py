@@ -1,0 +1,56 @@
+"""Outbound's part of the webhook: statuses of the messages we sent."""
+
+from django.utils import timezone
+
+from outbound import quality, services
+from outbound.models import OutboundMessage, SendAttempt
+from waco.cloud_api.events import StatusEvent
+from waco.ingest.registry import HandlerOrder, register
+
+
+@register("status", order=HandlerOrder.DELIVERY)
+def status_updates_message(event: StatusEvent, *, phone_number) -> None:
+    """Find our message by wamid, or by the id we put in biz_opaque_callback_data
+    (the status can beat our send's HTTP response); park the status if neither."""
+    message = _message_for(event, phone_number)
+    if message is None:
+        services.status_park(wamid=event.message_id, status=event.status, raw=_envelope(event))
+        return
+    services.status_apply(
+        message=message, status=event.status, at=event.timestamp, pricing=event.pricing, errors=event.errors
+    )
+
+
+def _message_for(event: StatusEvent, phone_number) -> OutboundMessage | None:
+    locked = OutboundMessage.objects.select_for_update()
+    message = locked.filter(wamid=event.message_id).first()
+    if message is not None:
+        return message
+    our_id = event.biz_opaque_callback_data or ""
+    if not our_id.isdigit():
+        return None
+    message = locked.filter(pk=int(our_id), phone_number=phone_number).first()
+    if message is None or message.wamid:
+        return None  # a different wamid: this status is of an earlier attempt
+    if SendAttempt.objects.filter(message=message, wamid=event.message_id).exists():
+        return None  # an earlier attempt that fell back to a template
+    message.wamid = event.message_id
+    message.save(update_fields=["wamid", "updated_at"])
+    return message
+
+
+def _envelope(event: StatusEvent) -> dict:
+    """A delivery body holding just this status, so parking reuses the webhook parser."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": event.waba_id or "", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"phone_number_id": event.phone_number_id},
+            "statuses": [event.raw],
+        }}]}],
+    }
+
+
+@register("phone_number_quality", order=HandlerOrder.CHANNELS, needs_phone_number=False)
+def quality_event_updates_number(event, *, phone_number) -> None:
+    quality.quality_event_apply(event=event, now=timezone.now())

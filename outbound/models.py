@@ -1,0 +1,152 @@
+from django.db import models
+from django.db.models import Q
+
+from waco.channels.models import PhoneNumber
+from waco.contacts.models import Contact
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"  # in the outbox, waiting for a drain (or its next attempt)
+    SENDING = "sending", "Sending"  # committed before the HTTP call: a crash here is never resent blindly
+    ACCEPTED = "accepted", "Accepted"  # Meta answered with a wamid
+    SENT = "sent", "Sent"  # status webhook: left Meta
+    DELIVERED = "delivered", "Delivered"  # on the customer's phone
+    READ = "read", "Read"  # opened (or `played` for voice)
+    PLAYED = "played", "Played"
+    FAILED = "failed", "Failed"  # with the error, and whether a person must act
+    UNKNOWN = "unknown", "Unknown"  # the request may have left; only a status webhook can tell
+
+
+# How far a message has got; a status never moves a message backwards.
+STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.UNKNOWN: 2,
+    MessageStatus.ACCEPTED: 3,
+    MessageStatus.SENT: 4,
+    MessageStatus.DELIVERED: 5,
+    MessageStatus.READ: 6,
+    MessageStatus.PLAYED: 6,
+}
+# A `failed` status webhook counts only before the message reached the phone.
+FAILABLE_STATUSES = (
+    MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.UNKNOWN, MessageStatus.ACCEPTED, MessageStatus.SENT,
+)
+
+
+class MessageCategory(models.TextChoices):
+    SERVICE = "service", "Service (a reply in the window)"
+    UTILITY = "utility", "Utility (order updates)"
+    MARKETING = "marketing", "Marketing"
+    AUTHENTICATION = "authentication", "Authentication"
+
+
+class OutboundMessage(models.Model):
+    """One message to a customer: the outbox row, and its delivery record.
+
+    Its id goes to Meta as `biz_opaque_callback_data`, so a status webhook
+    finds the row even when the send's HTTP response was lost.
+    """
+
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="outbound_messages")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="outbound_messages")
+    recipient = models.CharField(max_length=128, help_text="wa_id, or the business-scoped user id")
+    category = models.CharField(max_length=16, choices=MessageCategory.choices)
+    purpose = models.CharField(max_length=64, help_text="Why we send it; names the template chain outside the window.")
+    # The Graph message object without envelope fields: {"type": ..., <type>: {...}, "context"?}.
+    content = models.JSONField()
+    template_name = models.CharField(max_length=512, blank=True)
+    # Kept so a fallback (131047, a paused template) can render the next template of the chain.
+    template_params = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(
+        max_length=255, null=True, blank=True, unique=True,
+        help_text="Set by callers that must enqueue a message once (a receipt per order).",
+    )
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    wamid = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_class = models.CharField(max_length=32, blank=True)
+    error_detail = models.TextField(blank=True)
+    needs_person = models.BooleanField(default=False, help_text="Failed in a way only a person can fix.")
+    pricing_model = models.CharField(max_length=32, blank=True)
+    pricing_type = models.CharField(max_length=64, blank=True)
+    pricing_category = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_at = models.DateTimeField(null=True, blank=True, help_text="Meta's time of the current status.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["phone_number", "next_attempt_at"],
+                condition=Q(status="queued"),
+                name="outbound_queued_due",
+            ),
+            models.Index(fields=["status", "updated_at"], name="outbound_status_updated"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} to {self.recipient} ({self.purpose}, {self.status})"
+
+
+class SendOutcome(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    ERROR = "error", "Refused by Meta"
+    UNKNOWN = "unknown", "Outcome unknown (may have left)"
+    NOT_SENT = "not_sent", "Not sent (connection failed before the request left)"
+
+
+class SendAttempt(models.Model):
+    """One HTTP call to the Graph API for a message, with what came of it."""
+
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="attempts_log")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=SendOutcome.choices)
+    wamid = models.CharField(max_length=255, blank=True, db_index=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_class = models.CharField(max_length=32, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+
+class ParkedStatus(models.Model):
+    """A status webhook for a wamid we have not recorded yet (our send's response
+    is still in flight); applied when the wamid appears."""
+
+    wamid = models.CharField(max_length=255, db_index=True)
+    status = models.CharField(max_length=16)
+    raw = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+
+class AlertSeverity(models.TextChoices):
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class Alert(models.Model):
+    """Something staff must look at: a paused number, a template that stopped, an unknown outcome."""
+
+    kind = models.CharField(max_length=64)
+    severity = models.CharField(max_length=16, choices=AlertSeverity.choices)
+    subject = models.CharField(max_length=255, help_text="What it is about, e.g. a phone number or template.")
+    detail = models.TextField(blank=True)
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            # One open alert per kind and subject: a repeat updates it rather than spamming staff.
+            models.UniqueConstraint(
+                fields=["kind", "subject"], condition=Q(resolved_at__isnull=True), name="one_open_alert_per_subject"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.severity}: {self.kind} {self.subject}"

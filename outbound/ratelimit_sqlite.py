@@ -1,0 +1,142 @@
+"""The embedded default's rate limiter: the same GCRA on a SQLite file every worker shares.
+
+The demo runs web, worker and beat as separate processes and no Redis, so the
+limit cannot live in process memory (each process would grant the full rate)
+nor in Django's file cache (no atomic read-modify-write). A small database of
+its own, not Waco's: its write lock is held for microseconds per decision and
+never queues behind the app's transactions.
+
+One decision is one `BEGIN IMMEDIATE` transaction: the write lock is taken
+first, then the clock is read, then TAT is read and written. Reading the clock
+inside the lock is what Redis's TIME-in-the-script gives us: a process that
+waited for the lock decides with the time it got it, never an older one.
+All processes of the demo run on one machine, so they share its clock.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from outbound.ratelimit import (
+    FAIL_CLOSED_RETRY_SECONDS,
+    MICROSECONDS,
+    Decision,
+    GcraStep,
+    check_burst,
+    gcra_step,
+    interval_us,
+    log_outage,
+)
+
+# Waiting longer than this for the write lock means something is wrong: deny and come back.
+BUSY_TIMEOUT_MS = 2000
+# Rows whose TAT has passed mean the same as no row; sweep them this often per process.
+PRUNE_EVERY_SECONDS = 60.0
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat_us INTEGER NOT NULL) WITHOUT ROWID"
+
+
+def wall_clock_us() -> int:
+    # Wall time, shared by every process of the machine. If it steps back, TATs
+    # look further away for a while: we send slower, never faster.
+    return time.time_ns() // 1000
+
+
+class SqliteRateLimiter:
+    """GCRA on a SQLite file (WAL), one short immediate transaction per decision."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        clock_us: Callable[[], int] = wall_clock_us,
+    ):
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.clock_us = clock_us
+        # A connection belongs to one thread and must not cross a fork.
+        self._local = threading.local()
+        # Connections a fork inherited: kept, unused and never closed, because
+        # closing one in the child can disturb the parent's locks and WAL.
+        self._inherited: list[sqlite3.Connection] = []
+        self._last_prune = float("-inf")
+
+    def acquire(self, key: str, *, rate_per_second: float, burst: int) -> Decision:
+        granted, retry_us = self._take(key, 1, rate_per_second=rate_per_second, burst=burst)
+        return Decision(allowed=granted == 1, retry_after=retry_us / MICROSECONDS)
+
+    def acquire_many(self, key: str, count: int, *, rate_per_second: float, burst: int) -> int:
+        if count <= 0:
+            return 0
+        return self._take(key, count, rate_per_second=rate_per_second, burst=burst)[0]
+
+    def prune(self) -> int:
+        """Delete the rows that have expired (TAT in the past); returns how many."""
+        # Autocommit: the DELETE is its own transaction.
+        return self._connection().execute("DELETE FROM gcra WHERE tat_us < ?", (self.clock_us(),)).rowcount
+
+    def _take(self, key: str, count: int, *, rate_per_second: float, burst: int) -> tuple[int, int]:
+        interval, burst = interval_us(rate_per_second), check_burst(burst)
+        try:
+            step = self._step(key, count=int(count), interval=interval, burst=burst)
+        except (sqlite3.Error, OSError) as error:  # locked too long, disk full, data dir unwritable
+            log_outage(backend="sqlite", key=key, error=error)
+            return 0, int(FAIL_CLOSED_RETRY_SECONDS * MICROSECONDS)
+        self._maybe_prune()
+        return step.granted, step.retry_after_us
+
+    def _step(self, key: str, *, count: int, interval: int, burst: int) -> GcraStep:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            row = connection.execute("SELECT tat_us FROM gcra WHERE key = ?", (key,)).fetchone()
+            step = gcra_step(
+                tat_us=row[0] if row else None,
+                now_us=self.clock_us(),
+                count=count,
+                interval_us=interval,
+                burst=burst,
+            )
+            if step.granted:
+                connection.execute(
+                    "INSERT INTO gcra (key, tat_us) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET tat_us = excluded.tat_us",
+                    (key, step.tat_us),
+                )
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:  # SQLite may have rolled back already (disk full, I/O)
+                connection.execute("ROLLBACK")
+            raise
+        return step
+
+    def _connection(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            if getattr(local, "connection", None) is not None:
+                self._inherited.append(local.connection)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves. timeout is the busy timeout.
+            connection = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
+            connection.execute("PRAGMA journal_mode = WAL")
+            # A crash may lose the last few decisions: the limiter forgets a few
+            # grants, which is harmless, and commits need no fsync.
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(SCHEMA)
+            local.connection, local.pid = connection, os.getpid()
+        return local.connection
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune >= PRUNE_EVERY_SECONDS:
+            self._last_prune = now
+            try:
+                self.prune()
+            except sqlite3.Error as error:  # the decision is made; a missed sweep waits for the next
+                log_outage(backend="sqlite prune", key="gcra", error=error)

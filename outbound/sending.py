@@ -1,0 +1,334 @@
+"""Draining the outbox: claim due rows within the rate limit, send, record what came of it.
+
+Throughput comes from batches: rows are claimed with SKIP LOCKED and marked
+`sending` in one statement that commits before any HTTP call, so a crash after
+the call never sends a message twice silently (it stays `sending`, then
+becomes `unknown`). One drain task works many messages; see waco.doorbell.
+"""
+
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from outbound import policy, ratelimit, services
+from outbound.models import (
+    AlertSeverity,
+    MessageCategory,
+    MessageStatus,
+    OutboundMessage,
+    ParkedStatus,
+    SendAttempt,
+    SendOutcome,
+)
+from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
+from waco.channels import services as channels
+from waco.channels.models import PhoneNumber
+from waco.cloud_api.client import GraphClient
+from waco.cloud_api.errors import ErrorClass, GraphError
+from waco.doorbell import doorbell_ring, doorbell_silence
+
+logger = logging.getLogger(__name__)
+
+QUEUE_CATEGORIES = {
+    QUEUE_SERVICE: [MessageCategory.SERVICE, MessageCategory.UTILITY, MessageCategory.AUTHENTICATION],
+    QUEUE_MARKETING: [MessageCategory.MARKETING],
+}
+CLAIM_BATCH = 100
+# A message left `sending` this long (its worker died mid-call) becomes `unknown`.
+SENDING_LEASE = timedelta(minutes=2)
+DRAIN_TIME_BUDGET_SECONDS = 20
+# How long a drain waits when the limiter holds every due message back (1/80 s is Meta's default pace).
+RATE_WAIT_SECONDS = 0.0125
+RETRY_BASE = timedelta(seconds=5)
+RETRY_MAX = timedelta(minutes=30)
+MAX_ATTEMPTS = 10
+# 131049: Meta's per-user marketing limit; retrying within a day only fails again.
+LATER_RETRY = timedelta(hours=24)
+# An `unknown` outcome waits this long for a status webhook, then fails and alerts.
+UNKNOWN_GIVE_UP_AFTER = timedelta(hours=1)
+# Template refusals that a different template of the chain may get past.
+TEMPLATE_FALLBACK_CODES = {132001, 132015, 132016}
+
+
+def doorbell_key(queue: str) -> str:
+    return f"waco:outbound:{queue}:drain-requested"
+
+
+def outbox_ring(queue: str, *, force: bool = False) -> bool | None:
+    from outbound.tasks import drain_outbox
+
+    return doorbell_ring(key=doorbell_key(queue), task=drain_outbox.s(queue).set(queue=queue), force=force)
+
+
+def outbox_drain(*, queue: str) -> int:
+    """Send due messages of this queue until none is left, the limiter says wait, or time is up."""
+    doorbell_silence(key=doorbell_key(queue))
+    sent = 0
+    deadline = time.monotonic() + DRAIN_TIME_BUDGET_SECONDS
+    while time.monotonic() < deadline:
+        messages, held_back = outbox_claim(queue=queue, now=timezone.now())
+        if not messages and not held_back:
+            return sent
+        if not messages:
+            time.sleep(RATE_WAIT_SECONDS)  # due messages wait for the limiter: claim again shortly
+            continue
+        for message in messages:
+            message_send(message=message)
+        sent += len(messages)
+    outbox_ring(queue, force=True)
+    return sent
+
+
+def outbox_claim(
+    *, queue: str, now: datetime, limit: int = CLAIM_BATCH
+) -> tuple[list[OutboundMessage], bool]:
+    """Lease due messages, as many per number as its rate limit grants now.
+
+    Also says whether due messages were held back by the limiter.
+    """
+    due = (
+        OutboundMessage.objects.filter(
+            status=MessageStatus.QUEUED,
+            next_attempt_at__lte=now,
+            category__in=QUEUE_CATEGORIES[queue],
+            phone_number__sending_paused=False,
+        )
+        .values("phone_number")
+        .annotate(waiting=Count("id"))
+    )
+    claimed, held_back = [], False
+    numbers = PhoneNumber.objects.in_bulk([row["phone_number"] for row in due])
+    for row in due:
+        wanted = min(row["waiting"], limit)
+        granted = ratelimit.number_acquire_many(phone_number=numbers[row["phone_number"]], count=wanted)
+        held_back |= granted < wanted
+        if granted:
+            claimed += _claim_for_number(number_id=row["phone_number"], queue=queue, now=now, count=granted)
+    return claimed, held_back
+
+
+def _claim_for_number(*, number_id: int, queue: str, now: datetime, count: int) -> list[OutboundMessage]:
+    with transaction.atomic():
+        ids = list(
+            OutboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(
+                phone_number_id=number_id,
+                status=MessageStatus.QUEUED,
+                next_attempt_at__lte=now,
+                category__in=QUEUE_CATEGORIES[queue],
+            )
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:count]
+        )
+        OutboundMessage.objects.filter(pk__in=ids).update(
+            status=MessageStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
+        )
+    return list(
+        OutboundMessage.objects.select_related("phone_number__business_account", "contact")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+
+
+def message_send(*, message: OutboundMessage) -> str:
+    """One Graph call for a claimed (`sending`) message; records the outcome. Never resends."""
+    pair = ratelimit.pair_acquire(phone_number=message.phone_number, recipient=message.recipient)
+    if not pair.allowed:
+        _requeue(message, delay=timedelta(seconds=pair.retry_after), count_attempt=False)
+        return "held"
+    payload = {"to": message.recipient, **message.content, "biz_opaque_callback_data": str(message.pk)}
+    client = GraphClient(access_token=message.phone_number.business_account.access_token)
+    started = timezone.now()
+    clock = time.monotonic()
+    try:
+        result = client.send_message(message.phone_number.graph_id, payload)
+    except GraphError as error:
+        _attempt(message, started, clock, _error_outcome(error), error=error)
+        SEND_ERROR_HANDLERS[error.error_class](message=message, error=error)
+        return error.error_class
+    _attempt(message, started, clock, SendOutcome.ACCEPTED, wamid=result.wamid)
+    message_accepted(message=message, wamid=result.wamid)
+    return "accepted"
+
+
+def message_accepted(*, message: OutboundMessage, wamid: str) -> None:
+    """Record the wamid, then apply any status that arrived before it."""
+    with transaction.atomic():
+        locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+        locked.wamid = wamid
+        fields = ["wamid", "updated_at"]
+        if locked.status in (MessageStatus.SENDING, MessageStatus.UNKNOWN):
+            locked.status = MessageStatus.ACCEPTED
+            fields.append("status")
+        locked.save(update_fields=fields)
+        for parked in ParkedStatus.objects.select_for_update().filter(wamid=wamid).order_by("pk"):
+            _apply_parked(locked, parked)
+            parked.delete()
+
+
+def _apply_parked(message: OutboundMessage, parked: ParkedStatus) -> None:
+    from waco.cloud_api.webhooks import parse_delivery
+
+    for event in parse_delivery(parked.raw):
+        if getattr(event, "message_id", None) == message.wamid and event.kind == "status":
+            services.status_apply(
+                message=message, status=event.status, at=event.timestamp, pricing=event.pricing, errors=event.errors
+            )
+
+
+def failed_status_apply(*, message: OutboundMessage, errors, at) -> bool:
+    """A `failed` status: fall back to a template on 131047, retry a transient code, else fail."""
+    error = next((e for e in errors if e.code is not None), None)
+    error_class = error.error_class if error else ErrorClass.UNCLASSIFIED
+    if error_class == ErrorClass.WINDOW:
+        return _fall_back_to_template(message, reason="Meta: more than 24 h since the customer's last message")
+    if error_class in (ErrorClass.TRANSIENT, ErrorClass.RATE) and message.attempts < MAX_ATTEMPTS:
+        _requeue(message, delay=_backoff(message.attempts))
+        return True
+    _fail(message, code=error.code if error else None, error_class=error_class, detail=_errors_text(errors),
+          needs_person=error_class in NEEDS_PERSON)
+    return True
+
+
+# --- outcomes of a send ------------------------------------------------------------------
+
+
+def _error_outcome(error: GraphError) -> str:
+    if error.error_class == ErrorClass.TRANSIENT and error.may_have_left:
+        return SendOutcome.UNKNOWN
+    if error.error_class == ErrorClass.TRANSIENT and error.code is None:
+        return SendOutcome.NOT_SENT
+    return SendOutcome.ERROR
+
+
+def _on_rate(*, message, error):
+    # 131056 is this recipient only: the pair bucket's pace. 130429 is the number: back off.
+    delay = timedelta(seconds=6) if error.code == 131056 else _backoff(message.attempts)
+    _requeue(message, delay=delay, count_attempt=False)
+
+
+def _on_transient(*, message, error):
+    if error.may_have_left:
+        _mark_unknown(message, error)
+    elif message.attempts >= MAX_ATTEMPTS:
+        _fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
+    else:
+        _requeue(message, delay=_backoff(message.attempts))
+
+
+def _on_later(*, message, error):
+    _requeue(message, delay=LATER_RETRY, count_attempt=False)
+
+
+def _on_window(*, message, error):
+    _fall_back_to_template(message, reason=str(error))
+
+
+def _on_template(*, message, error):
+    if error.code in TEMPLATE_FALLBACK_CODES and message.template_name:
+        _fall_back_to_template(message, reason=str(error), exclude=(message.template_name,))
+    else:
+        _fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
+
+
+def _on_auth(*, message, error):
+    """The token no longer works: stop the number, keep the message queued for after the fix."""
+    number = message.phone_number
+    channels.phone_number_pause_sending(phone_number=number, reason=f"Graph auth error {error.code}: {error}")
+    services.alert_raise(kind="number_paused", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
+    _requeue(message, delay=timedelta(0), count_attempt=False)
+
+
+def _on_integrity(*, message, error):
+    number = message.phone_number
+    channels.phone_number_pause_sending(phone_number=number, reason=f"Meta integrity error {error.code}: {error}")
+    services.alert_raise(kind="integrity", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
+    _fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
+
+
+def _on_permanent(*, message, error):
+    _fail(message, code=error.code, error_class=error.error_class, detail=str(error),
+          needs_person=error.error_class in NEEDS_PERSON)
+
+
+NEEDS_PERSON = {ErrorClass.REQUEST, ErrorClass.UNCLASSIFIED, ErrorClass.INTEGRITY, ErrorClass.TEMPLATE}
+SEND_ERROR_HANDLERS = {
+    ErrorClass.RATE: _on_rate,
+    ErrorClass.TRANSIENT: _on_transient,
+    ErrorClass.LATER: _on_later,
+    ErrorClass.WINDOW: _on_window,
+    ErrorClass.TEMPLATE: _on_template,
+    ErrorClass.RECIPIENT: _on_permanent,
+    ErrorClass.REQUEST: _on_permanent,
+    ErrorClass.AUTH: _on_auth,
+    ErrorClass.INTEGRITY: _on_integrity,
+    ErrorClass.UNCLASSIFIED: _on_permanent,
+}
+
+
+# --- row changes ----------------------------------------------------------------------------
+
+
+def _fall_back_to_template(message: OutboundMessage, *, reason: str, exclude: tuple[str, ...] = ()) -> bool:
+    try:
+        decision = policy.decide(
+            phone_number=message.phone_number, contact=message.contact, category=message.category,
+            purpose=message.purpose, content=None, template_params=message.template_params,
+            now=timezone.now(), exclude_templates=exclude, window_closed=True,
+        )
+    except policy.PolicyRefusal as refusal:
+        _fail(message, code=None, error_class="policy", detail=f"{reason}; {refusal.reason}",
+              needs_person=refusal.needs_person)
+        return True
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        content=decision.content, template_name=decision.template_name, wamid=None,
+        status=MessageStatus.QUEUED, next_attempt_at=timezone.now(), error_detail=reason[:2000],
+    )
+    transaction.on_commit(lambda: outbox_ring(services.queue_for(message.category)))
+    return True
+
+
+def _requeue(message: OutboundMessage, *, delay: timedelta, count_attempt: bool = True) -> None:
+    changes = {"status": MessageStatus.QUEUED, "next_attempt_at": timezone.now() + delay, "wamid": None}
+    if not count_attempt:
+        changes["attempts"] = F("attempts") - 1
+    OutboundMessage.objects.filter(pk=message.pk).update(**changes)
+
+
+def _mark_unknown(message: OutboundMessage, error: GraphError) -> None:
+    OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        status=MessageStatus.UNKNOWN, error_class=error.error_class, error_detail=str(error)[:2000],
+        next_attempt_at=timezone.now() + UNKNOWN_GIVE_UP_AFTER,
+    )
+
+
+def _fail(message: OutboundMessage, *, code, error_class: str, detail: str, needs_person: bool) -> None:
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.FAILED, error_code=code, error_class=error_class, error_detail=detail[:2000],
+        needs_person=needs_person,
+    )
+
+
+def _attempt(message, started, clock, outcome, *, error: GraphError | None = None, wamid: str = "") -> None:
+    SendAttempt.objects.create(
+        message=message, started_at=started, duration_ms=int((time.monotonic() - clock) * 1000),
+        outcome=outcome, wamid=wamid, error_code=error.code if error else None,
+        error_class=error.error_class if error else "", detail=str(error)[:2000] if error else "",
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    """Exponential with jitter, so a burst of failures does not retry in step."""
+    delay = min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
+    return delay * random.uniform(0.5, 1.5)
+
+
+def _errors_text(errors) -> str:
+    return "; ".join(f"{e.code} {e.title or e.message or ''}".strip() for e in errors)[:2000]
+
+

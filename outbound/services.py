@@ -1,0 +1,160 @@
+"""The outbox: enqueue through the policy, apply statuses, raise alerts."""
+
+import logging
+from datetime import datetime
+
+from django.core.mail import mail_admins
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from outbound import policy
+from outbound.models import (
+    FAILABLE_STATUSES,
+    STATUS_RANK,
+    Alert,
+    AlertSeverity,
+    MessageCategory,
+    MessageStatus,
+    OutboundMessage,
+    ParkedStatus,
+)
+from waco.channels.models import PhoneNumber
+from waco.contacts.models import Contact
+
+logger = logging.getLogger(__name__)
+
+# Sent after commit-worthy changes of a message's status: kwargs message, old, new.
+message_status_changed = Signal()
+
+
+def message_enqueue(
+    *,
+    phone_number: PhoneNumber,
+    contact: Contact,
+    category: str,
+    purpose: str,
+    content: dict | None = None,
+    template_params: dict | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboundMessage:
+    """Put a message in the outbox after the policy said how it may go.
+
+    A refusal is stored too, as a failed message with its reason, so the
+    thread's history and the admin show what was not sent and why.
+    With `dedupe_key`, a second call returns the first message.
+    """
+    from outbound.sending import outbox_ring
+
+    now = now or timezone.now()
+    if dedupe_key and (existing := OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()):
+        return existing
+    message = OutboundMessage(
+        phone_number=phone_number,
+        contact=contact,
+        recipient=contact.wa_id or contact.user_id,
+        category=category,
+        purpose=purpose,
+        dedupe_key=dedupe_key,
+        next_attempt_at=now,
+        content=content or {},
+    )
+    try:
+        decision = policy.decide(
+            phone_number=phone_number, contact=contact, category=category, purpose=purpose,
+            content=content, template_params=template_params, now=now,
+        )
+        message.content, message.template_name = decision.content, decision.template_name
+    except policy.PolicyRefusal as refusal:
+        message.status = MessageStatus.FAILED
+        message.error_class = "policy"
+        message.error_detail = refusal.reason
+        message.needs_person = refusal.needs_person
+    message.template_params = template_params or {}
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        if dedupe_key:  # a concurrent caller enqueued it first
+            return OutboundMessage.objects.get(dedupe_key=dedupe_key)
+        raise
+    if message.status == MessageStatus.QUEUED:
+        transaction.on_commit(lambda: outbox_ring(queue_for(category)))
+    elif message.needs_person:
+        alert_raise(kind="unusable_purpose", subject=f"{phone_number.business_account}: {purpose}",
+                    detail=message.error_detail, severity=AlertSeverity.CRITICAL)
+    return message
+
+
+def queue_for(category: str) -> str:
+    from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
+
+    return QUEUE_MARKETING if category == MessageCategory.MARKETING else QUEUE_SERVICE
+
+
+# --- statuses ---------------------------------------------------------------------------
+
+
+def status_apply(*, message: OutboundMessage, status: str, at: datetime | None, pricing=None, errors=()) -> bool:
+    """Move a message forward by a status webhook; never backwards. Returns whether it changed.
+
+    The caller holds the row lock (select_for_update) inside the event's transaction.
+    """
+    if status == MessageStatus.FAILED:
+        from outbound.sending import failed_status_apply
+
+        if message.status not in FAILABLE_STATUSES:
+            return False  # already delivered or failed: a late failure changes nothing
+        return failed_status_apply(message=message, errors=errors, at=at)
+    if status not in STATUS_RANK or message.status == MessageStatus.FAILED:
+        return False
+    if STATUS_RANK[MessageStatus(status)] <= STATUS_RANK.get(MessageStatus(message.status), 0):
+        _record_pricing(message, pricing)
+        message.save(update_fields=["pricing_model", "pricing_type", "pricing_category", "updated_at"])
+        return False
+    old = message.status
+    message.status = status
+    message.status_at = at
+    _record_pricing(message, pricing)
+    message.save(update_fields=["status", "status_at", "pricing_model", "pricing_type", "pricing_category", "updated_at"])
+    transaction.on_commit(lambda: message_status_changed.send(sender=OutboundMessage, message=message, old=old, new=status))
+    return True
+
+
+def _record_pricing(message: OutboundMessage, pricing) -> None:
+    if pricing is not None:
+        message.pricing_model = pricing.pricing_model or message.pricing_model
+        message.pricing_type = pricing.type or message.pricing_type
+        message.pricing_category = pricing.category or message.pricing_category
+
+
+def status_park(*, wamid: str, status: str, raw: dict) -> None:
+    ParkedStatus.objects.create(wamid=wamid, status=status, raw=raw)
+
+
+# --- alerts -------------------------------------------------------------------------------
+
+
+def alert_raise(*, kind: str, subject: str, detail: str = "", severity: str = AlertSeverity.WARNING) -> Alert:
+    """Open an alert (or refresh the open one of the same kind and subject) and mail staff once."""
+    subject = subject[:255]
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().filter(kind=kind, subject=subject, resolved_at__isnull=True).first()
+        if alert:
+            alert.detail = detail
+            alert.save(update_fields=["detail"])
+            return alert
+        alert = Alert.objects.create(
+            kind=kind, subject=subject, detail=detail, severity=severity, opened_at=timezone.now()
+        )
+    transaction.on_commit(
+        lambda: mail_admins(f"[Waco {severity}] {kind}: {subject}", detail or subject, fail_silently=True)
+    )
+    return alert
+
+
+def alert_resolve(*, kind: str, subject: str) -> int:
+    return Alert.objects.filter(kind=kind, subject=subject[:255], resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )

@@ -1,0 +1,117 @@
+"""The send path end to end against the sandbox over HTTP."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from outbound import sending, services
+from outbound.models import Alert, MessageCategory, MessageStatus, OutboundMessage, SendAttempt
+from tests.outbound.meta import wire_shop
+from waco.celery_config import QUEUE_SERVICE
+from waco.channels.models import PhoneNumber
+
+CUSTOMER = "971501230001"
+TEXT = {"type": "text", "text": {"body": "Your cart has 2 items"}}
+
+
+@pytest.fixture
+def shop(transactional_db, settings, live_server):
+    return wire_shop(settings, live_server)
+
+
+def reply(shop, content=TEXT, category=MessageCategory.SERVICE, purpose="reply"):
+    return services.message_enqueue(
+        phone_number=shop.number, contact=shop.contact(CUSTOMER), category=category, purpose=purpose, content=content
+    )
+
+
+def test_a_reply_in_the_window_goes_free_form_with_our_id_as_callback_data(shop):
+    shop.customer_says(CUSTOMER)
+    message = reply(shop)
+
+    assert sending.outbox_drain(queue=QUEUE_SERVICE) == 1
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.ACCEPTED
+    [sent] = shop.sent_bodies(to=CUSTOMER)
+    assert sent["text"] == TEXT["text"]
+    assert sent["biz_opaque_callback_data"] == str(message.pk)
+    assert sent["wamid"] == message.wamid
+    assert SendAttempt.objects.get(message=message).outcome == "accepted"
+
+
+def test_statuses_move_the_message_to_read_and_keep_pricing(shop):
+    shop.customer_says(CUSTOMER)
+    message = reply(shop)
+    sending.outbox_drain(queue=QUEUE_SERVICE)
+
+    shop.deliver_webhooks()
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.READ
+    assert message.pricing_category == "service"
+    assert message.pricing_model == "PMP"
+
+
+def test_a_service_reply_outside_the_window_is_refused_and_recorded(shop):
+    message = reply(shop)
+    assert message.status == MessageStatus.FAILED
+    assert message.error_class == "policy"
+    assert "window is closed" in message.error_detail
+    assert sending.outbox_drain(queue=QUEUE_SERVICE) == 0
+    assert shop.sent_bodies(to=CUSTOMER) == []
+
+
+def test_a_business_initiated_update_without_consent_is_refused(shop):
+    message = reply(shop, category=MessageCategory.UTILITY, purpose="order_update")
+    assert message.status == MessageStatus.FAILED
+    assert "no utility consent" in message.error_detail
+
+
+def test_an_expired_token_pauses_the_number_and_later_sends_stay_queued(shop):
+    from waco.sandbox import services as sandbox
+
+    shop.customer_says(CUSTOMER)
+    sandbox.config_update(changes={"sync_error_rates": {"190": 1.0}})
+    first = reply(shop)
+    sending.outbox_drain(queue=QUEUE_SERVICE)
+
+    number = PhoneNumber.objects.get(pk=shop.number.pk)
+    assert number.sending_paused
+    assert "190" in number.sending_paused_reason
+    assert Alert.objects.filter(kind="number_paused", resolved_at__isnull=True).exists()
+    second = reply(shop)
+    sending.outbox_drain(queue=QUEUE_SERVICE)
+    for message in (first, second):
+        message.refresh_from_db()
+        assert message.status == MessageStatus.QUEUED
+    assert shop.sent_bodies(to=CUSTOMER) == []
+
+
+def test_a_per_user_marketing_limit_is_not_retried_within_24_hours(shop):
+    from waco.sandbox import services as sandbox
+
+    shop.customer_says(CUSTOMER)
+    sandbox.config_update(changes={"sync_error_rates": {"131049": 1.0}})
+    message = reply(shop)
+    before = timezone.now()
+    sending.outbox_drain(queue=QUEUE_SERVICE)
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED
+    assert message.next_attempt_at >= before + timedelta(hours=24)
+    assert sending.outbox_drain(queue=QUEUE_SERVICE) == 0
+
+
+def test_a_server_error_before_meta_answered_is_retried_with_backoff(shop):
+    from waco.sandbox import services as sandbox
+
+    shop.customer_says(CUSTOMER)
+    sandbox.config_update(changes={"sync_error_rates": {"131000": 1.0}})
+    message = reply(shop)
+    sending.outbox_drain(queue=QUEUE_SERVICE)
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED
+    assert message.next_attempt_at > timezone.now()
+    assert message.attempts == 1
