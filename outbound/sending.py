@@ -77,8 +77,7 @@ def outbox_drain(*, queue: str) -> int:
         if not messages:
             time.sleep(RATE_WAIT_SECONDS)  # due messages wait for the limiter: claim again shortly
             continue
-        for message in messages:
-            message_send(message=message)
+        messages_send(messages=messages)
         sent += len(messages)
     outbox_ring(queue, force=True)
     return sent
@@ -135,40 +134,56 @@ def _claim_for_number(*, number_id: int, queue: str, now: datetime, count: int) 
     )
 
 
-def message_send(*, message: OutboundMessage) -> str:
-    """One Graph call for a claimed (`sending`) message; records the outcome. Never resends."""
-    pair = ratelimit.pair_acquire(phone_number=message.phone_number, recipient=message.recipient)
-    if not pair.allowed:
-        _requeue(message, delay=timedelta(seconds=pair.retry_after), count_attempt=False)
-        return "held"
-    payload = {"to": message.recipient, **message.content, "biz_opaque_callback_data": str(message.pk)}
-    client = GraphClient(access_token=message.phone_number.business_account.access_token)
-    started = timezone.now()
-    clock = time.monotonic()
-    try:
-        result = client.send_message(message.phone_number.graph_id, payload)
-    except GraphError as error:
-        _attempt(message, started, clock, _error_outcome(error), error=error)
-        SEND_ERROR_HANDLERS[error.error_class](message=message, error=error)
-        return error.error_class
-    _attempt(message, started, clock, SendOutcome.ACCEPTED, wamid=result.wamid)
-    message_accepted(message=message, wamid=result.wamid)
-    return "accepted"
+def messages_send(*, messages: list[OutboundMessage]) -> None:
+    """One Graph call per claimed (`sending`) message, outcomes recorded per batch. Never resends."""
+    clients: dict[int, GraphClient] = {}
+    attempts, accepted = [], []
+    for message in messages:
+        pair = ratelimit.pair_acquire(phone_number=message.phone_number, recipient=message.recipient)
+        if not pair.allowed:
+            _requeue(message, delay=timedelta(seconds=pair.retry_after), count_attempt=False)
+            continue
+        account = message.phone_number.business_account
+        if account.pk not in clients:  # the token is decrypted once per batch, not per message
+            clients[account.pk] = GraphClient(access_token=account.access_token)
+        payload = {"to": message.recipient, **message.content, "biz_opaque_callback_data": str(message.pk)}
+        started, clock = timezone.now(), time.monotonic()
+        try:
+            result = clients[account.pk].send_message(message.phone_number.graph_id, payload)
+        except GraphError as error:
+            attempts.append(_attempt(message, started, clock, _error_outcome(error), error=error))
+            SEND_ERROR_HANDLERS[error.error_class](message=message, error=error)
+            continue
+        attempts.append(_attempt(message, started, clock, SendOutcome.ACCEPTED, wamid=result.wamid))
+        accepted.append((message.pk, result.wamid))
+    SendAttempt.objects.bulk_create(attempts)
+    messages_accepted(accepted=accepted)
 
 
 def message_accepted(*, message: OutboundMessage, wamid: str) -> None:
-    """Record the wamid, then apply any status that arrived before it."""
+    messages_accepted(accepted=[(message.pk, wamid)])
+
+
+def messages_accepted(*, accepted: list[tuple[int, str]]) -> None:
+    """Record wamids, then apply statuses that arrived before them.
+
+    A status webhook may already have found a message by its id and moved it
+    on (and set the wamid): only `sending` or `unknown` rows become `accepted`.
+    """
+    if not accepted:
+        return
+    now = timezone.now()
     with transaction.atomic():
-        locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
-        locked.wamid = wamid
-        fields = ["wamid", "updated_at"]
-        if locked.status in (MessageStatus.SENDING, MessageStatus.UNKNOWN):
-            locked.status = MessageStatus.ACCEPTED
-            fields.append("status")
-        locked.save(update_fields=fields)
-        for parked in ParkedStatus.objects.select_for_update().filter(wamid=wamid).order_by("pk"):
-            _apply_parked(locked, parked)
-            parked.delete()
+        for message_id, wamid in accepted:
+            OutboundMessage.objects.filter(
+                pk=message_id, status__in=(MessageStatus.SENDING, MessageStatus.UNKNOWN)
+            ).update(status=MessageStatus.ACCEPTED, wamid=wamid, updated_at=now)
+        parked = list(ParkedStatus.objects.select_for_update().filter(wamid__in=[w for _, w in accepted]))
+        for status in sorted(parked, key=lambda p: p.pk):
+            message = OutboundMessage.objects.select_for_update().filter(wamid=status.wamid).first()
+            if message is not None:
+                _apply_parked(message, status)
+            status.delete()
 
 
 def _apply_parked(message: OutboundMessage, parked: ParkedStatus) -> None:
@@ -314,8 +329,8 @@ def _fail(message: OutboundMessage, *, code, error_class: str, detail: str, need
     )
 
 
-def _attempt(message, started, clock, outcome, *, error: GraphError | None = None, wamid: str = "") -> None:
-    SendAttempt.objects.create(
+def _attempt(message, started, clock, outcome, *, error: GraphError | None = None, wamid: str = "") -> SendAttempt:
+    return SendAttempt(
         message=message, started_at=started, duration_ms=int((time.monotonic() - clock) * 1000),
         outcome=outcome, wamid=wamid, error_code=error.code if error else None,
         error_class=error.error_class if error else "", detail=str(error)[:2000] if error else "",

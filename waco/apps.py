@@ -17,3 +17,13 @@ class WacoConfig(AppConfig):
             )
         )
         post_migrate.connect(periodic.sync_periodic_tasks_after_migrate, sender=self)
+        _disable_nagle_in_the_development_server()
+
+
+def _disable_nagle_in_the_development_server() -> None:
+    """Django's development server (the demo, the tests' live server) writes headers and
+    body separately; with Nagle's algorithm on, every kept-alive request then waits about
+    40 ms for a delayed ACK. Production serves with gunicorn, which this does not touch."""
+    from django.core.servers.basehttp import WSGIRequestHandler
+
+    WSGIRequestHandler.disable_nagle_algorithm = True

@@ -7,6 +7,7 @@ In lean mode (benchmarks) sends are kept only in this process's memory.
 import itertools
 import json
 import threading
+import time
 from collections import deque
 
 from django.db.models import Q
@@ -35,7 +36,7 @@ class LeanOutbox:
     ) -> None:
         with self._lock:
             self._reset_if_stale(config)
-            self._items.append((next(self._ids), phone_number_id, wa_id, wamid, raw_body))
+            self._items.append((next(self._ids), phone_number_id, wa_id, wamid, raw_body, time.time()))
 
     def list(
         self, *, config: Config, to: str = "", since_id: int = 0, limit: int = DEFAULT_LIMIT
@@ -44,7 +45,7 @@ class LeanOutbox:
             self._reset_if_stale(config)
             items = [i for i in self._items if i[0] > since_id and (not to or i[2] == to)][:limit]
         return [
-            _item(outbox_id=i[0], phone_number_id=i[1], wamid=i[3], raw=i[4], status="accepted")
+            _item(outbox_id=i[0], phone_number_id=i[1], wamid=i[3], raw=i[4], status="accepted") | {"accepted_at": i[5]}
             for i in items
         ]
 

@@ -1,0 +1,106 @@
+"""Four workers on one number hold Meta's pace, counted where Meta would count: at the sandbox."""
+
+from collections import Counter
+
+import subprocess
+import sys
+
+import pytest
+import requests
+from django.utils import timezone
+
+from outbound import sending, services
+from outbound.models import MessageCategory, MessageStatus, OutboundMessage
+from tests.outbound.meta import wire_shop
+from tests.workers import REPO, celery_worker, child_process_env, free_port, run_python, wait_until
+from waco.contacts import services as contacts
+from waco.sandbox import services as sandbox
+
+pytestmark = pytest.mark.worker
+
+RATE = 80
+SECONDS = 30
+CUSTOMERS = 500  # spread over customers so the pair limit never binds
+SEND_DRAINS = (
+    "import django; django.setup(); from outbound.tasks import drain_outbox\n"
+    "for _ in range(4): drain_outbox.apply_async(args=['service'], queue='service')"
+)
+
+
+@pytest.fixture
+def sandbox_process(transactional_db, tmp_path):
+    """The sandbox served alone in a process of its own, as Meta is: the test process's
+    GIL then measures nothing. Its lean outbox is read over HTTP."""
+    port = free_port()
+    log = open(tmp_path / "sandbox.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "waco.sandbox", "serve", "--port", str(port)],
+        cwd=REPO, env=child_process_env() | {"WACO_SANDBOX_DELIVERY_THREAD": "false"}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}/sandbox"
+    wait_until(lambda: _answers(f"{base}/config"), timeout=30, message="the sandbox to serve")
+    yield base
+    proc.terminate()
+    proc.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def sent(base: str) -> list[dict]:
+    return requests.get(f"{base}/graph/outbox", params={"limit": 100_000}, timeout=10).json()
+
+
+def sliding_second_peak(times: list[float]) -> int:
+    times.sort()
+    peak, start = 0, 0
+    for end, t in enumerate(times):
+        while times[start] <= t - 1.0:
+            start += 1
+        peak = max(peak, end - start + 1)
+    return peak
+
+
+def test_four_workers_on_one_number_hold_80_per_second(
+    transactional_db, settings, live_server, sandbox_process, private_redis, tmp_path, monkeypatch
+):
+    shop = wire_shop(settings, live_server)
+    number = shop.number
+    # Lean: the sandbox keeps sends in memory, so it is not what limits the pace.
+    sandbox.config_update(changes={"lean": True, "numbers": {number.graph_id: {"messages_per_second": 1000}}})
+    monkeypatch.setattr(sending, "outbox_ring", lambda *a, **k: None)  # the workers start together below
+    now = timezone.now()
+    for n in range(CUSTOMERS):
+        contacts.window_touch(contact=contacts.contact_resolve(wa_id=f"97155{n:07d}"), phone_number=number, inbound_at=now)
+    total = RATE * SECONDS + 400  # more than 30 s of work: the limiter, not the backlog, sets the pace
+    for n in range(total):
+        services.message_enqueue(
+            phone_number=number, contact=contacts.contact_resolve(wa_id=f"97155{n % CUSTOMERS:07d}"),
+            category=MessageCategory.SERVICE, purpose="reply", content={"type": "text", "text": {"body": f"#{n}"}},
+        )
+    env = {"REDIS_URL": private_redis.url, "WACO_GRAPH_API_BASE": f"{sandbox_process}/graph"}
+    workers = [celery_worker(tmp_path / f"w{i}.log", name=f"w{i}", concurrency=1, env=env).start() for i in range(4)]
+    try:
+        run_python(SEND_DRAINS, env)
+        wait_until(lambda: len(sent(sandbox_process)) >= RATE * SECONDS + 100, timeout=SECONDS + 30,
+                   message="30 s of sends")
+    finally:
+        for worker in workers:
+            worker.stop()
+
+    outbox = sent(sandbox_process)
+    times = sorted(item["accepted_at"] for item in outbox)
+    first = times[0]
+    window = [t for t in times if t < first + SECONDS]
+    per_second = Counter(int(t - first) for t in window)
+    average = len(window) / SECONDS
+    print(f"average {average:.1f}/s, busiest sliding second {sliding_second_peak(list(window))}")
+    assert RATE - 4 <= average <= RATE + 4, per_second
+    assert sliding_second_peak(window) <= RATE * 1.1
+    callbacks = [item["biz_opaque_callback_data"] for item in outbox]
+    assert len(callbacks) == len(set(callbacks))  # no message sent twice
+    assert not OutboundMessage.objects.filter(status=MessageStatus.FAILED).exists()
