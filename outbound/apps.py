@@ -9,8 +9,12 @@ class OutboundConfig(AppConfig):
     verbose_name = "Outbound"
 
     def ready(self):
+        from outbound import alerts
         from outbound import handlers  # noqa: F401  (registers with ingest)
+        from templates_lib.signals import template_status_changed
         from waco import periodic
+
+        template_status_changed.connect(alerts.on_template_status_changed, dispatch_uid="outbound-template-alerts")
 
         periodic.register(
             periodic.PeriodicJob(name="outbound.sweep_outbox", task="outbound.sweep_outbox", every_seconds=30)

@@ -1,3 +1,5 @@
+pytest_plugins = ["tests.browser_fixtures"]  # Playwright fixtures, shared by every browser test
+
 import pytest
 import redis
 from django.conf import settings

@@ -5,7 +5,7 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.browser.conftest import screenshot
+from tests.browser_fixtures import screenshot
 from tests.channels.factories import BusinessAccountFactory, PhoneNumberFactory
 from waco.channels.models import BusinessAccount, PhoneNumber
 

@@ -1,0 +1,21 @@
+"""Alerts raised from other apps' signals: a template stopped, a purpose has no template left."""
+
+from outbound import services
+from outbound.models import AlertSeverity
+
+# Template states in which sends of it fail (132015 paused, 132016 disabled).
+STOPPED_STATES = {"paused", "disabled", "rejected", "archived"}
+
+
+def on_template_status_changed(sender, *, template, old, new, reason="", unserved_purposes=(), **kwargs) -> None:
+    subject = f"template {template.name} ({template.language}) of {template.business_account}"
+    if new in STOPPED_STATES:
+        services.alert_raise(kind="template_stopped", subject=subject, detail=f"{old} -> {new}: {reason}".strip())
+    elif new == "approved":
+        services.alert_resolve(kind="template_stopped", subject=subject)
+    for purpose in unserved_purposes:
+        services.alert_raise(
+            kind="unusable_purpose", subject=f"{template.business_account}: {purpose}",
+            detail=f"No approved template is left for {purpose!r} after {template.name} became {new}.",
+            severity=AlertSeverity.CRITICAL,
+        )
