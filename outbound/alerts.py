@@ -19,3 +19,13 @@ def on_template_status_changed(sender, *, template, old, new, reason="", unserve
             detail=f"No approved template is left for {purpose!r} after {template.name} became {new}.",
             severity=AlertSeverity.CRITICAL,
         )
+
+
+def on_phone_number_resumed(sender, *, phone_number, **kwargs) -> None:
+    """Messages held while the number was paused go now; the pause alert is over."""
+    from outbound.sending import outbox_ring
+    from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
+
+    services.alert_resolve(kind="number_paused", subject=str(phone_number))
+    for queue in (QUEUE_SERVICE, QUEUE_MARKETING):
+        outbox_ring(queue)

@@ -12,9 +12,11 @@ class OutboundConfig(AppConfig):
         from outbound import alerts
         from outbound import handlers  # noqa: F401  (registers with ingest)
         from templates_lib.signals import template_status_changed
+        from waco.channels.services import phone_number_resumed
         from waco import periodic
 
         template_status_changed.connect(alerts.on_template_status_changed, dispatch_uid="outbound-template-alerts")
+        phone_number_resumed.connect(alerts.on_phone_number_resumed, dispatch_uid="outbound-number-resumed")
 
         periodic.register(
             periodic.PeriodicJob(name="outbound.sweep_outbox", task="outbound.sweep_outbox", every_seconds=30)

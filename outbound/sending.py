@@ -254,7 +254,7 @@ def _on_template(*, message, error):
 def _on_auth(*, message, error):
     """The token no longer works: stop the number, keep the message queued for after the fix."""
     number = message.phone_number
-    channels.phone_number_pause_sending(phone_number=number, reason=f"Graph auth error {error.code}: {error}")
+    channels.phone_number_pause_sending(phone_number=number, reason=f"{channels.AUTH_PAUSE_PREFIX} {error.code}: {error}")
     services.alert_raise(kind="number_paused", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
     _requeue(message, delay=timedelta(0), count_attempt=False)
 

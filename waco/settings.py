@@ -212,6 +212,14 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# --- mail: alerts go to staff (WACO_ADMIN_EMAILS); the demo prints them on the console ---
+ADMINS = [(email, email) for email in env.list("WACO_ADMIN_EMAILS", default=[] if PRODUCTION else ["staff@example.com"])]
+SERVER_EMAIL = DEFAULT_FROM_EMAIL = env.str("WACO_SERVER_EMAIL", default="waco@localhost")
+if PRODUCTION:
+    vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

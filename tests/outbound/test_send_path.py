@@ -115,3 +115,36 @@ def test_a_server_error_before_meta_answered_is_retried_with_backoff(shop):
     assert message.status == MessageStatus.QUEUED
     assert message.next_attempt_at > timezone.now()
     assert message.attempts == 1
+
+
+def test_a_new_token_resumes_the_number_and_the_held_messages_go(shop, django_capture_on_commit_callbacks):
+    from waco.channels import services as channels
+    from waco.sandbox import services as sandbox
+
+    shop.customer_says(CUSTOMER)
+    sandbox.config_update(changes={"sync_error_rates": {"190": 1.0}})
+    held = reply(shop)
+    sending.outbox_drain(queue=QUEUE_SERVICE)
+    assert PhoneNumber.objects.get(pk=shop.number.pk).sending_paused
+    sandbox.config_update(changes={"sync_error_rates": {}})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = channels.business_account_rotate_token(
+            business_account=shop.number.business_account, access_token=shop.number.business_account.access_token
+        )
+    assert resumed == 1
+    assert not Alert.objects.filter(kind="number_paused", resolved_at__isnull=True).exists()
+    sending.outbox_drain(queue=QUEUE_SERVICE)
+    held.refresh_from_db()
+    assert held.status == MessageStatus.ACCEPTED
+
+
+def test_marking_read_gives_the_customer_blue_ticks_without_an_outbox_row(shop):
+    from outbound.read_receipts import message_mark_read
+    from waco.sandbox.models import InboundMessage
+
+    wamid = shop.customer_says(CUSTOMER)
+    assert message_mark_read(phone_number=shop.number, message_id=wamid, typing_indicator=True) is None
+    inbound = InboundMessage.objects.get(wamid=wamid)
+    assert inbound.read_at is not None
+    assert not OutboundMessage.objects.exists()

@@ -49,6 +49,15 @@ class BusinessAccountAdmin(admin.ModelAdmin):
     def access_token_hint(self, obj):
         return obj.access_token_hint
 
+    def save_model(self, request, obj, form, change):
+        new_token = form.cleaned_data["access_token"]
+        token_changed = change and new_token != BusinessAccount.objects.get(pk=obj.pk).access_token
+        super().save_model(request, obj, form, change)
+        if token_changed:  # resumes numbers an expired token paused
+            resumed = services.business_account_rotate_token(business_account=obj, access_token=new_token)
+            if resumed:
+                self.message_user(request, f"New token saved; resumed sending on {resumed} number(s).")
+
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(admin.ModelAdmin):

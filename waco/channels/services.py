@@ -1,6 +1,7 @@
 """Operations on business accounts and phone numbers, callable without HTTP or Celery."""
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from waco.channels.models import BusinessAccount, MessagingLimitTier, PhoneNumber, QualityRating
@@ -24,11 +25,23 @@ def business_account_create(
     return account
 
 
-def business_account_rotate_token(*, business_account: BusinessAccount, access_token: str) -> None:
+# Sent after commit when a number may send again: kwargs phone_number.
+phone_number_resumed = Signal()
+# The send path pauses a number with a reason starting so when the token stops working.
+AUTH_PAUSE_PREFIX = "Graph auth error"
+
+
+@transaction.atomic
+def business_account_rotate_token(*, business_account: BusinessAccount, access_token: str) -> int:
+    """Store a new token and resume the numbers an auth error paused; returns how many."""
     if not access_token.strip():
         raise ValueError("an access token cannot be empty")
     business_account.access_token = access_token.strip()
     business_account.save(update_fields=["access_token", "access_token_last4", "updated_at"])
+    paused_for_auth = business_account.phone_numbers.filter(
+        sending_paused=True, sending_paused_reason__startswith=AUTH_PAUSE_PREFIX
+    )
+    return sum(phone_number_resume_sending(phone_number=number) for number in paused_for_auth)
 
 
 def phone_number_create(
@@ -78,6 +91,7 @@ def phone_number_resume_sending(*, phone_number: PhoneNumber) -> bool:
     locked.sending_paused_at = None
     locked.save(update_fields=["sending_paused", "sending_paused_reason", "sending_paused_at", "updated_at"])
     phone_number.refresh_from_db()
+    transaction.on_commit(lambda: phone_number_resumed.send(sender=PhoneNumber, phone_number=locked))
     return True
 
 
