@@ -26,6 +26,7 @@ def shop(transactional_db, settings, live_server):
     "code, status, needs_person, earliest_retry, number_paused",
     [
         ("130429", MessageStatus.QUEUED, False, timedelta(0), False),  # rate: slow down, retry
+        ("131056", MessageStatus.QUEUED, False, timedelta(seconds=6), False),  # pair rate: this customer's pace
         ("131000", MessageStatus.QUEUED, False, timedelta(seconds=2), False),  # transient: backoff
         ("131049", MessageStatus.QUEUED, False, timedelta(hours=24), False),  # later: not within 24 h
         ("131026", MessageStatus.FAILED, False, None, False),  # recipient: permanent
