@@ -26,7 +26,8 @@ class Event:
 
     @property
     def dedupe_key(self) -> str:
-        raise NotImplementedError
+        """Subclasses key on Meta's ids; this content-based key is the fallback."""
+        return f"{self.kind or 'event'}:" + content_hash(self.waba_id, self.change_field, self.raw)
 
     def _time_or_hash(self) -> str:
         """The entry time identifies account-level events; without it, their content does."""
