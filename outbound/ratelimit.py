@@ -135,7 +135,20 @@ return {granted, retry}
 """
 
 
-class RedisRateLimiter:
+class GcraLimiter:
+    """The public calls over a backend's `_take(key, count, ...) -> (granted, retry_after_us)`."""
+
+    def acquire(self, key: str, *, rate_per_second: float, burst: int) -> Decision:
+        granted, retry_us = self._take(key, 1, rate_per_second=rate_per_second, burst=burst)
+        return Decision(allowed=granted == 1, retry_after=retry_us / MICROSECONDS)
+
+    def acquire_many(self, key: str, count: int, *, rate_per_second: float, burst: int) -> int:
+        if count <= 0:
+            return 0
+        return self._take(key, count, rate_per_second=rate_per_second, burst=burst)[0]
+
+
+class RedisRateLimiter(GcraLimiter):
     """GCRA in one Lua script, loaded once per process and run with EVALSHA."""
 
     def __init__(self, *, url: str):
@@ -148,15 +161,6 @@ class RedisRateLimiter:
         )
         # Script runs EVALSHA and loads the script again on NOSCRIPT (a restarted Redis).
         self._script = self._client.register_script(GCRA_LUA)
-
-    def acquire(self, key: str, *, rate_per_second: float, burst: int) -> Decision:
-        granted, retry_us = self._take(key, 1, rate_per_second=rate_per_second, burst=burst)
-        return Decision(allowed=granted == 1, retry_after=retry_us / MICROSECONDS)
-
-    def acquire_many(self, key: str, count: int, *, rate_per_second: float, burst: int) -> int:
-        if count <= 0:
-            return 0
-        return self._take(key, count, rate_per_second=rate_per_second, burst=burst)[0]
 
     def _take(self, key: str, count: int, *, rate_per_second: float, burst: int) -> tuple[int, int]:
         args = [int(count), interval_us(rate_per_second), check_burst(burst)]

@@ -25,7 +25,7 @@ from pathlib import Path
 from outbound.ratelimit import (
     FAIL_CLOSED_RETRY_SECONDS,
     MICROSECONDS,
-    Decision,
+    GcraLimiter,
     GcraStep,
     check_burst,
     gcra_step,
@@ -47,7 +47,7 @@ def wall_clock_us() -> int:
     return time.time_ns() // 1000
 
 
-class SqliteRateLimiter:
+class SqliteRateLimiter(GcraLimiter):
     """GCRA on a SQLite file (WAL), one short immediate transaction per decision."""
 
     def __init__(
@@ -66,15 +66,6 @@ class SqliteRateLimiter:
         # closing one in the child can disturb the parent's locks and WAL.
         self._inherited: list[sqlite3.Connection] = []
         self._last_prune = float("-inf")
-
-    def acquire(self, key: str, *, rate_per_second: float, burst: int) -> Decision:
-        granted, retry_us = self._take(key, 1, rate_per_second=rate_per_second, burst=burst)
-        return Decision(allowed=granted == 1, retry_after=retry_us / MICROSECONDS)
-
-    def acquire_many(self, key: str, count: int, *, rate_per_second: float, burst: int) -> int:
-        if count <= 0:
-            return 0
-        return self._take(key, count, rate_per_second=rate_per_second, burst=burst)[0]
 
     def prune(self) -> int:
         """Delete the rows that have expired (TAT in the past); returns how many."""
