@@ -7,3 +7,9 @@ class ConversationsConfig(AppConfig):
     name = "conversations"
     label = "conversations"
     verbose_name = "Conversations"
+
+    def ready(self):
+        from conversations.services import threads_move_to_survivor
+        from waco.contacts.services import contact_merged
+
+        contact_merged.connect(threads_move_to_survivor, dispatch_uid="conversations-contact-merged")

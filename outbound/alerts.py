@@ -29,3 +29,10 @@ def on_phone_number_resumed(sender, *, phone_number, **kwargs) -> None:
     services.alert_resolve(kind="number_paused", subject=str(phone_number))
     for queue in (QUEUE_SERVICE, QUEUE_MARKETING):
         outbox_ring(queue)
+
+
+def on_contact_merged(sender, *, survivor, merged_id, **kwargs) -> None:
+    """Messages to either record of the person stay with the one that survives."""
+    from outbound.models import OutboundMessage
+
+    OutboundMessage.objects.filter(contact_id=merged_id).update(contact=survivor)

@@ -13,10 +13,12 @@ class OutboundConfig(AppConfig):
         from outbound import handlers  # noqa: F401  (registers with ingest)
         from templates_lib.signals import template_status_changed
         from waco.channels.services import phone_number_resumed
+        from waco.contacts.services import contact_merged
         from waco import periodic
 
         template_status_changed.connect(alerts.on_template_status_changed, dispatch_uid="outbound-template-alerts")
         phone_number_resumed.connect(alerts.on_phone_number_resumed, dispatch_uid="outbound-number-resumed")
+        contact_merged.connect(alerts.on_contact_merged, dispatch_uid="outbound-contact-merged")
 
         periodic.register(
             periodic.PeriodicJob(name="outbound.sweep_outbox", task="outbound.sweep_outbox", every_seconds=30)

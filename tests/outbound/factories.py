@@ -12,7 +12,7 @@ class OutboundMessageFactory(factory.django.DjangoModelFactory):
 
     phone_number = factory.SubFactory(PhoneNumberFactory)
     contact = factory.SubFactory(ContactFactory)
-    recipient = factory.LazyAttribute(lambda m: m.contact.wa_id)
+    recipient = factory.LazyAttribute(lambda m: m.contact.wa_id or m.contact.user_id)
     category = MessageCategory.SERVICE
     purpose = "reply"
     content = {"type": "text", "text": {"body": "hello"}}
