@@ -15,6 +15,7 @@ DEMO_SHOP_NAME = "Waco Demo Shop"
 # The sandbox accepts this token; it is a stand-in, never a real Meta token.
 DEMO_ACCESS_TOKEN = "demo-sandbox-system-user-token"
 DEMO_ADMIN_USERNAME = "admin"
+DEMO_CATALOG_ID = "400000000000001"
 
 
 @transaction.atomic
@@ -50,8 +51,19 @@ def demo_seed_sandbox() -> bool:
         display_phone_number=DEMO_DISPLAY_NUMBER,
         access_token=DEMO_ACCESS_TOKEN,
         verified_name=DEMO_SHOP_NAME,
+        catalog_id=DEMO_CATALOG_ID,
     )
     return True
+
+
+def demo_seed_catalog(*, phone_number: PhoneNumber):
+    """A catalog that looks real (AED prices, sizes and colours, some sold out), idempotent."""
+    from catalog.demo_data import demo_catalog_seed
+    from catalog.models import Shop
+
+    account = phone_number.business_account
+    Shop.objects.get_or_create(business_account=account, defaults={"meta_catalog_id": DEMO_CATALOG_ID})
+    return demo_catalog_seed(business_account=account)
 
 
 def demo_admin_reset_password() -> tuple[str, str]:

@@ -31,13 +31,15 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         number = demo.demo_seed_channels()
         seeded_sandbox = demo.demo_seed_sandbox()
+        catalog_run = demo.demo_seed_catalog(phone_number=number)
         username, password = demo.demo_admin_reset_password()
-        self.print_banner(port, number, username, password, seeded_sandbox)
+        self.print_banner(port, number, username, password, seeded_sandbox, catalog_run)
         if options["no_serve"]:
             return
         self.supervise(self.process_commands(port))
 
-    def print_banner(self, port, number, username, password, seeded_sandbox):
+    def print_banner(self, port, number, username, password, seeded_sandbox, catalog_run):
+        variants = catalog_run.created + catalog_run.updated + catalog_run.unchanged
         base = f"http://127.0.0.1:{port}"
         lines = [
             "",
@@ -48,6 +50,7 @@ class Command(BaseCommand):
             f"  Shop number:  {number.display_phone_number} (phone number id {number.graph_id},"
             " WACO_DEMO_PHONE_NUMBER_ID)",
             f"  Sandbox:      {'seeded' if seeded_sandbox else 'not installed'}",
+            f"  Catalog:      {variants} variants in AED ({catalog_run.created} new)",
             "  Press Ctrl-C to stop the web server, the worker and beat.",
             "",
         ]

@@ -1,0 +1,72 @@
+from django.contrib import admin, messages
+
+from catalog import tasks
+from catalog.models import Category, FeedSource, MetaPush, Product, Shop, SyncRun, Variant
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = ["business_account", "meta_catalog_id"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position", "business_account"]
+    list_filter = ["business_account"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    extra = 0
+    fields = ["sku", "attributes", "price_minor", "currency", "price_display", "stock", "active",
+              "meta_retailer_id", "meta_dirty", "meta_error"]
+    readonly_fields = ["price_display", "meta_dirty", "meta_error"]
+
+    @admin.display(description="price")
+    def price_display(self, variant):
+        return variant.price_display if variant.pk else "-"
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "active", "business_account", "updated_at"]
+    list_filter = ["active", "business_account", "category"]
+    search_fields = ["name", "external_id", "variants__sku"]
+    inlines = [VariantInline]
+
+
+@admin.register(FeedSource)
+class FeedSourceAdmin(admin.ModelAdmin):
+    list_display = ["url", "format", "business_account", "active", "every_seconds", "last_fetched_at"]
+    actions = ["sync_now"]
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request, queryset):
+        for feed in queryset:
+            tasks.sync_feed.delay(feed.pk)
+        messages.info(request, f"Queued {queryset.count()} feed sync(s); see Sync runs for the result.")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = ["source", "business_account", "status", "started_at", "duration_seconds",
+                    "created", "updated", "deactivated", "unchanged", "error_count"]
+    list_filter = ["status", "business_account"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MetaPush)
+class MetaPushAdmin(admin.ModelAdmin):
+    list_display = ["business_account", "attempted_at", "variant_count", "succeeded", "error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

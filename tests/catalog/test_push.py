@@ -1,0 +1,79 @@
+"""The push to Meta's catalog, against the real sandbox over HTTP."""
+
+import pytest
+from django.utils import timezone
+
+from catalog import tasks
+from catalog.models import MetaPush, Variant
+from catalog.push import catalog_push_to_meta
+from catalog.services import catalog_upsert
+from tests.catalog.factories import ShopFactory, feed_item
+from tests.channels.factories import BusinessAccountFactory
+from waco.sandbox import services as sandbox
+from waco.sandbox.models import CatalogItem
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TOKEN = "catalog-test-system-user-token"
+CATALOG_ID = "777000111"
+
+
+@pytest.fixture
+def shop(settings, live_server):
+    settings.WACO_GRAPH_API_BASE = f"{live_server.url}/sandbox/graph"
+    account = BusinessAccountFactory(access_token=TOKEN)
+    ShopFactory(business_account=account, meta_catalog_id=CATALOG_ID)
+    sandbox.sandbox_seed(
+        waba_id=account.waba_id, phone_number_id="100000009990001",
+        display_phone_number="+971 50 0009990", access_token=TOKEN, catalog_id=CATALOG_ID,
+    )
+    return account
+
+
+def upsert(account, items):
+    return catalog_upsert(business_account=account, items=items, source="test", now=timezone.now())
+
+
+def test_push_sends_changed_variants_to_the_sandbox_catalog(shop):
+    upsert(shop, [
+        feed_item("ABY-1-M", price="320.50", stock=4, attributes={"size": "M", "colour": "Black"}),
+        feed_item("ABY-1-L", price="320.50", stock=0),
+    ])
+    tasks.push_to_meta.apply(args=[shop.pk])
+    items = {item.retailer_id: item.data for item in CatalogItem.objects.filter(catalog_id=CATALOG_ID)}
+    assert items["ABY-1-M"]["price"] == "320.50 AED"
+    assert items["ABY-1-M"]["availability"] == "in stock"
+    assert items["ABY-1-M"]["size"] == "M" and items["ABY-1-M"]["color"] == "Black"
+    assert items["ABY-1-L"]["availability"] == "out of stock"
+    assert not Variant.objects.filter(meta_dirty=True).exists()
+    assert MetaPush.objects.get().succeeded
+
+
+def test_only_changed_variants_are_pushed_again(shop):
+    upsert(shop, [feed_item("A-1"), feed_item("B-1")])
+    catalog_push_to_meta(business_account=shop, now=timezone.now())
+    upsert(shop, [feed_item("A-1", price="9.99"), feed_item("B-1")])
+    result = catalog_push_to_meta(business_account=shop, now=timezone.now())
+    assert result.pushed == 1
+    assert CatalogItem.objects.get(retailer_id="A-1").data["price"] == "9.99 AED"
+    assert MetaPush.objects.order_by("pk").last().variant_count == 1
+
+
+def test_a_deactivated_variant_is_pushed_out_of_stock(shop):
+    upsert(shop, [feed_item("A-1"), feed_item("B-1")])
+    catalog_push_to_meta(business_account=shop, now=timezone.now())
+    upsert(shop, [feed_item("A-1")])
+    catalog_push_to_meta(business_account=shop, now=timezone.now())
+    data = CatalogItem.objects.get(retailer_id="B-1").data
+    assert data["availability"] == "out of stock" and data["visibility"] == "staging"
+
+
+def test_a_graph_error_is_recorded_and_the_variants_stay_dirty(shop, settings):
+    shop.access_token = "wrong-token"
+    shop.save()
+    upsert(shop, [feed_item("A-1")])
+    tasks.push_to_meta.apply(args=[shop.pk])
+    push = MetaPush.objects.get()
+    assert not push.succeeded and push.error
+    assert Variant.objects.get(sku="A-1").meta_dirty
+    assert not CatalogItem.objects.exists()
