@@ -104,3 +104,25 @@ class ThreadTransition(models.Model):
 
     def __str__(self):
         return f"{self.source} -> {self.target} ({self.name}, {self.cause})"
+
+
+class Cart(models.Model):
+    """The thread's cart. Lines hold no prices: totals are always read live from the catalog."""
+
+    thread = models.OneToOneField(Thread, on_delete=models.CASCADE, related_name="cart")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"cart of {self.thread}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="cart_lines")
+    quantity = models.PositiveIntegerField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["cart", "variant"], name="one_line_per_variant")]
