@@ -7,7 +7,6 @@ becomes `unknown`). One drain task works many messages; see waco.doorbell.
 """
 
 import logging
-import random
 import time
 from datetime import datetime, timedelta
 
@@ -25,6 +24,7 @@ from outbound.models import (
     SendAttempt,
     SendOutcome,
 )
+from waco.backoff import backoff_delay
 from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
 from waco.channels import services as channels
 from waco.channels.models import PhoneNumber
@@ -158,10 +158,6 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
         accepted.append((message.pk, result.wamid))
     SendAttempt.objects.bulk_create(attempts)
     messages_accepted(accepted=accepted)
-
-
-def message_accepted(*, message: OutboundMessage, wamid: str) -> None:
-    messages_accepted(accepted=[(message.pk, wamid)])
 
 
 def messages_accepted(*, accepted: list[tuple[int, str]]) -> None:
@@ -338,9 +334,7 @@ def _attempt(message, started, clock, outcome, *, error: GraphError | None = Non
 
 
 def _backoff(attempts: int) -> timedelta:
-    """Exponential with jitter, so a burst of failures does not retry in step."""
-    delay = min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
-    return delay * random.uniform(0.5, 1.5)
+    return backoff_delay(attempts, base=RETRY_BASE, cap=RETRY_MAX, jitter=0.5)
 
 
 def _errors_text(errors) -> str:

@@ -1,8 +1,6 @@
-"""Enqueueing Celery tasks after the transaction that made their work commits."""
+"""Publishing Celery tasks without letting a down broker fail the caller."""
 
 import logging
-
-from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +18,3 @@ def send_task_or_log(task, *args) -> bool:
         return False
     return True
 
-
-def enqueue_on_commit(task, *args) -> None:
-    """Publish `task(*args)` once the current transaction commits (now, if none)."""
-    transaction.on_commit(lambda: send_task_or_log(task, *args))

@@ -58,13 +58,13 @@ def test_statuses_in_any_order_and_duplicated_reach_the_highest_state(statuses, 
 
 @pytest.mark.django_db
 def test_a_status_for_an_unknown_wamid_is_parked_and_applied_when_the_wamid_appears():
-    from outbound.sending import message_accepted
+    from outbound.sending import messages_accepted
 
     message = OutboundMessageFactory(status=MessageStatus.SENDING)
     deliver(status_body(message, "delivered", with_callback=False))
     assert ParkedStatus.objects.filter(wamid=WAMID).count() == 1
 
-    message_accepted(message=message, wamid=WAMID)
+    messages_accepted(accepted=[(message.pk, WAMID)])
 
     message.refresh_from_db()
     assert message.status == MessageStatus.DELIVERED

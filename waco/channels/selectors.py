@@ -1,15 +1,6 @@
 from waco.channels.models import PhoneNumber
 
 
-def phone_number_by_graph_id(graph_id: str) -> PhoneNumber | None:
-    """The number Meta calls `graph_id`, or None when Waco does not know it."""
-    return PhoneNumber.objects.select_related("business_account").filter(graph_id=graph_id).first()
-
-
-def known_phone_number_ids() -> set[str]:
-    return set(PhoneNumber.objects.values_list("graph_id", flat=True))
-
-
 def phone_number_by_display(*, waba_id: str | None, display_phone_number: str | None) -> PhoneNumber | None:
     """Meta names a number by its display form in quality webhooks; compare digits only."""
     digits = "".join(ch for ch in display_phone_number or "" if ch.isdigit())

@@ -6,7 +6,6 @@ Storing deliveries and waking workers is waco.ingest.inbox.
 import hashlib
 import logging
 import math
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from waco.backoff import backoff_delay
 from waco.channels.models import PhoneNumber
 from waco.cloud_api.webhooks import parse_delivery
 from waco.ingest import registry
@@ -113,9 +113,7 @@ def event_apply(*, event, delivery: Delivery, numbers: dict[str, PhoneNumber]) -
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff with jitter, so many failed deliveries do not retry in step."""
-    delay = min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
-    return delay * random.uniform(0.8, 1.2)
+    return backoff_delay(attempts, base=RETRY_BASE, cap=RETRY_MAX)
 
 
 def _finish(delivery: Delivery, errors: list[str], now: datetime) -> None:
