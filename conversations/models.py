@@ -30,6 +30,7 @@ class Thread(models.Model):
     phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="threads")
     state = FSMField(max_length=32, choices=ThreadState.choices, default=ThreadState.BROWSING)
     state_before_handoff = models.CharField(max_length=32, blank=True)
+    consent_asked_at = models.DateTimeField(null=True, blank=True, help_text="When the offers question went out.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,3 +127,87 @@ class CartLine(models.Model):
     class Meta:
         ordering = ["added_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["cart", "variant"], name="one_line_per_variant")]
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", "From the customer"
+    OUTBOUND = "out", "To the customer"
+
+
+class ThreadMessage(models.Model):
+    """One message of the thread, either way, as staff read it in the admin.
+
+    Inbound rows keep Meta's wamid and timestamp; outbound rows point at the
+    outbox row that carries the delivery status.
+    """
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    wamid = models.CharField(max_length=255, null=True, blank=True, unique=True, help_text="Meta's id (inbound).")
+    type = models.CharField(max_length=32, help_text="text, interactive, order, image, template, ...")
+    text = models.TextField(blank=True, help_text="What a person reads: the body, the tapped title, the caption.")
+    payload = models.JSONField(default=dict, blank=True, help_text="The message object as Meta sent it, or ours.")
+    sent_at = models.DateTimeField(help_text="Meta's timestamp for inbound messages; enqueue time for ours.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    outbound = models.OneToOneField(
+        "outbound.OutboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="thread_message"
+    )
+    staff_user = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, help_text="Who wrote it, for staff replies."
+    )
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        indexes = [models.Index(fields=["thread", "direction", "sent_at"])]
+
+    def __str__(self):
+        arrow = "<-" if self.direction == Direction.INBOUND else "->"
+        return f"{arrow} {self.type}: {self.text[:60]}"
+
+
+class MediaStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for download"
+    STORED = "stored", "Stored"
+    FAILED = "failed", "Failed"
+
+
+class InboundMedia(models.Model):
+    """A customer's image, audio, video, document or sticker, downloaded outside the thread lock."""
+
+    message = models.OneToOneField(ThreadMessage, on_delete=models.CASCADE, related_name="media")
+    media_id = models.CharField(max_length=128, help_text="Meta's media id: lives 7 days; its URL only minutes.")
+    declared_mime_type = models.CharField(max_length=128, blank=True)
+    declared_sha256 = models.CharField(max_length=128, blank=True, help_text="The hash Meta sent, when it did.")
+    status = models.CharField(max_length=16, choices=MediaStatus.choices, default=MediaStatus.PENDING)
+    file = models.FileField(upload_to="inbound/%Y/%m/", blank=True)
+    mime_type = models.CharField(max_length=128, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Hex SHA-256 of the stored bytes.")
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    stored_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.media_id} ({self.status})"
+
+
+class Intent(models.TextChoices):
+    MENU = "menu", "Show the menu"
+    CART = "cart", "Show the cart"
+    CHECKOUT = "checkout", "Check out"
+    AGENT = "agent", "Talk to a person"
+    STOP = "stop", "Stop marketing messages"
+
+
+class Keyword(models.Model):
+    """A word a customer may type for an intent; matched whole, case- and accent-insensitively."""
+
+    word = models.CharField(max_length=64, unique=True, help_text="Stored normalised (see conversations.intents).")
+    intent = models.CharField(max_length=16, choices=Intent.choices)
+    language = models.CharField(max_length=8, blank=True, help_text="ISO code, for staff: en, ar, hi, sw, pt ...")
+
+    class Meta:
+        ordering = ["intent", "language", "word"]
+
+    def __str__(self):
+        return f"{self.word} -> {self.intent}"
