@@ -2,8 +2,11 @@
 
 Staff edit the table in the admin; this only adds rows that are missing.
 Words are stored normalised the way conversations.intents.normalise does
-(frozen here, as migrations must be: lower case, no Latin accents or Arabic vowel marks).
+(lower case, no Latin accents, Arabic vowel or hamza marks).
 """
+
+import re
+import unicodedata
 
 from django.db import migrations
 
@@ -46,12 +49,19 @@ SEED_KEYWORDS = {
 }
 
 
+def normalise(text: str) -> str:
+    """A frozen copy of conversations.intents.normalise."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = re.sub("[\u0300-\u036f\u0610-\u061a\u0640\u064b-\u065f\u0670]", "", text)
+    return " ".join(re.split(r"[\s!?.,;:¡¿،؟।]+", unicodedata.normalize("NFC", text))).strip()
+
+
 def seed(apps, schema_editor):
     Keyword = apps.get_model("conversations", "Keyword")
     for intent, languages in SEED_KEYWORDS.items():
         for language, words in languages.items():
             for word in words:
-                Keyword.objects.get_or_create(word=word, defaults={"intent": intent, "language": language})
+                Keyword.objects.get_or_create(word=normalise(word), defaults={"intent": intent, "language": language})
 
 
 class Migration(migrations.Migration):
