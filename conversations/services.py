@@ -6,9 +6,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from conversations.models import Thread, ThreadTransition
+from conversations.models import Direction, Thread, ThreadMessage, ThreadTransition
+from outbound import services as outbound
+from outbound.models import MessageCategory, OutboundMessage
 from waco.channels.models import PhoneNumber
 from waco.contacts.models import Contact
+
+# The purpose of the bot's and staff's free-form replies (no template chain: replies go in the window).
+REPLY_PURPOSE = "reply"
 
 # The transitions a service may ask for, by name: one explicit list, no getattr on input.
 TRANSITIONS = {
@@ -69,3 +74,47 @@ def threads_move_to_survivor(sender, *, survivor: Contact, merged_id: int, **kwa
         else:
             ThreadTransition.objects.filter(thread=thread).update(thread=kept)
             thread.delete()
+
+
+# --- messages -------------------------------------------------------------------------
+
+
+def thread_message_record_inbound(
+    *, thread: Thread, wamid: str, type: str, text: str, payload: dict, sent_at: datetime
+) -> ThreadMessage | None:
+    """Keep a customer's message with Meta's id and time; None when it is already kept."""
+    message, created = ThreadMessage.objects.get_or_create(
+        wamid=wamid,
+        defaults={"thread": thread, "direction": Direction.INBOUND, "type": type, "text": text[:4096],
+                  "payload": payload or {}, "sent_at": sent_at},
+    )
+    return message if created else None
+
+
+def thread_reply(
+    *,
+    thread: Thread,
+    content: dict,
+    text: str,
+    category: str = MessageCategory.SERVICE,
+    purpose: str = REPLY_PURPOSE,
+    template_params: dict | None = None,
+    staff_user=None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboundMessage:
+    """Send through the outbox (the policy decides how, or refuses) and keep it in the thread.
+
+    `text` is what staff read in the thread; `content` is the Graph message object.
+    """
+    now = now or timezone.now()
+    message = outbound.message_enqueue(
+        phone_number=thread.phone_number, contact=thread.contact, category=category, purpose=purpose,
+        content=content, template_params=template_params, dedupe_key=dedupe_key, now=now,
+    )
+    ThreadMessage.objects.get_or_create(
+        outbound=message,
+        defaults={"thread": thread, "direction": Direction.OUTBOUND, "type": message.content.get("type", ""),
+                  "text": text[:4096], "payload": message.content, "sent_at": now, "staff_user": staff_user},
+    )
+    return message
