@@ -9,6 +9,7 @@ class ConversationsConfig(AppConfig):
     verbose_name = "Conversations"
 
     def ready(self):
+        from conversations import handlers  # noqa: F401  (registers with ingest)
         from conversations.services import threads_move_to_survivor
         from waco.contacts.services import contact_merged
 

@@ -52,8 +52,10 @@ def cart_line_add(*, thread: Thread, variant: Variant, quantity: int = 1) -> Car
     wanted = quantity + (line.quantity if line else 0)
     if not (live.active and live.product.active):
         raise CartRefusal(f"{live.product.name} is no longer sold")
+    if live.stock == 0:
+        raise CartRefusal(f"{variant_name(live)} is sold out")
     if live.stock < wanted:
-        raise CartRefusal(f"only {live.stock} of {_name(live)} left")
+        raise CartRefusal(f"only {live.stock} of {variant_name(live)} left")
     other = cart.lines.exclude(variant=live).select_related("variant").first()
     if other and other.variant.currency != live.currency:
         raise CartRefusal("a cart holds one currency")
@@ -87,6 +89,6 @@ def cart_summary(*, thread: Thread) -> CartSummary:
     )
 
 
-def _name(variant: Variant) -> str:
+def variant_name(variant: Variant) -> str:
     """The product's name and the variant's attribute values: "Linen Abaya M"."""
     return " ".join([variant.product.name, *(str(v) for v in (variant.attributes or {}).values())])

@@ -1,0 +1,240 @@
+"""The bot's messages: Graph message objects built from live catalog and cart reads.
+
+Pure functions: no queries of their own beyond what they are handed, no sends.
+Every price and stock figure comes from the rows passed in, read in the same
+transaction that queues the reply.
+"""
+
+from dataclasses import dataclass
+
+from catalog.models import Category, Product, Variant
+from conversations.carts import CartSummary, variant_name
+
+# WhatsApp's limits on interactive messages (CLOUD_API.md; checked by the sandbox too).
+MAX_BODY = 1024
+MAX_BUTTON_TITLE = 20
+MAX_ROW_TITLE = 24
+MAX_ROW_DESCRIPTION = 72
+MAX_ROWS = 10
+MAX_HEADER_TEXT = 60
+
+
+@dataclass(frozen=True)
+class Reply:
+    content: dict  # {"type": ..., <type>: {...}}: what outbound sends
+    text: str  # what staff read in the thread
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_reply(body: str) -> Reply:
+    return Reply({"type": "text", "text": {"body": body[:4096]}}, body)
+
+
+def buttons_reply(body: str, buttons: list[tuple[str, str]], *, image_url: str = "", header: str = "") -> Reply:
+    """Up to three reply buttons of (id, title) under a body, with an image or text header."""
+    interactive = {
+        "type": "button",
+        "body": {"text": _cut(body, MAX_BODY)},
+        "action": {"buttons": [
+            {"type": "reply", "reply": {"id": bid, "title": _cut(title, MAX_BUTTON_TITLE)}} for bid, title in buttons[:3]
+        ]},
+    }
+    if image_url:
+        interactive["header"] = {"type": "image", "image": {"link": image_url}}
+    elif header:
+        interactive["header"] = {"type": "text", "text": _cut(header, MAX_HEADER_TEXT)}
+    titles = " | ".join(title for _, title in buttons[:3])
+    return Reply({"type": "interactive", "interactive": interactive}, f"{body}\n[{titles}]")
+
+
+def list_reply(body: str, button: str, section: str, rows: list[tuple[str, str, str]]) -> Reply:
+    """One section of at most ten rows of (id, title, description)."""
+    interactive = {
+        "type": "list",
+        "body": {"text": _cut(body, MAX_BODY)},
+        "action": {
+            "button": _cut(button, MAX_BUTTON_TITLE),
+            "sections": [{
+                "title": _cut(section, 24),
+                "rows": [
+                    {"id": rid, "title": _cut(title, MAX_ROW_TITLE), **({"description": _cut(desc, MAX_ROW_DESCRIPTION)} if desc else {})}
+                    for rid, title, desc in rows[:MAX_ROWS]
+                ],
+            }],
+        },
+    }
+    listed = "\n".join(f"- {title}" + (f": {desc}" if desc else "") for _, title, desc in rows[:MAX_ROWS])
+    return Reply({"type": "interactive", "interactive": interactive}, f"{body}\n{listed}")
+
+
+def _paged_rows(rows: list[tuple[str, str, str]], *, has_more: bool, more_id: str) -> list[tuple[str, str, str]]:
+    """Ten rows fit; when more follow, the tenth becomes 'More…'."""
+    if has_more or len(rows) > MAX_ROWS:
+        return rows[: MAX_ROWS - 1] + [(more_id, "More…", "The next page")]
+    return rows
+
+
+MENU_BUTTONS = [("cats:1", "Browse products"), ("cart", "My cart"), ("agent", "Talk to a person")]
+
+
+def menu(shop_name: str, *, greeting: str = "") -> Reply:
+    body = greeting or f"Welcome to {shop_name}. What would you like to do?"
+    return buttons_reply(body, MENU_BUTTONS)
+
+
+def help_menu(shop_name: str) -> Reply:
+    return menu(shop_name, greeting=(
+        "Sorry, I did not understand that. Tap a button below, or type *menu*, *cart*, "
+        "*checkout* or *agent* at any time."
+    ))
+
+
+def categories_page(categories: list[Category], *, page: int, page_size: int = MAX_ROWS - 1) -> Reply:
+    """Categories, nine per page when more follow."""
+    start = (page - 1) * page_size
+    chunk = categories[start : start + MAX_ROWS]
+    has_more = len(categories) > start + MAX_ROWS
+    rows = [(f"cat:{c.pk}:1", c.name, "") for c in chunk]
+    if not rows:
+        return buttons_reply("The shop has nothing on sale right now. Please check back soon.", MENU_BUTTONS[1:])
+    rows = _paged_rows(rows, has_more=has_more, more_id=f"cats:{page + 1}")
+    return list_reply("Choose a category.", "Categories", "Categories", rows)
+
+
+def products_page(category: Category, products: list[Product], *, page: int, has_more: bool) -> Reply:
+    """Products of a category with their live lowest price and availability."""
+    rows = [(f"prod:{p.pk}", p.name, _price_and_stock_line(p)) for p in products]
+    if not rows:
+        return buttons_reply(f"Nothing in {category.name} right now.", [("cats:1", "Other categories"), ("cart", "My cart")])
+    rows = _paged_rows(rows, has_more=has_more, more_id=f"cat:{category.pk}:{page + 1}")
+    return list_reply(f"{category.name}: choose a product.", "Products", _cut(category.name, 24), rows)
+
+
+def _live_variants(product: Product) -> list[Variant]:
+    """Active options in the order the shop listed them (S, M, L rather than by SKU)."""
+    return sorted((v for v in product.variants.all() if v.active), key=lambda v: v.pk)
+
+
+def _price_and_stock_line(product: Product) -> str:
+    variants = _live_variants(product)
+    in_stock = [v for v in variants if v.stock > 0]
+    if not variants:
+        return "Not available"
+    cheapest = min(in_stock or variants, key=lambda v: v.price_minor)
+    prefix = "from " if len({v.price_minor for v in variants}) > 1 else ""
+    return f"{prefix}{cheapest.price_display}" + ("" if in_stock else " · sold out")
+
+
+def _variant_label(variant: Variant) -> str:
+    values = [str(v) for v in (variant.attributes or {}).values()]
+    return " ".join(values) or variant.product.name
+
+
+def _stock_words(variant: Variant) -> str:
+    if variant.stock <= 0:
+        return "sold out"
+    return f"{variant.stock} left" if variant.stock <= 5 else "in stock"
+
+
+def product_card(product: Product) -> Reply:
+    """Waco's own card: name, description, every option with today's price and stock."""
+    variants = _live_variants(product)
+    lines = [f"*{product.name}*"]
+    if product.description:
+        lines.append(_cut(product.description, 400))
+    lines += [f"• {_variant_label(v)}: {v.price_display} ({_stock_words(v)})" for v in variants]
+    in_stock = [v for v in variants if v.stock > 0]
+    if len(in_stock) == 1 and len(variants) == 1:
+        add = (f"add:{in_stock[0].pk}", "Add to cart")
+    elif in_stock:
+        add = (f"opts:{product.pk}", "Choose & add")
+    else:
+        lines.append("Sold out for now.")
+        add = None
+    buttons = ([add] if add else []) + [(f"cat:{product.category_id}:1", "Back to list"), ("cart", "My cart")]
+    image = next((v.image_url for v in variants if v.image_url), "") or next(iter(product.image_urls or []), "")
+    return buttons_reply("\n".join(lines), buttons, image_url=image)
+
+
+def variant_choice(product: Product) -> Reply:
+    """The options that can be bought now; sold-out ones are not offered."""
+    rows = [
+        (f"add:{v.pk}", _variant_label(v), f"{v.price_display} · {_stock_words(v)}")
+        for v in _live_variants(product) if v.stock > 0
+    ]
+    if not rows:
+        return buttons_reply(f"{product.name} is sold out for now.", [(f"cat:{product.category_id}:1", "Back to list"), ("cart", "My cart")])
+    return list_reply(f"{product.name}: which one?", "Options", "Options", rows[:MAX_ROWS])
+
+
+def cart_lines_text(summary: CartSummary) -> list[str]:
+    lines = []
+    for line in summary.lines:
+        amount = line.variant.price_display if line.quantity == 1 else f"{line.quantity} × {line.variant.price_display}"
+        state = "" if line.available else f" — not available now ({_stock_words(line.variant)}), left out of the total"
+        lines.append(f"• {variant_name(line.variant)}: {amount}{state}")
+    return lines
+
+
+def cart(summary: CartSummary, *, note: str = "") -> Reply:
+    """The cart at today's prices, with checkout, more shopping and removal."""
+    if not summary.lines:
+        body = (note + "\n\n" if note else "") + "Your cart is empty."
+        return buttons_reply(body, [("cats:1", "Browse products"), ("agent", "Talk to a person")])
+    lines = ([note, ""] if note else []) + ["*Your cart*", *cart_lines_text(summary), "", f"*Total: {summary.total_display}*"]
+    buttons = [("checkout", "Checkout"), ("cats:1", "Add more"), ("rmlist", "Remove an item")]
+    if not any(line.available for line in summary.lines):
+        buttons[0] = ("agent", "Talk to a person")
+    return buttons_reply("\n".join(lines), buttons)
+
+
+def remove_choice(summary: CartSummary) -> Reply:
+    rows = [(f"rm:{line.variant.pk}", variant_name(line.variant), f"{line.quantity} in cart") for line in summary.lines]
+    return list_reply("Which item should I remove?", "Remove", "In your cart", rows[:MAX_ROWS])
+
+
+def checkout_not_available(summary: CartSummary) -> Reply:
+    """Until payments are switched on: honest, with the cart kept and a way back."""
+    body = (
+        f"Thank you! Online payment is not switched on in this shop yet, so no payment link can be sent. "
+        f"Your cart is kept (total {summary.total_display}). A person from the shop can help you complete the order."
+    )
+    return buttons_reply(body, [("back", "Back to cart"), ("agent", "Talk to a person")])
+
+
+def window_reopened(summary: CartSummary) -> Reply:
+    return cart(summary, note="Welcome back! It has been a while, so here is the cart you kept, at today's prices.")
+
+
+def handed_to_person() -> Reply:
+    return text_reply("Thank you. A person from the shop will answer you here shortly.")
+
+
+def stop_confirmed() -> Reply:
+    return buttons_reply(
+        "Done: you will get no more offers from us. Order updates you asked for still arrive.",
+        [("consent:yes", "Get offers again")],
+    )
+
+
+def consent_question() -> Reply:
+    return buttons_reply(
+        "Would you like to hear about new arrivals and offers here on WhatsApp? You can stop at any time by typing *stop*.",
+        [("consent:yes", "Yes, send offers"), ("consent:no", "No, thanks")],
+    )
+
+
+def consent_confirmed(granted: bool) -> Reply:
+    if granted:
+        return text_reply("Thank you! We will send you offers now and then. Type *stop* at any time to end them.")
+    return text_reply("Understood: no offers. You can still shop here any time.")
+
+
+MEDIA_WORDS = {"image": "photo", "video": "video", "audio": "voice note", "document": "document", "sticker": "sticker"}
+
+
+def media_received(kind: str, shop_name: str) -> Reply:
+    return menu(shop_name, greeting=f"Thank you, we received your {MEDIA_WORDS.get(kind, 'file')}. How can we help?")
