@@ -57,6 +57,10 @@ def decide(
     window looked open); `exclude_templates` skips templates Meta refused.
     """
     window_open = not window_closed and contacts.window_is_open(contact=contact, phone_number=phone_number, now=now)
+    if category == MessageCategory.MARKETING and not contacts.consent_is_granted(
+        contact=contact, category=ConsentCategory.MARKETING
+    ):  # an open window does not make offers welcome: "stop" holds everywhere
+        raise PolicyRefusal("no marketing consent: the customer has not opted in, or opted out")
     if window_open and content is not None:
         return Decision(content=content)
     if category == MessageCategory.SERVICE:

@@ -40,6 +40,18 @@ def test_an_opt_out_after_an_opt_in_refuses_marketing():
         decide_marketing(number, contact)
 
 
+def test_marketing_free_form_in_an_open_window_still_needs_marketing_consent():
+    number, contact = PhoneNumberFactory(), ContactFactory()
+    contacts.window_touch(contact=contact, phone_number=number, inbound_at=timezone.now())
+    offer = {"type": "text", "text": {"body": "20% off abayas this week"}}
+    decide = lambda: policy.decide(phone_number=number, contact=contact, category=MessageCategory.MARKETING,  # noqa: E731
+                                   purpose="cart_recovery", content=offer, template_params={}, now=timezone.now())
+    with pytest.raises(policy.PolicyRefusal, match="no marketing consent"):
+        decide()
+    opted_in(contact)
+    assert decide().content == offer
+
+
 def test_marketing_stays_under_its_share_of_the_messaging_limit(settings):
     settings.WACO_MARKETING_LIMIT_SHARE = 0.5
     number = PhoneNumberFactory(business_account__messaging_limit_tier=MessagingLimitTier.TIER_250)
