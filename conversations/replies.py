@@ -7,6 +7,8 @@ transaction that queues the reply.
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from catalog.models import Category, Product, Variant
 from conversations.carts import CartSummary, variant_name
 
@@ -156,7 +158,12 @@ def product_card(product: Product) -> Reply:
         add = None
     buttons = ([add] if add else []) + [(f"cat:{product.category_id}:1", "Back to list"), ("cart", "My cart")]
     image = next((v.image_url for v in variants if v.image_url), "") or next(iter(product.image_urls or []), "")
-    return buttons_reply("\n".join(lines), buttons, image_url=image)
+    return buttons_reply("\n".join(lines), buttons, image_url=absolute_url(image))
+
+
+def absolute_url(url: str) -> str:
+    """Meta fetches header images itself: a path on our site needs our public address."""
+    return f"{settings.WACO_PUBLIC_URL}{url}" if url.startswith("/") else url
 
 
 def variant_choice(product: Product) -> Reply:

@@ -66,6 +66,20 @@ def demo_seed_catalog(*, phone_number: PhoneNumber):
     return demo_catalog_seed(business_account=account)
 
 
+def demo_seed_templates(*, phone_number: PhoneNumber) -> int:
+    """Drafts of the demo templates in their purpose chains; submitted once the web server answers."""
+    from templates_lib.demo_data import demo_templates_seed
+
+    return len(demo_templates_seed(business_account=phone_number.business_account))
+
+
+def demo_submit_templates(*, phone_number: PhoneNumber) -> int:
+    """Send the drafts to the sandbox for review; its webhook approves them, as Meta's would."""
+    from templates_lib.demo_data import demo_templates_submit
+
+    return demo_templates_submit(business_account=phone_number.business_account)
+
+
 def demo_admin_reset_password() -> tuple[str, str]:
     """Create the admin user (or give it a fresh password) and return its credentials."""
     password = secrets.token_urlsafe(12)

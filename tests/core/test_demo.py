@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -58,6 +59,14 @@ def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everyt
         assert sent.status_code == 200
         wait_until(lambda: "971500000042" in session.get(f"{base}/admin/contacts/contact/", timeout=5).text,
                    timeout=30, message="the worker to record the customer")
+        # ... and the dialogue answers from the seeded shop, through the send path to the sandbox.
+        menu = wait_until(lambda: _get_json(f"{base}/sandbox/graph/outbox?to=971500000042"), timeout=30,
+                          message="the menu to reach the sandbox outbox")
+        assert "Welcome to Waco Demo Shop" in menu[0]["interactive"]["body"]["text"]
+
+        # The demo's templates were submitted and the sandbox's review approved them.
+        wait_until(lambda: _template_statuses(tmp_path) == {"approved"}, timeout=60,
+                   message="the demo templates to be approved")
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         demo.wait(30)
@@ -68,6 +77,11 @@ def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everyt
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def _template_statuses(tmp_path) -> set[str]:
+    with sqlite3.connect(tmp_path / "var" / "waco.sqlite3", timeout=10) as db:
+        return {status for (status,) in db.execute("SELECT status FROM templates_lib_template")}
 
 
 def _get_json(url: str):

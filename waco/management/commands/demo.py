@@ -4,7 +4,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 
 from django.conf import settings
 from django.core.management import call_command
@@ -15,6 +18,20 @@ from waco.celery_config import ALL_QUEUES
 
 # How long a process may take to stop on SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 10
+
+
+def wait_for_http(url: str, *, timeout: float) -> bool:
+    """Whether `url` answered (any status) within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return True
+        except urllib.error.HTTPError:
+            return True  # it answered, even if with 503 while the worker starts
+        except OSError:
+            time.sleep(0.3)
+    return False
 
 
 class Command(BaseCommand):
@@ -32,11 +49,12 @@ class Command(BaseCommand):
         number = demo.demo_seed_channels()
         seeded_sandbox = demo.demo_seed_sandbox()
         catalog_run = demo.demo_seed_catalog(phone_number=number)
+        demo.demo_seed_templates(phone_number=number)
         username, password = demo.demo_admin_reset_password()
         self.print_banner(port, number, username, password, seeded_sandbox, catalog_run)
         if options["no_serve"]:
             return
-        self.supervise(self.process_commands(port))
+        self.supervise(self.process_commands(port), after_start=lambda: self.submit_templates(port, number))
 
     def print_banner(self, port, number, username, password, seeded_sandbox, catalog_run):
         variants = catalog_run.created + catalog_run.updated + catalog_run.unchanged
@@ -71,7 +89,20 @@ class Command(BaseCommand):
             ],
         }
 
-    def supervise(self, commands: dict[str, list[str]]) -> None:
+    def submit_templates(self, port, number) -> None:
+        """Once the web server answers, send the template drafts to the sandbox for review."""
+        if not wait_for_http(f"http://127.0.0.1:{port}/health/", timeout=60):
+            self.stderr.write("The web server did not answer; templates stay drafts (submit them in the admin).")
+            return
+        try:
+            count = demo.demo_submit_templates(phone_number=number)
+        except Exception as exc:  # the demo keeps running; staff can submit from the admin
+            self.stderr.write(f"Submitting the demo templates failed: {exc}")
+            return
+        if count:
+            self.stdout.write(f"Submitted {count} templates for review; the sandbox approves them in seconds.")
+
+    def supervise(self, commands: dict[str, list[str]], after_start=None) -> None:
         """Start each process in its own group; stop all when one dies or on Ctrl-C."""
         env = os.environ | {"PYTHONUNBUFFERED": "1"}
         procs = {
@@ -87,6 +118,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
+        if after_start:
+            threading.Thread(target=after_start, daemon=True).start()
         exited = None
         while not stopping and exited is None:
             exited = next((name for name, p in procs.items() if p.poll() is not None), None)
