@@ -119,7 +119,7 @@ def wait_until(condition, *, timeout: float = 30, interval: float = 0.1, message
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {message() if callable(message) else message}")
 
 
 def run_python(code: str, env: dict | None = None, timeout: float = 60) -> str:

@@ -1,0 +1,183 @@
+"""The dialogue end to end: customers type into the sandbox, a real worker answers,
+and the answers are read from the sandbox's outbox as Meta would have sent them."""
+
+import time
+
+import pytest
+
+from catalog.models import Variant
+from conversations import services as threads
+from conversations.models import CartLine, Direction, ThreadMessage, ThreadState
+from outbound.models import MessageCategory, MessageStatus
+from tests.catalog.factories import CategoryFactory, ProductFactory, ShopFactory, VariantFactory
+from tests.outbound.meta import wire_shop
+from tests.workers import celery_worker, wait_until
+from waco.contacts.models import ConsentAction, ConsentCategory
+from waco.contacts import services as contacts
+from waco.sandbox import services as sandbox
+
+pytestmark = pytest.mark.worker
+
+
+def text_of(item: dict) -> str:
+    if item.get("type") == "text":
+        return item["text"]["body"]
+    return item.get("interactive", {}).get("body", {}).get("text", "")
+
+
+def reply_ids(item: dict) -> list[str]:
+    action = item.get("interactive", {}).get("action", {})
+    return [b["reply"]["id"] for b in action.get("buttons", [])] + [
+        r["id"] for s in action.get("sections", []) for r in s["rows"]
+    ]
+
+
+class Shopper:
+    """A customer at the sandbox's customer endpoint, reading replies from its outbox."""
+
+    def __init__(self, shop, wa_id: str, name: str = "Amal"):
+        self.shop, self.wa_id, self.name = shop, wa_id, name
+
+    def outbox(self) -> list[dict]:
+        return sandbox.outbox_list(config=sandbox.config_get(), to=self.wa_id)
+
+    def send(self, message: dict) -> None:
+        sandbox.customer_message_send(wa_id=self.wa_id, name=self.name, message=message,
+                                      phone_number_id=self.shop.number.graph_id)
+        sandbox.deliveries_flush(horizon_seconds=5)
+
+    def sends(self, message: dict, replies: int = 1) -> list[dict]:
+        seen = len(self.outbox())
+        self.send(message)
+
+        def new_replies():
+            items = self.outbox()
+            return items[seen:] if len(items) >= seen + replies else None
+
+        return wait_until(new_replies, timeout=30, message=f"{replies} replies to {message}")
+
+    def says(self, text: str, replies: int = 1) -> list[dict]:
+        return self.sends({"type": "text", "text": {"body": text}}, replies)
+
+    def taps(self, reply_id: str, replies: int = 1) -> list[dict]:
+        kind = "button_reply" if ":" not in reply_id or reply_id.startswith(("cats", "consent")) else "list_reply"
+        return self.sends({"type": "interactive", "interactive": {"type": kind, kind: {"id": reply_id, "title": reply_id}}}, replies)
+
+    def inbound_count(self) -> int:
+        return ThreadMessage.objects.filter(thread__contact__wa_id=self.wa_id, direction=Direction.INBOUND).count()
+
+
+@pytest.fixture
+def shop(transactional_db, settings, live_server, tmp_path):
+    settings.WACO_PAIR_RATE_PER_MINUTE, settings.WACO_PAIR_BURST = 6000, 100  # the sandbox's pair limit
+    shop = wire_shop(settings, live_server)
+    account = shop.number.business_account
+    ShopFactory(business_account=account, meta_catalog_id="400000000000001")
+    product = ProductFactory(category=CategoryFactory(business_account=account, name="Abayas"), name="Linen Abaya")
+    shop.variants = {
+        size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size}, price_minor=price, stock=stock)
+        for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10))
+    }
+    env = {"WACO_GRAPH_API_BASE": settings.WACO_GRAPH_API_BASE, "WACO_PAIR_RATE_PER_MINUTE": "6000", "WACO_PAIR_BURST": "100"}
+    worker = celery_worker(tmp_path / "worker.log", env=env).start()
+    yield shop
+    worker.stop()
+    print("--- worker log tail ---\n" + worker.log_tail())
+
+
+def test_a_customer_shops_from_hi_to_a_cart_at_live_prices(shop):
+    amal, v = Shopper(shop, "971501110001"), shop.variants
+    menu, question = amal.says("hi", replies=2)
+    assert "Welcome" in text_of(menu) and reply_ids(menu) == ["cats:1", "cart", "agent"]
+    assert reply_ids(question) == ["consent:yes", "consent:no"]
+    [categories] = amal.taps("cats:1")
+    [products] = amal.taps(reply_ids(categories)[0])
+    assert text_of(products).startswith("Abayas")
+    [card] = amal.taps(reply_ids(products)[0])
+    assert "M: 320.00 AED (4 left)" in text_of(card) and "S: 300.00 AED (sold out)" in text_of(card)
+    [options] = amal.taps(reply_ids(card)[0])
+    assert reply_ids(options) == [f"add:{v['M'].pk}", f"add:{v['L'].pk}"]
+    amal.taps(f"add:{v['M'].pk}")
+    [cart] = amal.taps(f"add:{v['L'].pk}")
+    assert "Total: 660.00 AED" in text_of(cart)
+
+    Variant.objects.filter(pk=v["L"].pk).update(price_minor=355_00)  # the system of record changed it
+    [cart] = amal.says("cart")
+    assert "L: 355.00 AED" in text_of(cart) and "Total: 675.00 AED" in text_of(cart)
+
+    [refused] = amal.taps(f"add:{v['S'].pk}")
+    assert "Linen Abaya S is sold out" in text_of(refused)
+
+    [ordered] = amal.sends({"type": "order", "order": {"catalog_id": "400000000000001", "product_items": [
+        {"product_retailer_id": "ABY-M", "quantity": 1, "item_price": 300, "currency": "AED"}]}})
+    assert "the catalog showed 300.00 AED; today's price is 320.00 AED" in text_of(ordered)
+    assert "Total: 320.00 AED" in text_of(ordered)
+    assert [(line.variant.sku, line.quantity) for line in CartLine.objects.all()] == [("ABY-M", 1)]
+    wait_until(lambda: all(m["read"] for m in _inbound_marks(shop, amal)), message="every message marked read")
+
+
+def _state(message) -> str:
+    message.refresh_from_db()
+    return f"{message.status} attempts={message.attempts} {message.error_class} {message.error_detail} next={message.next_attempt_at}"
+
+
+def _inbound_marks(shop, shopper) -> list[dict]:
+    import json
+
+    from django.test import Client
+
+    return json.loads(Client().get("/sandbox/customer/messages", {"from": shopper.wa_id}).content)
+
+
+def test_duplicated_and_reordered_deliveries_change_nothing(shop):
+    sandbox.config_update(changes={"inbound_duplicate_rate": 1.0, "inbound_reorder_rate": 0.5, "reorder_delay_ms": 300})
+    noor, v = Shopper(shop, "971501110002", "Noor"), shop.variants
+    for reply_id in (f"add:{v['M'].pk}", f"add:{v['L'].pk}", f"add:{v['M'].pk}"):
+        noor.send({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": reply_id, "title": "x"}}})
+    time.sleep(0.4)
+    sandbox.deliveries_flush(horizon_seconds=5)
+    wait_until(lambda: len(noor.outbox()) >= 3, timeout=30, message="three replies")
+    time.sleep(1.5)  # duplicates would have been answered by now
+    sandbox.deliveries_flush(horizon_seconds=5)
+    assert len(noor.outbox()) == 3
+    assert noor.inbound_count() == 3
+    assert sorted((line.variant.sku, line.quantity) for line in CartLine.objects.all()) == [("ABY-L", 1), ("ABY-M", 2)]
+
+
+def test_agent_stops_the_bot_until_staff_hand_back(shop):
+    sara = Shopper(shop, "971501110003", "Sara")
+    [handed] = sara.says("agent")
+    assert "A person from the shop will answer" in text_of(handed)
+    sara.send({"type": "text", "text": {"body": "hi"}})
+    wait_until(lambda: sara.inbound_count() == 2, message="the second message to be recorded")
+    time.sleep(1)
+    assert len(sara.outbox()) == 1  # the bot stayed silent
+    thread = ThreadMessage.objects.filter(thread__contact__wa_id=sara.wa_id).first().thread
+    threads.thread_transition(thread=thread, name="hand_back", cause="staff")
+    assert "Welcome" in text_of(sara.says("hi", replies=2)[0])
+
+
+def test_after_stop_marketing_is_refused_and_after_yes_it_goes(shop):
+    huda = Shopper(shop, "971501110004", "Huda")
+    huda.says("hi", replies=2)
+    [confirmed] = huda.says("stop")
+    assert "no more offers" in text_of(confirmed)
+    thread = ThreadMessage.objects.filter(thread__contact__wa_id=huda.wa_id).first().thread
+    offer = {"type": "text", "text": {"body": "Eid offer: 20% off abayas"}}
+
+    refused = threads.thread_reply(thread=thread, content=offer, text="offer", category=MessageCategory.MARKETING,
+                                   purpose="cart_recovery")
+    assert refused.status == MessageStatus.FAILED and "no marketing consent" in refused.error_detail
+    time.sleep(1)
+    assert all("Eid offer" not in text_of(item) for item in huda.outbox())
+
+    [thanks] = huda.taps("consent:yes")
+    assert "We will send you offers" in text_of(thanks)
+    assert contacts.consent_current(contact=thread.contact, category=ConsentCategory.MARKETING).action == ConsentAction.OPT_IN
+    sent = threads.thread_reply(thread=thread, content=offer, text="offer", category=MessageCategory.MARKETING,
+                                purpose="cart_recovery")
+    assert sent.status == MessageStatus.QUEUED
+    wait_until(lambda: any("Eid offer" in text_of(item) for item in huda.outbox()),
+               message=lambda: f"the offer at the sandbox; the message now: {_state(sent)}")
+    assert ThreadMessage.objects.get(outbound=sent).thread == thread
+    assert thread.state == ThreadState.BROWSING
