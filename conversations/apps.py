@@ -11,6 +11,14 @@ class ConversationsConfig(AppConfig):
     def ready(self):
         from conversations import handlers  # noqa: F401  (registers with ingest)
         from conversations.services import threads_move_to_survivor
+        from waco import periodic
         from waco.contacts.services import contact_merged
 
         contact_merged.connect(threads_move_to_survivor, dispatch_uid="conversations-contact-merged")
+
+        periodic.register(
+            periodic.PeriodicJob(
+                name="conversations.redispatch_lost_media", task="conversations.redispatch_lost_media",
+                every_seconds=60,
+            )
+        )

@@ -9,6 +9,7 @@ Three modes, chosen by WACO_ENV:
   the demo defaults refused (see waco.config.check_production_secrets).
 """
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -67,6 +68,10 @@ WACO_DEMO_PHONE_NUMBER_ID = env.str("WACO_DEMO_PHONE_NUMBER_ID", default="100000
 WACO_SANDBOX_WEBHOOK_URL = env.str(
     "WACO_SANDBOX_WEBHOOK_URL", default=f"{WACO_PUBLIC_URL}/webhooks/whatsapp/"
 )
+# Where the sandbox's Stripe delivers its signed events (Waco's Stripe webhook, as Stripe would).
+WACO_SANDBOX_STRIPE_WEBHOOK_URL = env.str(
+    "WACO_SANDBOX_STRIPE_WEBHOOK_URL", default=f"{WACO_PUBLIC_URL}/webhooks/stripe/"
+)
 
 # The pair limit: how fast one business number may message one customer. Meta
 # publishes no figure (about one per 6 s is reported), so a bucket refilling at
@@ -77,6 +82,16 @@ WACO_PAIR_BURST = env.int("WACO_PAIR_BURST", default=10)
 # Marketing may take at most this share of the portfolio's messaging limit, so
 # receipts and order updates to new customers always find room.
 WACO_MARKETING_LIMIT_SHARE = env.float("WACO_MARKETING_LIMIT_SHARE", default=0.5)
+
+# Customers' media: downloaded into Django's default storage under MEDIA_ROOT.
+# They are private (receipts, IDs, photos): no MEDIA_URL is served publicly.
+# Tests share one folder with the worker processes they start.
+_default_media_root = (
+    Path(tempfile.gettempdir()) / "waco-test-media" if WACO_ENV == "test" else DEMO_DATA_DIR / "media"
+)
+MEDIA_ROOT = env.str("WACO_MEDIA_ROOT", default=str(_default_media_root))
+# Attempts at one media download (each fetches the short-lived URL afresh) before it fails and alerts.
+WACO_MEDIA_MAX_ATTEMPTS = env.int("WACO_MEDIA_MAX_ATTEMPTS", default=8)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=WACO_ENV == "demo")
 ALLOWED_HOSTS = env.list(

@@ -14,6 +14,7 @@ request may have reached Meta is recorded on it as `may_have_left`:
 
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +165,35 @@ def _http_error(response: requests.Response) -> GraphError:
     return error_for_class(
         error_class, f"HTTP {status} without a Graph error body: {text}", http_status=status
     )
+
+
+class MediaStream:
+    """An open media download: the headers now, the bytes as they are read.
+
+    Close it (or use `with`) so the pooled connection goes back to the pool.
+    """
+
+    def __init__(self, response: requests.Response):
+        self._response = response
+        # Without parameters ("audio/ogg; codecs=opus" -> "audio/ogg"), lower case.
+        self.content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower() or None
+        self.content_length = as_int(response.headers.get("Content-Length"))
+
+    def chunks(self, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
+        try:
+            yield from self._response.iter_content(chunk_size=chunk_size)
+        except requests.RequestException as exc:
+            # An idempotent read: a retry is safe.
+            raise error_for_class(ErrorClass.TRANSIENT, f"media download broke off: {exc}") from exc
+
+    def close(self) -> None:
+        self._response.close()
+
+    def __enter__(self) -> "MediaStream":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 class GraphClient:
@@ -322,6 +352,11 @@ class GraphClient:
         finally:
             response.close()
         return b"".join(chunks)
+
+    def open_media(self, url: str) -> MediaStream:
+        """Start downloading a media URL (with the bearer token), for a caller that streams
+        the bytes somewhere and checks them as they come, rather than holding them all."""
+        return MediaStream(self._send("GET", url, stream=True, timeout=MEDIA_TIMEOUT))
 
     # --- phone numbers -----------------------------------------------------------
 
