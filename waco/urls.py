@@ -15,3 +15,4 @@ urlpatterns = [
 
 if "waco.sandbox" in settings.INSTALLED_APPS:
     urlpatterns.append(path("sandbox/", include("waco.sandbox.urls")))
+    urlpatterns.append(path("demo/chat/", include("waco.sandbox.chat_urls")))
