@@ -62,6 +62,10 @@ DEFAULTS = {
     "webhook_retry_base_seconds": 1.0,
     "webhook_retry_max_seconds": 3600.0,
     "webhook_max_attempts": 30,
+    # Stripe event faults, each a share of events (0 to 1) or a list of event types always hit.
+    # A dropped event is never sent: it stays in GET /v1/events?delivery_success=false.
+    # A reordered one is held back by reorder_delay_ms, so later events overtake it.
+    "stripe_faults": {"drop": 0.0, "duplicate": 0.0, "reorder": 0.0},
 }
 
 NUMBER_DEFAULTS = {
@@ -188,6 +192,18 @@ def _numbers(value):
     return cleaned
 
 
+def _stripe_faults(value):
+    if not isinstance(value, dict) or set(value) - set(DEFAULTS["stripe_faults"]):
+        raise ConfigError('must be an object like {"drop": 0.1, "duplicate": ["checkout.session.completed"]}')
+    cleaned = {}
+    for fault, rule in value.items():
+        try:
+            cleaned[fault] = _names(rule) if isinstance(rule, list) else _rate(rule)
+        except ConfigError as exc:
+            raise ConfigError(f"{fault}: {exc} or a list of event types") from None
+    return {**DEFAULTS["stripe_faults"], **cleaned}
+
+
 VALIDATORS = {
     "latency_ms": _non_negative,
     "server_error_rate": _rate,
@@ -217,6 +233,7 @@ VALIDATORS = {
     "webhook_retry_base_seconds": _non_negative,
     "webhook_retry_max_seconds": _non_negative,
     "webhook_max_attempts": _positive_int,
+    "stripe_faults": _stripe_faults,
 }
 # Not stored: writing it arms a counter of sends to refuse with 130429.
 THROTTLE_BURST = "throttle_burst"

@@ -26,7 +26,8 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from waco.sandbox.config import config_get
-from waco.sandbox.models import Delivery
+from waco.sandbox.models import Delivery, DeliveryKind
+from waco.sandbox.stripe_signing import stripe_signature_header
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +106,23 @@ def http_session_close() -> None:
         del _local.session
 
 
-def _post(body: bytes) -> str:
-    """POST one webhook; '' on a 2xx, else what went wrong."""
+def _destination(kind: str, body: bytes) -> tuple[str, dict]:
+    """Where a row goes and how it is signed: Stripe events to Waco's Stripe webhook, the rest as Meta."""
+    if kind == DeliveryKind.STRIPE_EVENT:
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": stripe_signature_header(body),
+        }
+        return settings.WACO_SANDBOX_STRIPE_WEBHOOK_URL, headers
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature(body)}
+    return settings.WACO_SANDBOX_WEBHOOK_URL, headers
+
+
+def _post(kind: str, body: bytes) -> str:
+    """POST one webhook; '' on a 2xx, else what went wrong."""
+    url, headers = _destination(kind, body)
     try:
-        response = _session().post(
-            settings.WACO_SANDBOX_WEBHOOK_URL, data=body, headers=headers, timeout=HTTP_TIMEOUT
-        )
+        response = _session().post(url, data=body, headers=headers, timeout=HTTP_TIMEOUT)
     except requests.RequestException as exc:
         return f"{type(exc).__name__}: {exc}"[:1000]
     if 200 <= response.status_code < 300:
@@ -125,7 +136,7 @@ def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
 
 
 def _attempt(row: Delivery, config) -> bool:
-    error = _post(row.body.encode())
+    error = _post(row.kind, row.body.encode())
     now = timezone.now()
     attempts = row.attempts + 1
     owned = Delivery.objects.filter(pk=row.pk, claim_token=row.claim_token)
@@ -164,6 +175,14 @@ def deliveries_run_due(*, horizon_seconds: float = 0.0, exclude: set[int] | None
     return len(rows), delivered
 
 
+def clock_sweep() -> None:
+    """Work due by the clock rather than by a row: Stripe sessions past expires_at expire."""
+    # Imported here: the Stripe sandbox enqueues its events through this module.
+    from waco.sandbox.stripe_api import sessions_expire_due
+
+    sessions_expire_due()
+
+
 def _held_elsewhere(*, due_by, exclude: set[int]) -> bool:
     now = timezone.now()
     return (
@@ -181,6 +200,7 @@ def deliveries_flush(*, horizon_seconds: float = 0.0, timeout: float = 10.0) -> 
     seconds. Returns how many were delivered. For tests and `sandbox_deliver --once`.
     """
     deadline = time.perf_counter() + timeout
+    clock_sweep()
     attempted: set[int] = set()
     delivered = 0
     while True:
@@ -214,6 +234,7 @@ def deliveries_run_forever(
         wait = idle_seconds
         try:
             close_old_connections()
+            clock_sweep()
             for _ in range(MAX_BATCHES_PER_WAKE):
                 if stop.is_set() or not deliveries_run_due()[0]:
                     break

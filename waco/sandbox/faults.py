@@ -106,3 +106,12 @@ def _pick(config: Config, prefix: str, rates: dict) -> int | None:
         if fault_roll(config, f"{prefix}:{code}", rates[code]):
             return int(code)
     return None
+
+
+def stripe_fault_applies(config: Config, fault: str, event_type: str) -> bool:
+    """Whether a Stripe event is dropped, duplicated or reordered: by its type if a list
+    names types, else for the configured share of events."""
+    rule = config["stripe_faults"][fault]
+    if isinstance(rule, list):
+        return event_type in rule
+    return fault_roll(config, f"stripe_{fault}", rule)

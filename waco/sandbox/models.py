@@ -144,6 +144,7 @@ class DeliveryKind(models.TextChoices):
     MESSAGE = "message"  # a customer's inbound message
     STATUS = "status"  # sent / delivered / read / failed for an accepted send
     TEMPLATE = "template"  # message_template_status_update
+    STRIPE_EVENT = "stripe"  # a Stripe event, for Waco's Stripe webhook
 
 
 class Delivery(models.Model):
@@ -186,3 +187,126 @@ class SandboxConfig(models.Model):
     # How many of the next sends answer 130429; decremented atomically across processes.
     throttle_remaining = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# --- Stripe: what Stripe would remember about Waco's account ----------------------------
+
+
+class StripeSessionStatus(models.TextChoices):
+    OPEN = "open"  # the customer may still pay
+    COMPLETE = "complete"  # paid, or a delayed payment submitted
+    EXPIRED = "expired"  # expires_at passed, or ended by the expire call
+
+
+class StripePaymentStatus(models.TextChoices):
+    UNPAID = "unpaid"  # nothing received (yet: a delayed method may still succeed)
+    PAID = "paid"  # the money is there
+    NO_PAYMENT_REQUIRED = "no_payment_required"  # a free order, completed
+
+
+class StripePaymentIntentStatus(models.TextChoices):
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method"  # last attempt failed; another may follow
+    PROCESSING = "processing"  # a delayed method, not settled yet
+    SUCCEEDED = "succeeded"  # paid
+
+
+class StripeChargeStatus(models.TextChoices):
+    PENDING = "pending"  # a delayed method, not settled yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class StripePaymentIntent(models.Model):
+    """A payment attempt of a Checkout Session, created when the customer first confirms."""
+
+    intent_id = models.CharField(max_length=64, unique=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=32, choices=StripePaymentIntentStatus.choices)
+    metadata = models.JSONField(default=dict)
+    last_error_code = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+
+
+class StripeCharge(models.Model):
+    """One try at moving money, with the payment method's details as Stripe reports them.
+
+    The card details (brand, last4, expiry, fingerprint) are realistic on
+    purpose: Waco must never copy them into its own tables or logs.
+    """
+
+    charge_id = models.CharField(max_length=64, unique=True)
+    payment_intent = models.ForeignKey(StripePaymentIntent, on_delete=models.CASCADE, related_name="charges")
+    amount = models.PositiveBigIntegerField()
+    amount_refunded = models.PositiveBigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=StripeChargeStatus.choices)
+    payment_method_id = models.CharField(max_length=64)
+    # Stripe's payment_method_details: {"type": "card", "card": {"brand", "last4", ...}}.
+    payment_method_details = models.JSONField()
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+
+
+class StripeCheckoutSession(models.Model):
+    """A hosted payment page for one order, open until paid, expired or ended."""
+
+    session_id = models.CharField(max_length=128, unique=True)
+    status = models.CharField(max_length=10, choices=StripeSessionStatus.choices)
+    payment_status = models.CharField(max_length=20, choices=StripePaymentStatus.choices)
+    mode = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+    amount_total = models.PositiveBigIntegerField()
+    # [{"name", "unit_amount", "quantity", "amount_total"}], as parsed from price_data.
+    line_items = models.JSONField()
+    success_url = models.TextField()
+    cancel_url = models.TextField(blank=True)
+    client_reference_id = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict)
+    payment_method_types = models.JSONField(default=list)
+    payment_intent = models.OneToOneField(
+        StripePaymentIntent, null=True, blank=True, on_delete=models.SET_NULL, related_name="session"
+    )
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(status="open"), name="sandbox_stripe_session_open"
+            )
+        ]
+
+
+class StripeRefund(models.Model):
+    refund_id = models.CharField(max_length=64, unique=True)
+    payment_intent = models.ForeignKey(StripePaymentIntent, on_delete=models.CASCADE, related_name="refunds")
+    charge = models.ForeignKey(StripeCharge, on_delete=models.CASCADE, related_name="refunds")
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=32, blank=True)
+    metadata = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+
+class StripeEvent(models.Model):
+    """An event as Stripe keeps it for 30 days; whether it reached Waco is read from its deliveries."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    # The event object exactly as listed and delivered (data.object is a snapshot).
+    body = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+
+class StripeIdempotencyKey(models.Model):
+    """The first response to a key, replayed to every retry with the same parameters for 24 h."""
+
+    key = models.CharField(max_length=255, unique=True)
+    # "POST /v1/refunds": a key reused on another endpoint is an error, as on Stripe.
+    endpoint = models.CharField(max_length=255)
+    params_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.TextField()
+    created_at = models.DateTimeField()

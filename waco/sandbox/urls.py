@@ -1,5 +1,5 @@
 # The sandbox's Graph API, customer and config endpoints, mounted by the project at /sandbox/.
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from waco.sandbox import views
 
@@ -18,4 +18,6 @@ urlpatterns = [
     re_path(r"^config/?$", views.config_view, name="config"),
     # Meta serves media from its own CDN host; this stands in for it.
     path("lookaside/media/", views.media_file, name="media-download"),
+    # Stripe's API (/sandbox/stripe/v1/...) and its hosted checkout page.
+    path("stripe/", include("waco.sandbox.stripe_urls")),
 ]
