@@ -6,6 +6,7 @@ download path meets the same constraints as against Meta.
 """
 
 import hashlib
+import math
 import secrets
 import struct
 import time
@@ -96,7 +97,7 @@ def _url_hash(media_id: str, expires: int) -> str:
 
 def media_url(*, media: Media, base_url: str, ttl_seconds: float) -> str:
     """A signed URL valid for ttl_seconds; time.time() so tests can travel past it."""
-    expires = int(time.time() + ttl_seconds)
+    expires = math.ceil(time.time() + ttl_seconds)  # a 1 s URL lives at least 1 s
     query = urlencode({"mid": media.media_id, "expires": expires, "hash": _url_hash(media.media_id, expires)})
     return f"{base_url}?{query}"
 
