@@ -96,6 +96,11 @@ class Variant(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def display_name(self) -> str:
+        """The product's name and the variant's attribute values: "Linen Abaya M"."""
+        return " ".join([self.product.name, *(str(v) for v in (self.attributes or {}).values())])
+
+    @property
     def price_display(self) -> str:
         return amount_format(self.price_minor, self.currency)
 

@@ -7,3 +7,11 @@ class CheckoutConfig(AppConfig):
     name = "checkout"
     label = "checkout"
     verbose_name = "Checkout"
+
+    def ready(self):
+        from checkout import handlers  # noqa: F401  (the Stripe parser and handler, registered with ingest)
+        from waco import periodic
+
+        periodic.register(periodic.PeriodicJob(
+            name="checkout.reconcile_payments", task="checkout.reconcile_payments", every_seconds=120,
+        ))

@@ -16,6 +16,13 @@ class ConversationsConfig(AppConfig):
 
         contact_merged.connect(threads_move_to_survivor, dispatch_uid="conversations-contact-merged")
 
+        from checkout import signals as checkout_signals
+        from conversations import checkout_replies
+
+        checkout_signals.payment_link_ready.connect(checkout_replies.payment_link_ready, dispatch_uid="conversations-link")
+        checkout_signals.order_paid.connect(checkout_replies.order_paid, dispatch_uid="conversations-paid")
+        checkout_signals.payment_link_ended.connect(checkout_replies.payment_link_ended, dispatch_uid="conversations-ended")
+
         periodic.register(
             periodic.PeriodicJob(
                 name="conversations.redispatch_lost_media", task="conversations.redispatch_lost_media",

@@ -53,9 +53,9 @@ def cart_line_add(*, thread: Thread, variant: Variant, quantity: int = 1) -> Car
     if not (live.active and live.product.active):
         raise CartRefusal(f"{live.product.name} is no longer sold")
     if live.stock == 0:
-        raise CartRefusal(f"{variant_name(live)} is sold out")
+        raise CartRefusal(f"{live.display_name} is sold out")
     if live.stock < wanted:
-        raise CartRefusal(f"only {live.stock} of {variant_name(live)} left")
+        raise CartRefusal(f"only {live.stock} of {live.display_name} left")
     other = cart.lines.exclude(variant=live).select_related("variant").first()
     if other and other.variant.currency != live.currency:
         raise CartRefusal("a cart holds one currency")
@@ -88,7 +88,3 @@ def cart_summary(*, thread: Thread) -> CartSummary:
         lines=views, total_minor=sum(v.line_total_minor for v in views if v.available), currency=currency
     )
 
-
-def variant_name(variant: Variant) -> str:
-    """The product's name and the variant's attribute values: "Linen Abaya M"."""
-    return " ".join([variant.product.name, *(str(v) for v in (variant.attributes or {}).values())])

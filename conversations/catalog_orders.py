@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from catalog import selectors as catalog
 from catalog.money import amount_format, currency_exponent
-from conversations.carts import CartRefusal, cart_line_add, variant_name
+from conversations.carts import CartRefusal, cart_line_add
 from conversations.models import CartLine, Thread
 from waco.cloud_api.messages import OrderContent, ProductItem
 
@@ -35,7 +35,7 @@ def order_to_cart(*, thread: Thread, order: OrderContent) -> list[str]:
         if variant is None or not (variant.active and variant.product.active):
             notes.append(f"• {retailer_id or 'An item'} is not sold any more and was left out.")
             continue
-        name = variant_name(variant)
+        name = variant.display_name
         shown = shown_price_minor(item)
         if shown is not None and (item.currency.upper() != variant.currency or shown != variant.price_minor):
             notes.append(

@@ -13,12 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import selectors as catalog
+from catalog.money import amount_format
+from checkout import payments as checkout_payments
+from checkout import services as checkout
+from checkout.models import LinkStatus
 from catalog.models import Category, Product, Variant
 from conversations import replies, services
-from conversations.carts import CartRefusal, cart_line_add, cart_line_remove, cart_summary, variant_name
+from conversations.carts import CartRefusal, cart_line_add, cart_line_remove, cart_summary
 from conversations.catalog_orders import order_to_cart
 from conversations.intents import Request, request_from
-from conversations.models import CART_STATES, CartLine, Direction, InboundMedia, Thread, ThreadMessage, ThreadState, TransitionCause
+from conversations.models import CART_STATES, Cart, CartLine, Direction, InboundMedia, Thread, ThreadMessage, ThreadState, TransitionCause
 from conversations.services import thread_transition
 from outbound.models import AlertSeverity
 from outbound.services import alert_raise
@@ -57,6 +61,12 @@ class Turn:
     def say(self, reply: replies.Reply) -> None:
         services.thread_reply(thread=self.thread, content=reply.content, text=reply.text)
 
+    def show_cart(self, note: str = "", *, build=replies.cart) -> None:
+        """Say the cart at today's prices and remember the total shown: checkout holds the customer to it."""
+        summary = cart_summary(thread=self.thread)
+        Cart.objects.filter(thread=self.thread).update(seen_total_minor=summary.total_minor if summary.lines else None)
+        self.say(build(summary, note=note) if note else build(summary))
+
 
 def message_handle(*, event, phone_number: PhoneNumber, now: datetime | None = None) -> None:
     """Record the customer's message, mark it read, and answer it (unless a person has the thread)."""
@@ -92,7 +102,7 @@ def message_handle(*, event, phone_number: PhoneNumber, now: datetime | None = N
     if previous_inbound and at - previous_inbound > SERVICE_WINDOW and thread.state in CART_STATES:
         turn.move("expire_window", cause=TransitionCause.WINDOW)
         if request.name not in FRESH_REQUESTS:
-            turn.say(replies.window_reopened(cart_summary(thread=turn.thread)))
+            turn.show_cart(build=replies.window_reopened)
             return
     ACTIONS.get(request.name, _unknown)(turn)
 
@@ -185,10 +195,19 @@ def _options(turn: Turn) -> None:
     turn.say(replies.variant_choice(product))
 
 
+def _leave_payment(turn: Turn) -> None:
+    """Back to the cart from a payment step: the unpaid order ends, its stock and Stripe session with it."""
+    if turn.thread.state != ThreadState.AWAITING_PAYMENT:
+        return
+    order = checkout.order_pending(contact=turn.thread.contact, phone_number=turn.thread.phone_number)
+    if order is not None:
+        checkout_payments.order_abandon(order=order, cause="customer")
+    turn.move("return_to_cart")
+
+
 def _after_cart_change(turn: Turn) -> None:
     """The cart changed: an open payment step is void; the state follows the cart."""
-    if turn.thread.state == ThreadState.AWAITING_PAYMENT:
-        turn.move("return_to_cart")
+    _leave_payment(turn)
     has_lines = CartLine.objects.filter(cart__thread=turn.thread).exists()
     if has_lines and turn.thread.state == ThreadState.BROWSING:
         turn.move("start_cart")
@@ -214,12 +233,12 @@ def _add(turn: Turn) -> None:
         return _unknown(turn)
     try:
         cart_line_add(thread=turn.thread, variant=variant, quantity=1)
-        note = f"Added {variant_name(variant)}."
+        note = f"Added {variant.display_name}."
     except CartRefusal as refusal:
         note = f"Sorry, I could not add that: {refusal.reason}."
     turn.thread.refresh_from_db()
     _after_cart_change(turn)
-    turn.say(replies.cart(cart_summary(thread=turn.thread), note=note))
+    turn.show_cart(note)
 
 
 def _remove(turn: Turn) -> None:
@@ -227,37 +246,63 @@ def _remove(turn: Turn) -> None:
     removed = variant is not None and cart_line_remove(thread=turn.thread, variant=variant)
     if removed:
         _after_cart_change(turn)
-    note = f"Removed {variant_name(variant)}." if removed else "That item was not in your cart."
-    turn.say(replies.cart(cart_summary(thread=turn.thread), note=note))
+    note = f"Removed {variant.display_name}." if removed else "That item was not in your cart."
+    turn.show_cart(note)
 
 
 def _remove_list(turn: Turn) -> None:
     summary = cart_summary(thread=turn.thread)
-    turn.say(replies.remove_choice(summary) if summary.lines else replies.cart(summary))
+    turn.say(replies.remove_choice(summary)) if summary.lines else turn.show_cart()
 
 
 def _cart(turn: Turn) -> None:
-    turn.say(replies.cart(cart_summary(thread=turn.thread)))
+    turn.show_cart()
 
 
 def _back(turn: Turn) -> None:
-    if turn.thread.state == ThreadState.AWAITING_PAYMENT:
-        turn.move("return_to_cart")
-    _cart(turn)
+    _leave_payment(turn)
+    turn.show_cart()
 
 
 def _checkout(turn: Turn) -> None:
+    """Place the order at live prices and stock; the payment link follows once Stripe has the session."""
     if _fulfilment_in_progress(turn):
         return
-    summary = cart_summary(thread=turn.thread)
-    if not any(line.available for line in summary.lines):
-        note = "There is nothing in your cart that can be bought right now." if summary.lines else ""
-        return turn.say(replies.cart(summary, note=note))
-    if turn.thread.state == ThreadState.BROWSING:  # a kept cart after the window closed
+    thread = turn.thread
+    if thread.state == ThreadState.AWAITING_PAYMENT:
+        return _payment_again(turn)
+    summary = cart_summary(thread=thread)
+    lines = [checkout.WantedLine(line.variant, line.quantity) for line in summary.lines if line.available]
+    if not lines:
+        return turn.show_cart("There is nothing in your cart that can be bought right now." if summary.lines else "")
+    seen = Cart.objects.filter(thread=thread).values_list("seen_total_minor", flat=True).first()
+    try:
+        order, _ = checkout.order_place(contact=thread.contact, phone_number=thread.phone_number, lines=lines,
+                                        seen_total_minor=seen)
+    except checkout.PricesChanged:
+        return turn.show_cart(build=replies.cart_changed_at_checkout)
+    except checkout.CheckoutRefusal as refusal:
+        return turn.say(replies.checkout_refused(summary, refusal.reason))
+    if thread.state == ThreadState.BROWSING:  # a kept cart after the window closed
         turn.move("start_cart")
-    if turn.thread.state == ThreadState.BUILDING_CART:
-        turn.move("request_payment")
-    turn.say(replies.checkout_not_available(summary))
+    turn.move("request_payment")
+    minutes = int(checkout.link_lifetime().total_seconds() // 60)
+    turn.say(replies.order_placed(order.reference, amount_format(order.total_minor, order.currency), minutes))
+
+
+def _payment_again(turn: Turn) -> None:
+    """Checkout tapped again while a link is out: send that link again rather than a second order."""
+    order = checkout.order_pending(contact=turn.thread.contact, phone_number=turn.thread.phone_number)
+    link = checkout.order_open_link(order=order) if order else None
+    if link is None:  # the attempt ended meanwhile: back to the cart, from where a new order starts
+        turn.move("return_to_cart")
+        return _checkout(turn)
+    if link.status != LinkStatus.OPEN:
+        return turn.say(replies.payment_pending(order.reference))
+    from checkout.payments import link_url
+
+    turn.say(replies.pay_link(reference=order.reference, total_display=amount_format(order.total_minor, order.currency),
+                              url=link_url(link), expires_at=link.expires_at.strftime("%H:%M UTC")))
 
 
 def _order(turn: Turn) -> None:
@@ -267,7 +312,7 @@ def _order(turn: Turn) -> None:
     turn.thread.refresh_from_db()
     _after_cart_change(turn)
     intro = "Here is your order from the catalog, at today's prices."
-    turn.say(replies.cart(cart_summary(thread=turn.thread), note="\n".join([intro, *notes])))
+    turn.show_cart("\n".join([intro, *notes]))
 
 
 def _agent(turn: Turn) -> None:

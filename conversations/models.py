@@ -58,7 +58,8 @@ class Thread(models.Model):
     def return_to_cart(self):
         """The customer went back to the cart, or the link expired or failed."""
 
-    @transition(field=state, source=ThreadState.AWAITING_PAYMENT, target=ThreadState.AWAITING_FULFILLMENT)
+    # Also from the cart states: a payment can be confirmed after the window (and the thread's state) moved on.
+    @transition(field=state, source=[ThreadState.BROWSING, *CART_STATES], target=ThreadState.AWAITING_FULFILLMENT)
     def mark_paid(self):
         """Stripe, re-read, says the order is paid."""
 
@@ -111,6 +112,9 @@ class Cart(models.Model):
     """The thread's cart. Lines hold no prices: totals are always read live from the catalog."""
 
     thread = models.OneToOneField(Thread, on_delete=models.CASCADE, related_name="cart")
+    seen_total_minor = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The total the customer was last shown; checkout compares it with the live one."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

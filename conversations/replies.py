@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from catalog.models import Category, Product, Variant
-from conversations.carts import CartSummary, variant_name
+from conversations.carts import CartSummary
 
 # WhatsApp's limits on interactive messages (CLOUD_API.md; checked by the sandbox too).
 MAX_BODY = 1024
@@ -182,7 +182,7 @@ def cart_lines_text(summary: CartSummary) -> list[str]:
     for line in summary.lines:
         amount = line.variant.price_display if line.quantity == 1 else f"{line.quantity} × {line.variant.price_display}"
         state = "" if line.available else f" — not available now ({_stock_words(line.variant)}), left out of the total"
-        lines.append(f"• {variant_name(line.variant)}: {amount}{state}")
+        lines.append(f"• {line.variant.display_name}: {amount}{state}")
     return lines
 
 
@@ -199,17 +199,8 @@ def cart(summary: CartSummary, *, note: str = "") -> Reply:
 
 
 def remove_choice(summary: CartSummary) -> Reply:
-    rows = [(f"rm:{line.variant.pk}", variant_name(line.variant), f"{line.quantity} in cart") for line in summary.lines]
+    rows = [(f"rm:{line.variant.pk}", line.variant.display_name, f"{line.quantity} in cart") for line in summary.lines]
     return list_reply("Which item should I remove?", "Remove", "In your cart", rows[:MAX_ROWS])
-
-
-def checkout_not_available(summary: CartSummary) -> Reply:
-    """Until payments are switched on: honest, with the cart kept and a way back."""
-    body = (
-        f"Thank you! Online payment is not switched on in this shop yet, so no payment link can be sent. "
-        f"Your cart is kept (total {summary.total_display}). A person from the shop can help you complete the order."
-    )
-    return buttons_reply(body, [("back", "Back to cart"), ("agent", "Talk to a person")])
 
 
 def window_reopened(summary: CartSummary) -> Reply:
@@ -245,3 +236,53 @@ MEDIA_WORDS = {"image": "photo", "video": "video", "audio": "voice note", "docum
 
 def media_received(kind: str, shop_name: str) -> Reply:
     return menu(shop_name, greeting=f"Thank you, we received your {MEDIA_WORDS.get(kind, 'file')}. How can we help?")
+
+
+# --- checkout ----------------------------------------------------------------------------
+
+
+def order_placed(reference: str, total_display: str, minutes: int) -> Reply:
+    return buttons_reply(
+        f"Order {reference} ({total_display}) is reserved for you for {minutes} minutes. "
+        "Your secure payment link follows in a moment.",
+        [("back", "Back to cart")],
+    )
+
+
+def pay_link(*, reference: str, total_display: str, url: str, expires_at: str) -> Reply:
+    """A CTA-URL button to our /pay/<token>/ address: no card details ever pass through the chat."""
+    body = f"Order {reference}: {total_display}. Pay securely with Stripe before {expires_at}."
+    interactive = {
+        "type": "cta_url",
+        "body": {"text": body},
+        "action": {"name": "cta_url", "parameters": {"display_text": _cut(f"Pay {total_display}", MAX_BUTTON_TITLE), "url": url}},
+    }
+    return Reply({"type": "interactive", "interactive": interactive}, f"{body}\n[Pay: {url}]")
+
+
+def cart_changed_at_checkout(summary: CartSummary) -> Reply:
+    return cart(summary, note="Your cart changed since you last saw it (a price or the stock). "
+                              "Here it is as it stands now: tap Checkout again to order at this total.")
+
+
+def checkout_refused(summary: CartSummary, reason: str) -> Reply:
+    return cart(summary, note=f"Sorry, I could not place the order: {reason}.")
+
+
+def payment_pending(reference: str) -> Reply:
+    return buttons_reply(f"Your payment link for order {reference} is being prepared: it follows in a moment.",
+                         [("back", "Back to cart")])
+
+
+def receipt(*, reference: str, lines: list[str], total_display: str) -> Reply:
+    body = "\n".join([f"*Payment received, thank you!* Order {reference}:", *lines, f"*Total paid: {total_display}*",
+                      "", "We will tell you here when it ships."])
+    return text_reply(body)
+
+
+def payment_ended(*, reference: str, reason: str) -> Reply:
+    what = "has expired" if reason == "expired" else "did not go through"
+    return buttons_reply(
+        f"The payment for order {reference} {what}; nothing was charged. Your cart is kept.",
+        [("checkout", "Get a new link"), ("cart", "My cart")],
+    )

@@ -30,6 +30,27 @@ DEMO_TEMPLATES = [
 ]
 
 
+def _payment_link_template() -> dict:
+    """Positional throughout: Meta's URL buttons take {{1}} only, and one template does not mix styles."""
+    from django.conf import settings
+
+    return {
+        "purpose": "payment_link", "name": "demo_payment_link", "category": "UTILITY",
+        "components": [
+            {"type": "BODY", "text": "Your order {{1}} comes to {{2}}. Pay securely with the button below before {{3}}.",
+             "example": {"body_text": [["W7K3Q9P2", "660.00 AED", "14:30 UTC"]]}},
+            {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Pay now",
+                                             "url": f"{settings.WACO_PUBLIC_URL}/pay/{{{{1}}}}/", "example": ["token"]}]},
+        ],
+        "parameters": [
+            {"component": "body", "position": 1, "name": "order_ref", "type": "text"},
+            {"component": "body", "position": 2, "name": "total", "type": "text"},
+            {"component": "body", "position": 3, "name": "expires_at", "type": "text"},
+            {"component": "button", "index": 0, "sub_type": "url", "position": 1, "name": "pay_token", "type": "text"},
+        ],
+    }
+
+
 def _parameters(body: str) -> list[dict]:
     from templates_lib.params import PLACEHOLDER
 
@@ -37,20 +58,25 @@ def _parameters(body: str) -> list[dict]:
     return [{"component": "body", "name": name, "type": "text"} for name in names]
 
 
+def _named_body_template(row: tuple) -> dict:
+    purpose, name, category, body = row
+    examples = [{"param_name": p["name"], "example": p["name"].replace("_", " ")} for p in _parameters(body)]
+    return {"purpose": purpose, "name": name, "category": category, "parameters": _parameters(body),
+            "components": [{"type": "BODY", "text": body, "example": {"body_text_named_params": examples}}]}
+
+
 def demo_templates_seed(*, business_account: BusinessAccount) -> list[Template]:
     """Drafts for every demo template, each first in its purpose's chain (idempotent)."""
     seeded = []
-    for purpose_key, name, category, body in DEMO_TEMPLATES:
+    for definition in [*map(_named_body_template, DEMO_TEMPLATES), _payment_link_template()]:
+        name = definition["name"]
         template = Template.objects.filter(business_account=business_account, name=name, language=LANGUAGE).first()
         if template is None:
             template = services.template_create_draft(
-                business_account=business_account, name=name, language=LANGUAGE, category=category,
-                components=[{"type": "BODY", "text": body, "example": {"body_text_named_params": [
-                    {"param_name": p["name"], "example": p["name"].replace("_", " ")} for p in _parameters(body)
-                ]}}],
-                parameters=_parameters(body),
+                business_account=business_account, name=name, language=LANGUAGE, category=definition["category"],
+                components=definition["components"], parameters=definition["parameters"],
             )
-        purpose = Purpose.objects.get(key=purpose_key)
+        purpose = Purpose.objects.get(key=definition["purpose"])
         services.purpose_chain_set(purpose=purpose, business_account=business_account, templates=[template])
         seeded.append(template)
     return seeded

@@ -83,6 +83,12 @@ WACO_PAIR_BURST = env.int("WACO_PAIR_BURST", default=10)
 # receipts and order updates to new customers always find room.
 WACO_MARKETING_LIMIT_SHARE = env.float("WACO_MARKETING_LIMIT_SHARE", default=0.5)
 
+# How long a payment link, and the stock it holds, stays open. At least 35 minutes, so that
+# Stripe's 30-minute minimum for a Checkout Session holds even when the create is retried.
+WACO_PAYMENT_LINK_MINUTES = env.int("WACO_PAYMENT_LINK_MINUTES", default=40)
+if WACO_PAYMENT_LINK_MINUTES < 35:
+    raise environ.ImproperlyConfigured("WACO_PAYMENT_LINK_MINUTES must be at least 35 (Stripe needs 30 and a margin)")
+
 # Customers' media: downloaded into Django's default storage under MEDIA_ROOT.
 # They are private (receipts, IDs, photos): no MEDIA_URL is served publicly.
 # Tests share one folder with the worker processes they start.

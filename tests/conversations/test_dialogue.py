@@ -9,6 +9,8 @@ from django.db.models import F
 from catalog.models import Variant
 from conversations.models import Cart, CartLine, Direction, ThreadMessage, ThreadState, ThreadTransition
 from conversations.services import thread_transition
+from checkout.models import Order, OrderStatus
+from checkout.services import stock_available
 from outbound.models import Alert, OutboundMessage
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.channels.factories import PhoneNumberFactory
@@ -170,14 +172,43 @@ def test_a_product_question_shows_that_products_card(chat, abaya):
     assert "*Linen Abaya*" in body(reply) and "L: 340.00 AED (in stock)" in body(reply)
 
 
-def test_checkout_moves_to_awaiting_payment_with_an_honest_reply_and_a_way_back(chat, abaya):
+def test_checkout_places_the_order_at_live_prices_and_reserves_the_stock(chat, abaya):
+    chat.picks(f"add:{abaya['M'].pk}")
     chat.picks(f"add:{abaya['M'].pk}")
     reply = chat.taps("checkout")[0]
-    assert "no payment link can be sent" in body(reply) and "320.00 AED" in body(reply)
-    assert buttons(reply)[0] == ("back", "Back to cart")
+    order = Order.objects.get()
+    assert f"Order {order.reference} (640.00 AED) is reserved for you for 40 minutes" in body(reply)
     assert chat.thread.state == ThreadState.AWAITING_PAYMENT
+    assert [(line.sku, line.quantity, line.unit_price_minor) for line in order.lines.all()] == [("ABY-M", 2, 320_00)]
+    assert stock_available(variant=abaya["M"]) == 2
+    assert contacts.consent_current(contact=chat.thread.contact, category=ConsentCategory.UTILITY).source == ConsentSource.CHECKOUT
+
+
+def test_back_to_the_cart_ends_the_unpaid_order_and_frees_its_stock(chat, abaya):
+    chat.picks(f"add:{abaya['M'].pk}")
+    chat.taps("checkout")
     assert "Total: 320.00 AED" in body(chat.taps("back")[0])
     assert chat.thread.state == ThreadState.BUILDING_CART
+    assert Order.objects.get().status == OrderStatus.EXPIRED
+    assert stock_available(variant=abaya["M"]) == 4
+
+
+def test_a_price_change_since_the_cart_was_shown_needs_a_second_checkout(chat, abaya):
+    chat.picks(f"add:{abaya['M'].pk}")  # shown at 320.00
+    Variant.objects.filter(pk=abaya["M"].pk).update(price_minor=330_00)
+    reply = chat.taps("checkout")[0]
+    assert "Your cart changed since you last saw it" in body(reply) and "Total: 330.00 AED" in body(reply)
+    assert not Order.objects.exists() and chat.thread.state == ThreadState.BUILDING_CART
+    chat.taps("checkout")
+    assert Order.objects.get().total_minor == 330_00
+
+
+def test_checkout_tapped_twice_does_not_place_a_second_order(chat, abaya):
+    chat.picks(f"add:{abaya['M'].pk}")
+    chat.taps("checkout")
+    again = chat.taps("checkout")[0]
+    assert "being prepared" in body(again)
+    assert Order.objects.count() == 1
 
 
 def test_checkout_with_an_empty_cart_shows_the_cart(chat):

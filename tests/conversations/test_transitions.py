@@ -17,6 +17,8 @@ ALLOWED = [
     (S.BUILDING_CART, "request_payment", S.AWAITING_PAYMENT),
     (S.AWAITING_PAYMENT, "return_to_cart", S.BUILDING_CART),
     (S.AWAITING_PAYMENT, "mark_paid", S.AWAITING_FULFILLMENT),
+    (S.BROWSING, "mark_paid", S.AWAITING_FULFILLMENT),  # paid after the window closed and the state moved on
+    (S.BUILDING_CART, "mark_paid", S.AWAITING_FULFILLMENT),  # paid just as the customer went back to the cart
     (S.AWAITING_FULFILLMENT, "close_order", S.BROWSING),
     (S.BUILDING_CART, "expire_window", S.BROWSING),
     (S.AWAITING_PAYMENT, "expire_window", S.BROWSING),
@@ -28,8 +30,8 @@ ALLOWED = [
 ]
 REFUSED = [
     (S.BROWSING, "request_payment"),  # no cart, no checkout
-    (S.BROWSING, "mark_paid"),
-    (S.BUILDING_CART, "mark_paid"),  # paid only from awaiting_payment
+    (S.HANDOFF, "mark_paid"),  # staff keep the thread; the receipt still goes
+    (S.AWAITING_FULFILLMENT, "mark_paid"),
     (S.AWAITING_FULFILLMENT, "expire_window"),  # a paid order survives the window
     (S.BROWSING, "expire_window"),
     (S.HANDOFF, "hand_to_person"),

@@ -1,0 +1,181 @@
+"""Orders, their lines and history, payment links and stock reservations.
+
+Money is integer minor units with an ISO currency, copied onto the order at
+checkout: later catalog changes never alter an order.
+"""
+
+from django.db import models
+from django_fsm import FSMField, transition
+
+from waco.channels.models import BusinessAccount, PhoneNumber
+from waco.contacts.models import Contact
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Waiting for payment"
+    PAID = "paid", "Paid"
+    PACKED = "packed", "Packed"
+    SHIPPED = "shipped", "Shipped"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired unpaid"
+    REFUNDED = "refunded", "Refunded"
+
+
+S = OrderStatus
+
+
+class Order(models.Model):
+    """What the customer agreed to buy, at the prices shown at checkout.
+
+    Status changes only through checkout.services.order_transition, which
+    locks the row and records each change with its cause.
+    """
+
+    reference = models.CharField(max_length=16, unique=True, help_text="What the customer and staff quote.")
+    business_account = models.ForeignKey(BusinessAccount, on_delete=models.PROTECT, related_name="orders")
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="orders")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="orders")
+    status = FSMField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
+    currency = models.CharField(max_length=3)
+    total_minor = models.PositiveBigIntegerField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(max_length=1000, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.reference} ({self.status})"
+
+    # Late money wins: a payment Stripe confirms after we expired the order still makes it paid.
+    @transition(field=status, source=[S.PENDING_PAYMENT, S.EXPIRED], target=S.PAID)
+    def pay(self):
+        """Stripe, re-read, says the session is paid."""
+
+    @transition(field=status, source=S.PENDING_PAYMENT, target=S.EXPIRED)
+    def expire(self):
+        """The payment link ran out (or failed) unpaid; the stock went back."""
+
+    @transition(field=status, source=S.PAID, target=S.PACKED)
+    def pack(self):
+        """Staff packed it."""
+
+    @transition(field=status, source=S.PACKED, target=S.SHIPPED)
+    def ship(self):
+        """Handed to the carrier, with a tracking address."""
+
+    @transition(field=status, source=S.SHIPPED, target=S.OUT_FOR_DELIVERY)
+    def send_out_for_delivery(self):
+        """The carrier's last leg."""
+
+    @transition(field=status, source=[S.SHIPPED, S.OUT_FOR_DELIVERY], target=S.DELIVERED)
+    def deliver(self):
+        """The customer has it."""
+
+    @transition(field=status, source=[S.PENDING_PAYMENT, S.PAID, S.PACKED], target=S.CANCELLED)
+    def cancel(self):
+        """Staff or the customer cancelled before it shipped."""
+
+    @transition(field=status, source=[S.PAID, S.PACKED, S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED, S.CANCELLED],
+                target=S.REFUNDED)
+    def refund(self):
+        """The money went back through Stripe's refund API."""
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey("catalog.Variant", null=True, on_delete=models.SET_NULL, related_name="order_lines")
+    sku = models.CharField("SKU", max_length=100)
+    name = models.CharField(max_length=400)
+    quantity = models.PositiveIntegerField()
+    unit_price_minor = models.PositiveBigIntegerField()
+    line_total_minor = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.name}"
+
+
+class OrderChange(models.Model):
+    """Each status change of an order: from, to, why, when."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="changes")
+    name = models.CharField(max_length=32)
+    source = models.CharField(max_length=20)
+    target = models.CharField(max_length=20)
+    cause = models.CharField(max_length=16, help_text="customer, payment, staff, api, reconciliation, expiry")
+    detail = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.source} -> {self.target} ({self.cause})"
+
+
+class LinkStatus(models.TextChoices):
+    ISSUING = "issuing", "Creating the Stripe session"
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    EXPIRED = "expired", "Expired"
+    FAILED = "failed", "Failed"
+
+
+class PaymentLink(models.Model):
+    """One attempt at paying an order: our /pay/<token>/ address and its Stripe Checkout Session.
+
+    The expiry is computed once, when the attempt is made, and used both for
+    the stock reservation and for the session's expires_at, so a retried
+    session create asks Stripe for exactly the same thing.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payment_links")
+    attempt = models.PositiveIntegerField()
+    token = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=10, choices=LinkStatus.choices, default=LinkStatus.ISSUING)
+    expires_at = models.DateTimeField()
+    stripe_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_session_url = models.URLField(max_length=2000, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
+    amount_paid_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    issue_attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "attempt"]
+        constraints = [models.UniqueConstraint(fields=["order", "attempt"], name="one_link_per_attempt")]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.order.reference} attempt {self.attempt} ({self.status})"
+
+
+class StockReservation(models.Model):
+    """Units held for an unpaid order until its link expires; consumed when paid, released otherwise."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reservations")
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.CASCADE, related_name="reservations")
+    quantity = models.PositiveIntegerField()
+    expires_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["variant", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.variant} for {self.order.reference}"

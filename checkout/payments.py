@@ -1,0 +1,182 @@
+"""Payment links and what Stripe says about them.
+
+Stripe is called outside any transaction (a slow Stripe never holds a row
+lock); what it answered is applied in a short transaction with the order row
+locked. Every decision about money comes from re-reading the session, never
+from a webhook's body or the customer's return to the site.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from checkout import signals, stripe_client
+from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
+from checkout.services import order_transition, reservations_consume, reservations_release
+from waco.backoff import backoff_delay
+from waco.dispatch import send_task_or_log
+
+logger = logging.getLogger(__name__)
+
+ISSUE_RETRY_BASE = timedelta(seconds=5)
+ISSUE_RETRY_CAP = timedelta(minutes=2)
+# A link whose session is still being created this long after it was made has lost its task.
+ISSUE_STALE_AFTER = timedelta(minutes=2)
+
+
+def link_url(link: PaymentLink) -> str:
+    return f"{settings.WACO_PUBLIC_URL}{reverse('checkout:pay', args=[link.token])}"
+
+
+def payment_link_issue_enqueue(link: PaymentLink) -> None:
+    from checkout.tasks import issue_payment_link
+
+    transaction.on_commit(lambda: send_task_or_log(issue_payment_link, link.pk))
+
+
+def payment_link_issue(*, link_id: int, now: datetime | None = None) -> timedelta | None:
+    """Create the link's Checkout Session (same idempotency key on every try).
+
+    Returns a delay when Stripe should be asked again later, else None.
+    """
+    now = now or timezone.now()
+    link = PaymentLink.objects.select_related("order").filter(pk=link_id, status=LinkStatus.ISSUING).first()
+    if link is None:
+        return None
+    if now >= link.expires_at - timedelta(minutes=30):  # Stripe refuses a session shorter than 30 minutes
+        _link_end(link_id=link.pk, status=LinkStatus.FAILED, reason="failed", error="Stripe could not be reached in time", now=now)
+        return None
+    PaymentLink.objects.filter(pk=link.pk).update(issue_attempts=link.issue_attempts + 1)
+    order = link.order
+    try:
+        session = stripe_client.checkout_session_create(
+            order_ref=order.reference,
+            line_items=[stripe_client.LineItem(name=line.name, unit_amount=line.unit_price_minor, quantity=line.quantity)
+                        for line in order.lines.all()],
+            currency=order.currency, expires_at=link.expires_at, idempotency_key=link.idempotency_key,
+            success_url=f"{link_url(link)}done/", cancel_url=link_url(link),
+            metadata={"payment_link": str(link.pk)},
+        )
+    except stripe_client.StripeTransientError as exc:
+        PaymentLink.objects.filter(pk=link.pk).update(last_error=str(exc)[:2000])
+        return backoff_delay(link.issue_attempts + 1, base=ISSUE_RETRY_BASE, cap=ISSUE_RETRY_CAP)
+    except stripe_client.StripeClientError as exc:
+        _link_end(link_id=link.pk, status=LinkStatus.FAILED, reason="failed", error=str(exc), now=now)
+        if isinstance(exc, stripe_client.StripeAuthError):
+            from outbound.services import alert_raise
+
+            alert_raise(kind="stripe_auth", subject="Stripe refused Waco's secret key", detail=str(exc))
+        return None
+    with transaction.atomic():
+        locked = PaymentLink.objects.select_for_update().select_related("order").get(pk=link.pk)
+        if locked.status != LinkStatus.ISSUING:
+            return None
+        locked.stripe_session_id, locked.stripe_session_url = session.id, session.url or ""
+        locked.status = LinkStatus.OPEN
+        locked.save(update_fields=["stripe_session_id", "stripe_session_url", "status"])
+        signals.payment_link_ready.send(sender=PaymentLink, order=locked.order, link=locked)
+    return None
+
+
+def payment_reconcile(*, link: PaymentLink, event_type: str = "", now: datetime | None = None) -> str:
+    """Re-read the link's session from Stripe and apply it. Returns what was concluded."""
+    now = now or timezone.now()
+    if not link.stripe_session_id:
+        return "no session"
+    session = stripe_client.checkout_session_retrieve(link.stripe_session_id)
+    if session.payment_status == "paid":
+        return _paid(link_id=link.pk, session=session, now=now)
+    if session.status == "expired":
+        return _link_end(link_id=link.pk, status=LinkStatus.EXPIRED, reason="expired", now=now)
+    if event_type == "checkout.session.async_payment_failed" and session.status == "complete":
+        return _link_end(link_id=link.pk, status=LinkStatus.FAILED, reason="failed", error="the payment failed", now=now)
+    return "unpaid"  # open, or complete and waiting for a delayed payment method
+
+
+def _paid(*, link_id: int, session, now: datetime) -> str:
+    with transaction.atomic():
+        link = PaymentLink.objects.select_for_update().select_related("order").get(pk=link_id)
+        order = Order.objects.select_for_update().get(pk=link.order_id)
+        if link.status != LinkStatus.PAID:
+            link.status, link.settled_at = LinkStatus.PAID, now
+            link.amount_paid_minor, link.stripe_payment_intent_id = session.amount_total, session.payment_intent_id or ""
+            link.save(update_fields=["status", "settled_at", "amount_paid_minor", "stripe_payment_intent_id"])
+        if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
+            return "already paid"
+        if session.amount_total != order.total_minor or session.currency.upper() != order.currency:
+            from outbound.services import alert_raise
+
+            alert_raise(kind="payment_mismatch", subject=f"order {order.reference}",
+                        detail=f"Stripe took {session.amount_total} {session.currency}, the order is {order.total_minor} {order.currency}")
+        order = order_transition(order=order, name="pay", cause="payment", detail=session.id, now=now)
+        Order.objects.filter(pk=order.pk).update(paid_at=now)
+        reservations_consume(order=order, now=now)
+        signals.order_paid.send(sender=Order, order=order)
+    return "paid"
+
+
+def _link_end(*, link_id: int, status: str, reason: str, now: datetime, error: str = "") -> str:
+    """The attempt ended unpaid: release the stock, expire the order unless another attempt is open."""
+    with transaction.atomic():
+        link = PaymentLink.objects.select_for_update().select_related("order").get(pk=link_id)
+        if link.status in (LinkStatus.PAID, LinkStatus.EXPIRED, LinkStatus.FAILED):
+            return link.status
+        link.status, link.settled_at, link.last_error = status, now, error[:2000]
+        link.save(update_fields=["status", "settled_at", "last_error"])
+        order = Order.objects.select_for_update().get(pk=link.order_id)
+        newer_open = order.payment_links.filter(attempt__gt=link.attempt, status__in=[LinkStatus.ISSUING, LinkStatus.OPEN])
+        if order.status == OrderStatus.PENDING_PAYMENT and not newer_open.exists():
+            reservations_release(order=order, now=now)
+            order = order_transition(order=order, name="expire", cause="payment", detail=f"link {reason}", now=now)
+            signals.payment_link_ended.send(sender=PaymentLink, order=order, link=link, reason=reason)
+    return status
+
+
+def payments_reconcile_due(*, now: datetime, batch: int = 100) -> dict[str, int]:
+    """Beat: what webhooks missed. Re-issue lost creates, expire overdue sessions at Stripe,
+    re-read open sessions and those named by undelivered events."""
+    counts = {"reissued": 0, "expired": 0, "reread": 0}
+    for link in PaymentLink.objects.filter(status=LinkStatus.ISSUING, created_at__lt=now - ISSUE_STALE_AFTER)[:batch]:
+        payment_link_issue_enqueue(link)
+        counts["reissued"] += 1
+    for link in PaymentLink.objects.filter(status=LinkStatus.OPEN).order_by("expires_at")[:batch]:
+        try:
+            if link.expires_at <= now:
+                stripe_client.checkout_session_expire(link.stripe_session_id)  # "already expired or paid" is fine
+                counts["expired"] += 1
+            payment_reconcile(link=link, now=now)
+            counts["reread"] += 1
+        except stripe_client.StripeClientError:
+            logger.warning("reconciling %s failed; the next run tries again", link, exc_info=True)
+    since = now - timedelta(days=3)
+    for event in stripe_client.events_undelivered(since=since):
+        link = PaymentLink.objects.filter(stripe_session_id=event.object_id).first()
+        if link and link.status == LinkStatus.OPEN:
+            payment_reconcile(link=link, event_type=event.type, now=now)
+            counts["reread"] += 1
+    return counts
+
+
+def order_abandon(*, order: Order, cause: str, now: datetime | None = None) -> bool:
+    """The customer changed the cart after checkout: the unpaid order ends and its sessions close at Stripe.
+
+    The order is expired, not cancelled, so a payment Stripe took in the meantime still counts.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PENDING_PAYMENT:
+            return False
+        open_links = list(locked.payment_links.filter(status__in=[LinkStatus.ISSUING, LinkStatus.OPEN]))
+        PaymentLink.objects.filter(pk__in=[link.pk for link in open_links]).update(status=LinkStatus.EXPIRED, settled_at=now)
+        reservations_release(order=locked, now=now)
+        order_transition(order=locked, name="expire", cause=cause, detail="the customer went back to the cart", now=now)
+        from checkout.tasks import expire_session
+
+        for session_id in [link.stripe_session_id for link in open_links if link.stripe_session_id]:
+            transaction.on_commit(lambda sid=session_id: send_task_or_log(expire_session, sid))
+    return True

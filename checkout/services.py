@@ -1,0 +1,204 @@
+"""Orders: placed from a cart at prices read again, stock reserved, status changed with a record.
+
+Callable without HTTP or Celery. Conversations calls `order_place`; checkout
+never imports conversations: it tells the thread through the signals in
+checkout.signals.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from catalog.models import Variant
+from checkout import signals
+from checkout.models import LinkStatus, Order, OrderChange, OrderLine, OrderStatus, PaymentLink, StockReservation
+from waco.channels.models import PhoneNumber
+from waco.contacts import services as contacts
+from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource, Contact
+
+# Easy to read aloud and type: no 0/O or 1/I.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+TRANSITIONS = {
+    "pay": Order.pay, "expire": Order.expire, "pack": Order.pack, "ship": Order.ship,
+    "out_for_delivery": Order.send_out_for_delivery, "deliver": Order.deliver, "cancel": Order.cancel,
+    "refund": Order.refund,
+}
+
+
+class CheckoutRefusal(Exception):
+    """The order cannot be placed as asked; `reason` is what the customer is told."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PricesChanged(CheckoutRefusal):
+    """Live prices differ from what the customer last saw: they must confirm the new total."""
+
+    def __init__(self, reason: str, *, total_minor: int, currency: str):
+        super().__init__(reason)
+        self.total_minor, self.currency = total_minor, currency
+
+
+class OrderTransitionRefused(Exception):
+    """The status change does not fit the order's status; nothing changed."""
+
+
+@dataclass(frozen=True)
+class WantedLine:
+    variant: Variant
+    quantity: int
+
+
+def link_lifetime() -> timedelta:
+    """How long a payment link, and the stock it holds, lasts: never under Stripe's 30 minutes plus margin."""
+    return timedelta(minutes=max(35, settings.WACO_PAYMENT_LINK_MINUTES))
+
+
+def stock_reserved(*, variant_ids: list[int], now: datetime) -> dict[int, int]:
+    """Units held by unpaid orders whose links are still open, per variant."""
+    rows = (
+        StockReservation.objects.filter(variant_id__in=variant_ids, released_at__isnull=True,
+                                        consumed_at__isnull=True, expires_at__gt=now)
+        .values("variant_id").annotate(held=Sum("quantity"))
+    )
+    return {row["variant_id"]: row["held"] for row in rows}
+
+
+def stock_available(*, variant: Variant, now: datetime | None = None) -> int:
+    held = stock_reserved(variant_ids=[variant.pk], now=now or timezone.now()).get(variant.pk, 0)
+    return max(0, variant.stock - held)
+
+
+@transaction.atomic
+def order_place(
+    *, contact: Contact, phone_number: PhoneNumber, lines: list[WantedLine], seen_total_minor: int | None,
+    now: datetime | None = None,
+) -> tuple[Order, PaymentLink]:
+    """Read price and stock again, reserve the stock and open the first payment attempt.
+
+    Variants are locked in id order, so two customers racing for the last unit
+    are served one after the other and the second is refused.
+    Raises PricesChanged when the live total differs from `seen_total_minor`,
+    CheckoutRefusal when something cannot be sold now.
+    """
+    now = now or timezone.now()
+    wanted = {line.variant.pk: line.quantity for line in lines if line.quantity > 0}
+    if not wanted:
+        raise CheckoutRefusal("your cart is empty")
+    variants = list(Variant.objects.select_for_update().filter(pk__in=wanted).select_related("product").order_by("pk"))
+    held = stock_reserved(variant_ids=list(wanted), now=now)
+    short = [
+        f"{v.display_name} ({max(0, v.stock - held.get(v.pk, 0))} left)" for v in variants
+        if not (v.active and v.product.active) or v.stock - held.get(v.pk, 0) < wanted[v.pk]
+    ]
+    if short or len(variants) != len(wanted):
+        raise CheckoutRefusal("not enough stock for " + ", ".join(short or ["an item that is no longer sold"]))
+    currencies = {v.currency for v in variants}
+    if len(currencies) != 1:
+        raise CheckoutRefusal("an order is paid in one currency")
+    total = sum(v.price_minor * wanted[v.pk] for v in variants)
+    currency = currencies.pop()
+    if seen_total_minor is not None and total != seen_total_minor:
+        raise PricesChanged("prices changed since you last saw your cart", total_minor=total, currency=currency)
+    order = Order.objects.create(
+        reference=_new_reference(), business_account=phone_number.business_account, phone_number=phone_number,
+        contact=contact, currency=currency, total_minor=total,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, variant=v, sku=v.sku, name=v.display_name, quantity=wanted[v.pk],
+                  unit_price_minor=v.price_minor, line_total_minor=v.price_minor * wanted[v.pk])
+        for v in variants
+    )
+    _record(order, name="place", source="", target=order.status, cause="customer", now=now)
+    contacts.consent_record(
+        contact=contact, category=ConsentCategory.UTILITY, action=ConsentAction.OPT_IN,
+        source=ConsentSource.CHECKOUT, recorded_at=now, reference=f"order:{order.reference}",
+    )
+    link = payment_link_open(order=order, now=now)
+    return order, link
+
+
+def payment_link_open(*, order: Order, now: datetime) -> PaymentLink:
+    """A new attempt: its expiry computed once, stock held until then, the Stripe session created after commit."""
+    attempt = (order.payment_links.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
+    expires_at = now + link_lifetime()
+    link = PaymentLink.objects.create(
+        order=order, attempt=attempt, token=secrets.token_urlsafe(24),
+        idempotency_key=f"waco-order-{order.reference}-attempt-{attempt}", expires_at=expires_at,
+    )
+    StockReservation.objects.filter(order=order, released_at__isnull=True, consumed_at__isnull=True).update(
+        expires_at=expires_at
+    )
+    if not order.reservations.filter(released_at__isnull=True, consumed_at__isnull=True).exists():
+        StockReservation.objects.bulk_create(
+            StockReservation(order=order, variant_id=line.variant_id, quantity=line.quantity, expires_at=expires_at)
+            for line in order.lines.all() if line.variant_id
+        )
+    from checkout.payments import payment_link_issue_enqueue
+
+    payment_link_issue_enqueue(link)
+    return link
+
+
+@transaction.atomic
+def order_transition(*, order: Order, name: str, cause: str, detail: str = "", now: datetime | None = None) -> Order:
+    """Lock the order, apply one status change, record it and announce it (after commit)."""
+    if name not in TRANSITIONS:
+        raise OrderTransitionRefused(f"no order transition named {name!r}")
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    source = locked.status
+    try:
+        TRANSITIONS[name](locked)
+    except TransitionNotAllowed as exc:
+        raise OrderTransitionRefused(f"an order that is {source.replace('_', ' ')} cannot be {name}") from exc
+    locked.save()
+    _record(locked, name=name, source=source, target=locked.status, cause=cause, detail=detail, now=now or timezone.now())
+    signals.order_status_changed.send(sender=Order, order=locked, old=source, new=locked.status, cause=cause)
+    return locked
+
+
+def reservations_release(*, order: Order, now: datetime) -> int:
+    return StockReservation.objects.filter(order=order, released_at__isnull=True, consumed_at__isnull=True).update(
+        released_at=now
+    )
+
+
+def reservations_consume(*, order: Order, now: datetime) -> None:
+    """Paid: the held units leave the stock for good (the system of record learns of the order through the API)."""
+    for line in order.lines.exclude(variant=None):
+        variant = Variant.objects.select_for_update().get(pk=line.variant_id)
+        variant.stock = max(0, variant.stock - line.quantity)
+        variant.save(update_fields=["stock", "updated_at"])
+    order.reservations.filter(consumed_at__isnull=True).update(consumed_at=now)
+
+
+def order_pending(*, contact: Contact, phone_number: PhoneNumber) -> Order | None:
+    """The customer's unpaid order on this number, if one is waiting for payment."""
+    return (Order.objects.filter(contact=contact, phone_number=phone_number, status=OrderStatus.PENDING_PAYMENT)
+            .order_by("-created_at", "-pk").first())
+
+
+def order_open_link(*, order: Order) -> PaymentLink | None:
+    return order.payment_links.filter(status__in=[LinkStatus.ISSUING, LinkStatus.OPEN]).order_by("-attempt").first()
+
+
+def _record(order: Order, *, name: str, source: str, target: str, cause: str, now: datetime, detail: str = "") -> None:
+    OrderChange.objects.create(order=order, name=name, source=source, target=target, cause=cause,
+                               detail=detail[:255], at=now)
+
+
+def _new_reference() -> str:
+    while True:
+        reference = "W" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
+        if not Order.objects.filter(reference=reference).exists():
+            return reference
+

@@ -1,0 +1,13 @@
+"""What checkout tells the rest of Waco. Conversations listens and talks to the customer;
+checkout never imports conversations. Receivers run inside checkout's transaction."""
+
+from django.dispatch import Signal
+
+# A payment link can be sent: kwargs order, link (its url is link_url(link)).
+payment_link_ready = Signal()
+# A payment attempt ended unpaid: kwargs order, link, reason ("expired" or "failed").
+payment_link_ended = Signal()
+# Stripe, re-read, says the order is paid: kwargs order. Sent once per order.
+order_paid = Signal()
+# Any status change: kwargs order, old, new, cause.
+order_status_changed = Signal()
