@@ -7,11 +7,10 @@ import pytest
 
 from catalog.models import Variant
 from conversations import services as threads
-from conversations.models import CartLine, Direction, ThreadMessage, ThreadState
+from conversations.models import CartLine, ThreadMessage, ThreadState
 from outbound.models import MessageCategory, MessageStatus
-from tests.catalog.factories import CategoryFactory, ProductFactory, ShopFactory, VariantFactory
-from tests.outbound.meta import wire_shop
-from tests.workers import celery_worker, wait_until
+from tests.conversations.shopper import Shopper, open_shop, reply_ids, text_of
+from tests.workers import wait_until
 from waco.contacts.models import ConsentAction, ConsentCategory
 from waco.contacts import services as contacts
 from waco.sandbox import services as sandbox
@@ -19,70 +18,11 @@ from waco.sandbox import services as sandbox
 pytestmark = pytest.mark.worker
 
 
-def text_of(item: dict) -> str:
-    if item.get("type") == "text":
-        return item["text"]["body"]
-    return item.get("interactive", {}).get("body", {}).get("text", "")
-
-
-def reply_ids(item: dict) -> list[str]:
-    action = item.get("interactive", {}).get("action", {})
-    return [b["reply"]["id"] for b in action.get("buttons", [])] + [
-        r["id"] for s in action.get("sections", []) for r in s["rows"]
-    ]
-
-
-class Shopper:
-    """A customer at the sandbox's customer endpoint, reading replies from its outbox."""
-
-    def __init__(self, shop, wa_id: str, name: str = "Amal"):
-        self.shop, self.wa_id, self.name = shop, wa_id, name
-
-    def outbox(self) -> list[dict]:
-        return sandbox.outbox_list(config=sandbox.config_get(), to=self.wa_id)
-
-    def send(self, message: dict) -> None:
-        sandbox.customer_message_send(wa_id=self.wa_id, name=self.name, message=message,
-                                      phone_number_id=self.shop.number.graph_id)
-        sandbox.deliveries_flush(horizon_seconds=5)
-
-    def sends(self, message: dict, replies: int = 1) -> list[dict]:
-        seen = len(self.outbox())
-        self.send(message)
-
-        def new_replies():
-            items = self.outbox()
-            return items[seen:] if len(items) >= seen + replies else None
-
-        return wait_until(new_replies, timeout=30, message=f"{replies} replies to {message}")
-
-    def says(self, text: str, replies: int = 1) -> list[dict]:
-        return self.sends({"type": "text", "text": {"body": text}}, replies)
-
-    def taps(self, reply_id: str, replies: int = 1) -> list[dict]:
-        kind = "button_reply" if ":" not in reply_id or reply_id.startswith(("cats", "consent")) else "list_reply"
-        return self.sends({"type": "interactive", "interactive": {"type": kind, kind: {"id": reply_id, "title": reply_id}}}, replies)
-
-    def inbound_count(self) -> int:
-        return ThreadMessage.objects.filter(thread__contact__wa_id=self.wa_id, direction=Direction.INBOUND).count()
-
-
 @pytest.fixture
 def shop(transactional_db, settings, live_server, tmp_path):
-    settings.WACO_PAIR_RATE_PER_MINUTE, settings.WACO_PAIR_BURST = 6000, 100  # the sandbox's pair limit
-    shop = wire_shop(settings, live_server)
-    account = shop.number.business_account
-    ShopFactory(business_account=account, meta_catalog_id="400000000000001")
-    product = ProductFactory(category=CategoryFactory(business_account=account, name="Abayas"), name="Linen Abaya")
-    shop.variants = {
-        size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size}, price_minor=price, stock=stock)
-        for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10))
-    }
-    env = {"WACO_GRAPH_API_BASE": settings.WACO_GRAPH_API_BASE, "WACO_PAIR_RATE_PER_MINUTE": "6000", "WACO_PAIR_BURST": "100"}
-    worker = celery_worker(tmp_path / "worker.log", env=env).start()
+    shop = open_shop(settings, live_server, tmp_path)
     yield shop
-    worker.stop()
-    print("--- worker log tail ---\n" + worker.log_tail())
+    shop.close()
 
 
 def test_a_customer_shops_from_hi_to_a_cart_at_live_prices(shop):
