@@ -6,7 +6,7 @@ from catalog.models import SyncRun
 from catalog.services import catalog_upsert
 from waco.channels.models import BusinessAccount
 
-IMAGE = "/static/catalog/demo/{}.svg"
+IMAGE = "/static/catalog/demo/{}.png"  # WhatsApp image headers take JPEG or PNG
 
 # (category, product id, name, description, image, price AED, variants: (suffix, attributes, stock))
 _SIZES = ("S", "M", "L")

@@ -31,7 +31,7 @@ def shop(live_server, settings, transactional_db):
         verified_name=SHOP,
         catalog_id=CATALOG_ID,
     )
-    image = f"{live_server.url}/static/catalog/demo/abaya.svg"
+    image = f"{live_server.url}/static/catalog/demo/abaya.png"
     items = [
         {"id": "ABAYA-M", "title": "Linen Abaya", "price": "320.50 AED", "image_link": image},
         {"id": "BAG-1", "title": "Leather Bag", "price": "99.00 AED"},

@@ -30,4 +30,4 @@ def test_demo_images_exist_as_static_files():
     from django.contrib.staticfiles import finders
 
     for name in ("abaya", "scarf", "kaftan", "bag", "perfume"):
-        assert finders.find(f"catalog/demo/{name}.svg")
+        assert finders.find(f"catalog/demo/{name}.png")
