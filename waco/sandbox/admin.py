@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from waco.sandbox.models import Delivery, SandboxConfig, SentMessage, Template
+from waco.sandbox.models import Delivery, SandboxConfig, SentMessage, StripeCheckoutSession, StripeEvent, Template
 
 
 @admin.register(Delivery)
@@ -38,3 +38,21 @@ class TemplateAdmin(admin.ModelAdmin):
 @admin.register(SandboxConfig)
 class SandboxConfigAdmin(admin.ModelAdmin):
     list_display = ("id", "revision", "throttle_remaining", "updated_at")
+
+
+@admin.register(StripeCheckoutSession)
+class StripeCheckoutSessionAdmin(admin.ModelAdmin):
+    """Stripe's side of each payment link, as Stripe's dashboard would show it."""
+
+    list_display = ("session_id", "status", "payment_status", "amount_total", "currency", "expires_at")
+    list_filter = ("status", "payment_status")
+    search_fields = ("session_id", "client_reference_id")
+    readonly_fields = [f.name for f in StripeCheckoutSession._meta.fields]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ("event_id", "type", "created_at")
+    list_filter = ("type",)
+    search_fields = ("event_id",)
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
