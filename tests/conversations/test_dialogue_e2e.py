@@ -1,19 +1,22 @@
 """The dialogue end to end: customers type into the sandbox, a real worker answers,
 and the answers are read from the sandbox's outbox as Meta would have sent them."""
 
+import hashlib
+import os
 import time
 
 import pytest
 
 from catalog.models import Variant
 from conversations import services as threads
-from conversations.models import CartLine, ThreadMessage, ThreadState
+from conversations.models import CartLine, InboundMedia, MediaStatus, ThreadMessage, ThreadState
 from outbound.models import MessageCategory, MessageStatus
 from tests.conversations.shopper import Shopper, open_shop, reply_ids, text_of
 from tests.workers import wait_until
 from waco.contacts.models import ConsentAction, ConsentCategory
 from waco.contacts import services as contacts
 from waco.sandbox import services as sandbox
+from waco.sandbox.media import placeholder
 
 pytestmark = pytest.mark.worker
 
@@ -121,3 +124,18 @@ def test_after_stop_marketing_is_refused_and_after_yes_it_goes(shop):
                message=lambda: f"the offer at the sandbox; the message now: {_state(sent)}")
     assert ThreadMessage.objects.get(outbound=sent).thread == thread
     assert thread.state == ThreadState.BROWSING
+
+
+def test_a_photo_is_acknowledged_and_stored_even_with_a_one_second_media_url(shop):
+    sandbox.config_update(changes={"media_url_ttl_seconds": 1})
+    photo = placeholder("image")[0] + os.urandom(200_000)
+    rana = Shopper(shop, "971501110005", "Rana")
+    seen = len(rana.outbox())
+    sandbox.customer_message_send(wa_id=rana.wa_id, name=rana.name, message={"type": "image", "image": {"caption": "this one?"}},
+                                  phone_number_id=shop.number.graph_id, media_bytes=photo)
+    sandbox.deliveries_flush(horizon_seconds=5)
+    wait_until(lambda: len(rana.outbox()) > seen, message="the acknowledgement")
+    assert "we received your photo" in text_of(rana.outbox()[seen])
+    media = wait_until(lambda: InboundMedia.objects.filter(status=MediaStatus.STORED).first(), message="the stored photo")
+    assert media.sha256 == hashlib.sha256(photo).hexdigest() and media.size == len(photo)
+    assert media.file.read() == photo
