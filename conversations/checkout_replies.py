@@ -20,17 +20,13 @@ def _locked_thread(order) -> Thread:
     return Thread.objects.select_for_update().select_related("contact", "phone_number").get(pk=thread.pk)
 
 
-def _when(moment) -> str:
-    return timezone.localtime(moment, timezone.get_fixed_timezone(0)).strftime("%H:%M UTC")
-
-
 def payment_link_ready(sender, *, order, link, **kwargs) -> None:
     thread = _locked_thread(order)
     total = amount_format(order.total_minor, order.currency)
-    reply = replies.pay_link(reference=order.reference, total_display=total, url=link_url(link), expires_at=_when(link.expires_at))
+    reply = replies.pay_link(reference=order.reference, total_display=total, url=link_url(link), expires_at=replies.clock(link.expires_at))
     thread_reply(
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY, purpose="payment_link",
-        template_params={"order_ref": order.reference, "total": total, "expires_at": _when(link.expires_at),
+        template_params={"order_ref": order.reference, "total": total, "expires_at": replies.clock(link.expires_at),
                          "pay_token": link.token},
         dedupe_key=f"payment_link:{link.pk}",
     )

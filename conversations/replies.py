@@ -6,6 +6,7 @@ transaction that queues the reply.
 """
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.conf import settings
 
@@ -247,6 +248,11 @@ def order_placed(reference: str, total_display: str, minutes: int) -> Reply:
         "Your secure payment link follows in a moment.",
         [("back", "Back to cart")],
     )
+
+
+def clock(moment) -> str:
+    """A time customers in any country read the same way: 14:30 UTC."""
+    return moment.astimezone(UTC).strftime("%H:%M UTC")
 
 
 def pay_link(*, reference: str, total_display: str, url: str, expires_at: str) -> Reply:
