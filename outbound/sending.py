@@ -30,6 +30,7 @@ from waco.channels import services as channels
 from waco.channels.models import PhoneNumber
 from waco.cloud_api.client import GraphClient
 from waco.cloud_api.errors import ErrorClass, GraphError
+from waco.dispatch import send_task_or_log
 from waco.doorbell import doorbell_ring, doorbell_silence
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ MAX_ATTEMPTS = 10
 LATER_RETRY = timedelta(hours=24)
 # An `unknown` outcome waits this long for a status webhook, then fails and alerts.
 UNKNOWN_GIVE_UP_AFTER = timedelta(hours=1)
+# Requeued messages due within this get a delayed drain of their own; later ones wait for beat's sweep.
+WAKE_LATER_MAX = timedelta(minutes=5)
 # Template refusals that a different template of the chain may get past.
 TEMPLATE_FALLBACK_CODES = {132001, 132015, 132016}
 
@@ -309,6 +312,22 @@ def _requeue(message: OutboundMessage, *, delay: timedelta, count_attempt: bool 
     if not count_attempt:
         changes["attempts"] = F("attempts") - 1
     OutboundMessage.objects.filter(pk=message.pk).update(**changes)
+    queue = services.queue_for(message.category)
+    transaction.on_commit(lambda: outbox_ring_later(queue, delay))
+
+
+def outbox_ring_later(queue: str, delay: timedelta) -> bool | None:
+    """Wake a drain when a requeued message falls due; nobody rings for it otherwise.
+
+    Only short waits become delayed tasks (a broker holds them in memory, and past its
+    visibility timeout would hand them out twice); beat's sweep wakes the long ones.
+    """
+    if delay > WAKE_LATER_MAX:
+        return None
+    from outbound.tasks import drain_outbox
+
+    wake = drain_outbox.s(queue).set(queue=queue, countdown=max(0.0, delay.total_seconds()))
+    return True if send_task_or_log(wake) else None
 
 
 def _mark_unknown(message: OutboundMessage, error: GraphError) -> None:

@@ -49,6 +49,13 @@ def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everyt
         )
         assert response.status_code == 200
         assert "Site administration" in response.text
+        assert 'href="/demo/chat/"' in response.text  # the admin index opens the chat
+
+        # The chat page is printed beside the admin and served, with the demo shop to write to.
+        chat_url = re.search(r"Chat:\s+(\S+)", log.read_text()).group(1)
+        assert chat_url == f"{base}/demo/chat/"
+        chat = requests.get(chat_url, timeout=5)
+        assert chat.status_code == 200 and "Waco Demo Shop" in chat.text
 
         # A customer message from the sandbox goes through the webhook and a real worker.
         sent = requests.post(

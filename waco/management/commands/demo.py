@@ -63,6 +63,7 @@ class Command(BaseCommand):
             "",
             "Waco demo is starting (SQLite, a folder as broker, the sandbox as Meta and Stripe).",
             f"  Admin:        {base}/admin/   user {username}   password {password}",
+            *([f"  Chat:         {base}/demo/chat/   play the customer"] if seeded_sandbox else []),
             f"  Health:       {base}/health/",
             f"  API docs:     {base}/api/docs/",
             f"  Shop number:  {number.display_phone_number} (phone number id {number.graph_id},"
