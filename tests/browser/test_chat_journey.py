@@ -2,76 +2,23 @@
 headless chromium, the sandbox posts the webhooks to a live server, a real Celery worker answers,
 and the page shows each answer from the sandbox's outbox. Staff watch the same thread in the admin."""
 
-import importlib
 import os
 import re
 
 import pytest
-from django.apps import apps
-from django.contrib.auth import get_user_model
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from catalog.models import Variant
-from catalog.push import catalog_push_to_meta
-from conversations.models import Keyword, Thread, ThreadState
+from conversations.models import Thread, ThreadState
+from tests.browser.chat_shop import PASSWORD, SHOP
 from tests.browser_fixtures import screenshot
-from tests.catalog.factories import CategoryFactory, ProductFactory, ShopFactory, VariantFactory
-from tests.outbound.meta import TOKEN, wire_shop
-from tests.workers import celery_worker
-from waco.sandbox import services as sandbox
 
 pytestmark = pytest.mark.worker
 # Playwright's sync API runs an event loop in this thread; Django's ORM must be told it is fine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-SHOP = "Linen House"
-CATALOG_ID = "400000000000077"
 CUSTOMER, NAME = "971501239876", "Amal"
-PASSWORD = "a-strong-staff-password-123"
 # A reply goes webhook -> worker -> Graph send -> outbox -> the page's next poll.
 REPLY_TIMEOUT = 20_000
-
-
-@pytest.fixture
-def shop(transactional_db, settings, live_server, tmp_path):
-    """A number with one product in four sizes, its catalog pushed to the sandbox's Meta catalog,
-    the sandbox's delivery thread posting webhooks to the live server, and a real worker."""
-    if not Keyword.objects.exists():  # transactional tests before this one emptied the seeded table
-        importlib.import_module("conversations.migrations.0004_seed_keywords").seed(apps, None)
-    settings.WACO_PAIR_RATE_PER_MINUTE, settings.WACO_PAIR_BURST = 6000, 100  # the sandbox's pair limit
-    settings.WACO_PUBLIC_URL = live_server.url  # product images are served by the live server
-    shop = wire_shop(settings, live_server)
-    number = shop.number
-    type(number).objects.filter(pk=number.pk).update(verified_name=SHOP)
-    sandbox.sandbox_seed(
-        waba_id=number.business_account.waba_id, phone_number_id=number.graph_id,
-        display_phone_number=number.display_phone_number.replace("+", "").replace(" ", ""),
-        access_token=TOKEN, verified_name=SHOP, catalog_id=CATALOG_ID,
-    )
-    account = number.business_account
-    ShopFactory(business_account=account, meta_catalog_id=CATALOG_ID)
-    product = ProductFactory(
-        category=CategoryFactory(business_account=account, name="Abayas"), name="Linen Abaya",
-        description="Breathable linen, made in Dubai.", image_urls=["/static/catalog/demo/abaya.svg"],
-    )
-    shop.variants = {
-        size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size},
-                             price_minor=price, stock=stock)
-        for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10), ("XL", 360_00, 3))
-    }
-    assert catalog_push_to_meta(business_account=account, now=timezone.now()).pushed == 4
-    get_user_model().objects.create_superuser("staff", "staff@example.com", PASSWORD)
-
-    settings.WACO_SANDBOX_DELIVERY_THREAD = True  # webhooks go out as soon as the sandbox commits them
-    env = {
-        "WACO_GRAPH_API_BASE": settings.WACO_GRAPH_API_BASE, "WACO_PUBLIC_URL": live_server.url,
-        "WACO_PAIR_RATE_PER_MINUTE": "6000", "WACO_PAIR_BURST": "100",
-    }
-    worker = celery_worker(tmp_path / "worker.log", env=env).start()
-    yield shop
-    worker.stop()
-    sandbox.worker_stop()
-    print("--- worker log tail ---\n" + worker.log_tail())
 
 
 def says(page, text):
@@ -112,7 +59,8 @@ def picks(page, menu, row):
     expect(sheet).to_be_hidden()
 
 
-def test_a_customer_shops_on_the_chat_page_and_staff_see_the_same_thread(page, shop):
+def test_a_customer_shops_on_the_chat_page_and_staff_see_the_same_thread(page, chat_shop):
+    shop = chat_shop
     v = shop.variants
     page.goto(f"{shop.live_url}/demo/chat/?wa_id={CUSTOMER}&name={NAME}")
     expect(page.get_by_role("heading", name=SHOP)).to_be_visible()
@@ -141,7 +89,7 @@ def test_a_customer_shops_on_the_chat_page_and_staff_see_the_same_thread(page, s
     sizes = ("S: 300.00 AED (sold out)", "M: 320.00 AED (4 left)", "L: 340.00 AED (in stock)", "XL: 360.00 AED (3 left)")
     for line in sizes:
         expect(card).to_contain_text(line)
-    expect(card.locator("img")).to_have_attribute("src", re.compile(r"/static/catalog/demo/abaya\.svg$"))
+    expect(card.locator("img")).to_have_attribute("src", re.compile(r"/static/catalog/demo/abaya\.png$"))
     shot(page, "chat-journey-2-product-card")
 
     # Choose & add two sizes: the cart is totalled at live prices.
