@@ -15,3 +15,7 @@ class CheckoutConfig(AppConfig):
         periodic.register(periodic.PeriodicJob(
             name="checkout.reconcile_payments", task="checkout.reconcile_payments", every_seconds=120,
         ))
+        # Every minute: a reminder is due minutes after a link opens and must beat its expiry.
+        periodic.register(periodic.PeriodicJob(
+            name="checkout.send_payment_reminders", task="checkout.send_payment_reminders", every_seconds=60,
+        ))

@@ -154,6 +154,7 @@ class PaymentLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the one payment reminder went out.")
 
     class Meta:
         ordering = ["order", "attempt"]
@@ -179,3 +180,43 @@ class StockReservation(models.Model):
 
     def __str__(self):
         return f"{self.quantity} x {self.variant} for {self.order.reference}"
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "Asked of Stripe"  # the row is written before the call: a crash leaves a trace
+    PENDING = "pending", "Pending at Stripe"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"  # Stripe refused it, or could not be reached; `last_error` says which
+    CANCELED = "canceled", "Canceled"
+    REQUIRES_ACTION = "requires_action", "Needs action at Stripe"
+
+
+# Statuses in which the money is on its way back (or back): they count against what can still be refunded.
+REFUND_COUNTED = [RefundStatus.PENDING, RefundStatus.SUCCEEDED, RefundStatus.REQUIRES_ACTION]
+
+
+class Refund(models.Model):
+    """Money sent back through Stripe's refund API for an order: one row per request, with its outcome.
+
+    The idempotency key names the order and the amount, so a repeated request
+    (a double click, a retry after a timeout) reaches the same Stripe refund.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    payment_link = models.ForeignKey(PaymentLink, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=20, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
+    stripe_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    reason = models.CharField(max_length=255, blank=True)
+    requested_by = models.CharField(max_length=150, blank=True, help_text="staff username, or api")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"refund of {self.amount_minor} {self.currency} for {self.order.reference} ({self.status})"

@@ -11,3 +11,5 @@ payment_link_ended = Signal()
 order_paid = Signal()
 # Any status change: kwargs order, old, new, cause.
 order_status_changed = Signal()
+# An open payment link has waited long enough: remind the customer once. kwargs order, link (already claimed).
+payment_reminder_due = Signal()

@@ -41,3 +41,11 @@ def expire_session(self, session_id: str) -> None:
         stripe_client.checkout_session_expire(session_id)
     except stripe_client.StripeTransientError as exc:
         raise self.retry(countdown=min(300, 5 * 2 ** self.request.retries), exc=exc)
+
+
+@shared_task(name="checkout.send_payment_reminders", queue=QUEUE_MAINTENANCE)
+def send_payment_reminders() -> None:
+    """Beat: remind each payment link left unused, once."""
+    from checkout.reminders import payment_reminders_send
+
+    payment_reminders_send(now=timezone.now())

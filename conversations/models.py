@@ -115,6 +115,9 @@ class Cart(models.Model):
     seen_total_minor = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="The total the customer was last shown; checkout compares it with the live one."
     )
+    recovery_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the one recovery message for this cart went out (conversations.recovery)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -25,3 +25,19 @@ def download_media(self, media_id_pk: int) -> None:
 def redispatch_lost_media() -> None:
     """Beat: publish again the media downloads whose task was lost (broker down, worker killed)."""
     media.media_redispatch_lost(now=timezone.now())
+
+
+@shared_task(name="conversations.send_cart_recovery", queue=QUEUE_MAINTENANCE)
+def send_cart_recovery() -> None:
+    """Beat: one recovery message per cart left by a customer who opted in to offers."""
+    from conversations.recovery import cart_recovery_send
+
+    cart_recovery_send(now=timezone.now())
+
+
+@shared_task(name="conversations.expire_windows", queue=QUEUE_MAINTENANCE)
+def expire_windows() -> None:
+    """Beat: threads whose service window closed leave the cart states (the cart is kept)."""
+    from conversations.expiry import threads_expire_windows
+
+    threads_expire_windows(now=timezone.now())

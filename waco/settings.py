@@ -88,6 +88,17 @@ WACO_MARKETING_LIMIT_SHARE = env.float("WACO_MARKETING_LIMIT_SHARE", default=0.5
 WACO_PAYMENT_LINK_MINUTES = env.int("WACO_PAYMENT_LINK_MINUTES", default=40)
 if WACO_PAYMENT_LINK_MINUTES < 35:
     raise environ.ImproperlyConfigured("WACO_PAYMENT_LINK_MINUTES must be at least 35 (Stripe needs 30 and a margin)")
+# One reminder goes when a payment link has been open this long: early enough that the
+# customer still has most of the link's life to pay (the reminder must beat the expiry).
+WACO_PAYMENT_REMINDER_MINUTES = env.int("WACO_PAYMENT_REMINDER_MINUTES", default=15)
+if not 0 < WACO_PAYMENT_REMINDER_MINUTES <= WACO_PAYMENT_LINK_MINUTES - 10:
+    raise environ.ImproperlyConfigured("WACO_PAYMENT_REMINDER_MINUTES must be positive and 10 minutes short of the link's life")
+# A cart whose customer has been quiet this long gets one recovery message (marketing opt-in only).
+# Well inside the 24-hour window, so it goes free-form at no charge while the cart is fresh;
+# the cart_recovery template covers a later send.
+WACO_CART_RECOVERY_HOURS = env.int("WACO_CART_RECOVERY_HOURS", default=4)
+if WACO_CART_RECOVERY_HOURS < 1:
+    raise environ.ImproperlyConfigured("WACO_CART_RECOVERY_HOURS must be at least 1")
 
 # Customers' media: downloaded into Django's default storage under MEDIA_ROOT.
 # They are private (receipts, IDs, photos): no MEDIA_URL is served publicly.

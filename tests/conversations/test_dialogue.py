@@ -1,6 +1,5 @@
 """The dialogue, message by message: what the customer sends, what state and replies follow."""
 
-import time
 from datetime import timedelta
 
 import pytest

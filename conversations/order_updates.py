@@ -1,0 +1,114 @@
+"""What the thread says when an order moves after payment, and when its payment link is waiting.
+
+Receivers of checkout.signals, run inside checkout's transaction. Inside the
+service window the free-form text below goes; outside it the outbound policy
+sends the purpose's approved utility template (falling back along its chain)
+with the named parameters given here. Dedupe keys make a replayed event silent.
+"""
+
+from django.utils import timezone
+
+from catalog.money import amount_format
+from checkout.models import REFUND_COUNTED, OrderStatus
+from checkout.payments import link_url
+from conversations.models import Thread, ThreadState, TransitionCause
+from conversations.replies import MAX_BUTTON_TITLE, Reply, text_reply
+from conversations.services import thread_for, thread_reply, thread_transition
+from outbound.models import MessageCategory
+
+# Statuses the customer hears about after payment; "paid" has its receipt (checkout_replies).
+TOLD = (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED,
+        OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+# The order is over: the thread leaves "awaiting fulfilment" so the customer may shop again.
+ENDS_THE_ORDER = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+
+
+def _locked_thread(order) -> Thread:
+    thread = thread_for(contact=order.contact, phone_number=order.phone_number)
+    return Thread.objects.select_for_update().select_related("contact", "phone_number").get(pk=thread.pk)
+
+
+def _customer(order) -> str:
+    return order.contact.profile_name or "there"
+
+
+def _refunded_amount(order) -> str:
+    refund = order.refunds.filter(status__in=REFUND_COUNTED).order_by("-created_at", "-pk").first()
+    return amount_format(refund.amount_minor, refund.currency) if refund else ""
+
+
+def order_update_detail(order, status: str) -> str:
+    """One sentence on what happens next: the free-form message's end and the template's {{detail}}."""
+    if status == OrderStatus.PACKED:
+        return "It will ship soon; we will send the tracking link."
+    if status in (OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY):
+        return f"Carrier: {order.carrier}. Track it here: {order.tracking_url}"
+    if status == OrderStatus.DELIVERED:
+        return "Thank you for shopping with us!"
+    if status == OrderStatus.CANCELLED:
+        paid = order.paid_at is not None
+        return f"Reason: {order.cancel_reason}. " + ("Your payment is being refunded." if paid else "Nothing was charged.")
+    return f"We refunded {_refunded_amount(order)}; banks take 5-10 days to show it."  # refunded
+
+
+def order_update_reply(order, status: str) -> Reply:
+    headline = {
+        OrderStatus.PACKED: f"Your order {order.reference} is packed.",
+        OrderStatus.SHIPPED: f"Your order {order.reference} has shipped!",
+        OrderStatus.OUT_FOR_DELIVERY: f"Your order {order.reference} is out for delivery today.",
+        OrderStatus.DELIVERED: f"Your order {order.reference} has been delivered.",
+        OrderStatus.CANCELLED: f"Your order {order.reference} has been cancelled.",
+        OrderStatus.REFUNDED: f"Your order {order.reference} has been refunded.",
+    }[status]
+    return text_reply(f"{headline} {order_update_detail(order, status)}")
+
+
+def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
+    """checkout.signals.order_status_changed: tell the customer, then move the thread if the order is over."""
+    if new not in TOLD:
+        return
+    thread = _locked_thread(order)
+    reply = order_update_reply(order, new)
+    thread_reply(
+        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
+        purpose="order_update", dedupe_key=f"order_update:{order.pk}:{new}",
+        template_params={"customer": _customer(order), "order_ref": order.reference,
+                         "status": OrderStatus(new).label.lower(), "detail": order_update_detail(order, new)},
+    )
+    if new in ENDS_THE_ORDER and thread.state == ThreadState.AWAITING_FULFILLMENT:
+        thread_transition(thread=thread, name="close_order", cause=TransitionCause.FULFILMENT, detail=f"{order.reference} {new}")
+    elif new == OrderStatus.CANCELLED and thread.state == ThreadState.AWAITING_PAYMENT:
+        thread_transition(thread=thread, name="return_to_cart", cause=TransitionCause.FULFILMENT, detail=f"{order.reference} cancelled")
+
+
+# --- payment reminder -----------------------------------------------------------------
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment, timezone.get_fixed_timezone(0)).strftime("%H:%M UTC")
+
+
+def payment_reminder_reply(*, reference: str, total: str, url: str, expires_at: str) -> Reply:
+    """A CTA-URL button to our /pay/<token>/ address, as the first link was."""
+    body = f"A reminder: order {reference} ({total}) is reserved for you until {expires_at}. Pay securely with Stripe."
+    interactive = {
+        "type": "cta_url",
+        "body": {"text": body},
+        "action": {"name": "cta_url", "parameters": {"display_text": f"Pay {total}"[:MAX_BUTTON_TITLE], "url": url}},
+    }
+    return Reply({"type": "interactive", "interactive": interactive}, f"{body}\n[Pay: {url}]")
+
+
+def payment_reminder_due(sender, *, order, link, **kwargs) -> None:
+    """checkout.signals.payment_reminder_due: the one reminder of an open link (checkout already claimed it)."""
+    thread = _locked_thread(order)
+    total = amount_format(order.total_minor, order.currency)
+    reply = payment_reminder_reply(reference=order.reference, total=total, url=link_url(link),
+                                   expires_at=_when(link.expires_at))
+    thread_reply(
+        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
+        purpose="payment_reminder", dedupe_key=f"payment_reminder:{link.pk}",
+        template_params={"customer": _customer(order), "order_ref": order.reference, "total": total,
+                         "expires_at": _when(link.expires_at)},
+        now=link.reminded_at,  # the beat's "now": the window is judged at the time the reminder is due
+    )
