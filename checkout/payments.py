@@ -105,6 +105,13 @@ def _paid(*, link_id: int, session, now: datetime) -> str:
             link.status, link.settled_at = LinkStatus.PAID, now
             link.amount_paid_minor, link.stripe_payment_intent_id = session.amount_total, session.payment_intent_id or ""
             link.save(update_fields=["status", "settled_at", "amount_paid_minor", "stripe_payment_intent_id"])
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+            from outbound.services import alert_raise
+
+            alert_raise(kind="payment_after_cancel", subject=f"order {order.reference}",
+                        detail=f"Stripe took {session.amount_total} {session.currency} on {session.id} after the order "
+                               f"was {order.status}: refund it from the order's page.")
+            return "paid after cancel"
         if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
             return "already paid"
         if session.amount_total != order.total_minor or session.currency.upper() != order.currency:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from conversations import replies, services
 from conversations.actions import ACTIONS, record_consent, unknown
 from conversations.intents import request_from
-from conversations.models import CART_STATES, Direction, InboundMedia, Thread, ThreadMessage, ThreadState, TransitionCause
+from conversations.models import CART_STATES, CartLine, Direction, InboundMedia, Thread, ThreadMessage, ThreadState, TransitionCause
 from conversations.turn import Turn
 from waco.channels.models import PhoneNumber
 from waco.cloud_api import messages as m
@@ -60,9 +60,11 @@ def message_handle(*, event, phone_number: PhoneNumber, now: datetime | None = N
         return
     if not contacts.window_is_open(contact=contact, phone_number=phone_number, now=now):
         return  # handled too late to reply free-form; the message is kept for staff
-    if previous_inbound and at - previous_inbound > SERVICE_WINDOW and thread.state in CART_STATES:
-        turn.move("expire_window", cause=TransitionCause.WINDOW)
-        if request.name not in FRESH_REQUESTS:
+    if previous_inbound and at - previous_inbound > SERVICE_WINDOW:
+        if thread.state in CART_STATES:  # beat's expiry job may have done this already
+            turn.move("expire_window", cause=TransitionCause.WINDOW)
+        kept_cart = CartLine.objects.filter(cart__thread=thread).exists()
+        if kept_cart and request.name not in FRESH_REQUESTS:
             turn.show_cart(build=replies.window_reopened)
             return
     ACTIONS.get(request.name, unknown)(turn)

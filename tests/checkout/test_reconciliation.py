@@ -86,3 +86,18 @@ def waco_columns_holding(needle: str) -> list[str]:
                 if cursor.fetchone():
                     found.append(f"{table}.{column.name}")
     return found
+
+
+@pytest.mark.django_db
+def test_money_taken_on_a_cancelled_order_raises_an_alert_and_changes_nothing(stripe):
+    from checkout.services import order_transition
+    from outbound.models import Alert
+
+    order, link = place(VariantFactory(stock=2))
+    PaymentLink.objects.filter(pk=link.pk).update(status=LinkStatus.OPEN, stripe_session_id="cs_test_late")
+    order_transition(order=order, name="cancel", cause="staff")
+    stripe.session_paid = True
+    assert payments.payment_reconcile(link=PaymentLink.objects.get(pk=link.pk)) == "paid after cancel"
+    assert Alert.objects.get(kind="payment_after_cancel").subject == f"order {order.reference}"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED

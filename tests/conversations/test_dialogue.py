@@ -111,6 +111,14 @@ def test_two_variants_make_a_cart_totalled_at_live_prices(chat, abaya):
     assert "Total: 670.00 AED" in body(chat.says("cart")[0])
 
 
+def test_the_kept_cart_is_summarised_even_when_beat_already_left_the_cart_state(chat, abaya):
+    chat.picks(f"add:{abaya['M'].pk}")
+    a_day_passes()
+    thread_transition(thread=chat.thread, name="expire_window", cause="window")  # beat's expiry job
+    reply = chat.says("hi")[0]
+    assert "Welcome back" in body(reply) and "Total: 320.00 AED" in body(reply)
+
+
 def test_an_order_message_after_the_window_closed_is_applied(chat, abaya):
     chat.picks(f"add:{abaya['M'].pk}")
     a_day_passes()
