@@ -6,13 +6,11 @@ sends the purpose's approved utility template (falling back along its chain)
 with the named parameters given here. Dedupe keys make a replayed event silent.
 """
 
-from django.utils import timezone
-
 from catalog.money import amount_format
 from checkout.models import REFUND_COUNTED, OrderStatus
 from checkout.payments import link_url
 from conversations.models import Thread, ThreadState, TransitionCause
-from conversations.replies import MAX_BUTTON_TITLE, Reply, text_reply
+from conversations.replies import Reply, clock, pay_link, text_reply
 from conversations.services import thread_for, thread_reply, thread_transition
 from outbound.models import MessageCategory
 
@@ -84,31 +82,16 @@ def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
 # --- payment reminder -----------------------------------------------------------------
 
 
-def _when(moment) -> str:
-    return timezone.localtime(moment, timezone.get_fixed_timezone(0)).strftime("%H:%M UTC")
-
-
-def payment_reminder_reply(*, reference: str, total: str, url: str, expires_at: str) -> Reply:
-    """A CTA-URL button to our /pay/<token>/ address, as the first link was."""
-    body = f"A reminder: order {reference} ({total}) is reserved for you until {expires_at}. Pay securely with Stripe."
-    interactive = {
-        "type": "cta_url",
-        "body": {"text": body},
-        "action": {"name": "cta_url", "parameters": {"display_text": f"Pay {total}"[:MAX_BUTTON_TITLE], "url": url}},
-    }
-    return Reply({"type": "interactive", "interactive": interactive}, f"{body}\n[Pay: {url}]")
-
-
 def payment_reminder_due(sender, *, order, link, **kwargs) -> None:
     """checkout.signals.payment_reminder_due: the one reminder of an open link (checkout already claimed it)."""
     thread = _locked_thread(order)
     total = amount_format(order.total_minor, order.currency)
-    reply = payment_reminder_reply(reference=order.reference, total=total, url=link_url(link),
-                                   expires_at=_when(link.expires_at))
+    reply = pay_link(reference=order.reference, total_display=total, url=link_url(link),
+                     expires_at=clock(link.expires_at), reminder=True)
     thread_reply(
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
         purpose="payment_reminder", dedupe_key=f"payment_reminder:{link.pk}",
         template_params={"customer": _customer(order), "order_ref": order.reference, "total": total,
-                         "expires_at": _when(link.expires_at)},
+                         "expires_at": clock(link.expires_at)},
         now=link.reminded_at,  # the beat's "now": the window is judged at the time the reminder is due
     )

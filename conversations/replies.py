@@ -255,9 +255,10 @@ def clock(moment) -> str:
     return moment.astimezone(UTC).strftime("%H:%M UTC")
 
 
-def pay_link(*, reference: str, total_display: str, url: str, expires_at: str) -> Reply:
+def pay_link(*, reference: str, total_display: str, url: str, expires_at: str, reminder: bool = False) -> Reply:
     """A CTA-URL button to our /pay/<token>/ address: no card details ever pass through the chat."""
-    body = f"Order {reference}: {total_display}. Pay securely with Stripe before {expires_at}."
+    body = (f"A reminder: order {reference} ({total_display}) is reserved for you until {expires_at}. Pay securely with Stripe."
+            if reminder else f"Order {reference}: {total_display}. Pay securely with Stripe before {expires_at}.")
     interactive = {
         "type": "cta_url",
         "body": {"text": body},
