@@ -59,9 +59,11 @@ WACO_GRAPH_API_BASE = env.str(
     default="https://graph.facebook.com" if PRODUCTION else f"{_sandbox_base}/graph",
 ).rstrip("/")
 WACO_GRAPH_API_VERSION = env.str("WACO_GRAPH_API_VERSION", default="v24.0")
+# A real Stripe key (a test-mode sk_test_... of your own, say) means Stripe itself, in the demo too.
+_real_stripe = PRODUCTION or WACO_STRIPE_SECRET_KEY != config.DEMO_STRIPE_SECRET_KEY
 WACO_STRIPE_API_BASE = env.str(
     "WACO_STRIPE_API_BASE",
-    default="https://api.stripe.com" if PRODUCTION else f"{_sandbox_base}/stripe",
+    default="https://api.stripe.com" if _real_stripe else f"{_sandbox_base}/stripe",
 ).rstrip("/")
 WACO_DEMO_PHONE_NUMBER_ID = env.str("WACO_DEMO_PHONE_NUMBER_ID", default="100000000000001")
 # Where the sandbox delivers its signed webhooks (Waco's own endpoint, as Meta would).

@@ -95,3 +95,15 @@ def test_production_never_installs_the_sandbox():
     result = run_manage("shell", "-c", code, env=PRODUCTION_ENV | STRONG)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("key, base", [
+    (config.DEMO_STRIPE_SECRET_KEY, "http://127.0.0.1:8000/sandbox/stripe"),
+    ("sk_test_51AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "https://api.stripe.com"),
+])
+def test_a_real_stripe_key_in_the_demo_means_stripe_test_mode_with_the_same_code(key, base):
+    code = "from django.conf import settings; print(settings.WACO_STRIPE_API_BASE)"
+    env = {"WACO_ENV": "demo", "PATH": "/usr/bin:/bin", "WACO_STRIPE_SECRET_KEY": key, "WACO_DATA_DIR": "/tmp/waco-settings-test"}
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == base
