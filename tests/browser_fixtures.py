@@ -42,3 +42,12 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def admin_log_in(page, base_url: str, password: str, *, next_path: str = "/admin/", username: str = "staff") -> None:
+    """Log in on the admin's own form, landing on `next_path`."""
+    page.goto(f"{base_url}/admin/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**{next_path}")

@@ -5,7 +5,7 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import admin_log_in, screenshot
 from tests.channels.factories import BusinessAccountFactory, PhoneNumberFactory
 from waco.channels.models import BusinessAccount, PhoneNumber
 
@@ -22,11 +22,7 @@ def staff(transactional_db):
 
 
 def log_in(page, live_server):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
+    admin_log_in(page, live_server.url, PASSWORD)
 
 
 def test_the_access_token_is_never_shown_back_and_blank_keeps_it(page, live_server, staff):

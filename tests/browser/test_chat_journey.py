@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from catalog.models import Variant
 from conversations.models import Thread, ThreadState
 from tests.browser.chat_shop import PASSWORD, SHOP
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import admin_log_in, screenshot
 
 pytestmark = pytest.mark.worker
 # Playwright's sync API runs an event loop in this thread; Django's ORM must be told it is fine.
@@ -139,10 +139,7 @@ def test_a_customer_shops_on_the_chat_page_and_staff_see_the_same_thread(page, c
 
     # Staff: the admin index opens the chat; the thread opens this customer's chat; they hand back.
     admin = page.context.new_page()
-    admin.goto(f"{shop.live_url}/admin/login/?next=/admin/")
-    admin.fill("#id_username", "staff")
-    admin.fill("#id_password", PASSWORD)
-    admin.click("input[type=submit]")
+    admin_log_in(admin, shop.live_url, PASSWORD)
     index_link = admin.get_by_role("link", name="Open the demo chat (play the customer)")
     expect(index_link).to_have_attribute("href", "/demo/chat/")
     admin.goto(f"{shop.live_url}/admin/conversations/thread/{thread.pk}/change/")

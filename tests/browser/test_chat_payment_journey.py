@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from checkout.models import Order, OrderStatus
 from conversations.models import Thread, ThreadState
 from tests.browser.chat_shop import PASSWORD, SHOP
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import admin_log_in, screenshot
 
 pytestmark = pytest.mark.worker
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares this thread with the ORM
@@ -64,10 +64,7 @@ def test_a_customer_pays_from_the_chat_and_follows_the_order_to_delivery(page, c
 
     # Staff fulfil the order from its admin page; the customer reads each step.
     admin = page.context.new_page()
-    admin.goto(f"{chat_shop.live_url}/admin/login/?next=/admin/checkout/order/{order.pk}/change/")
-    admin.fill("#id_username", "staff")
-    admin.fill("#id_password", PASSWORD)
-    admin.click("input[type=submit]")
+    admin_log_in(admin, chat_shop.live_url, PASSWORD, next_path=f"/admin/checkout/order/{order.pk}/change/")
     admin.click("#do-packed")
     expect(admin.locator("#order-status")).to_contain_text("Packed")
     admin.fill("#carrier", "Aramex")

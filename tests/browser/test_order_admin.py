@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from checkout.models import Order, OrderStatus
 from conversations.models import ThreadState
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import admin_log_in, screenshot
 from tests.checkout.factories import paid_order
 from tests.conversations.factories import ThreadFactory
 from waco.contacts import services as contacts
@@ -37,11 +37,7 @@ def order(staff):
 
 
 def log_in(page, live_server, next_path):
-    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#order-panel")
+    admin_log_in(page, live_server.url, PASSWORD, next_path=next_path)
 
 
 def test_staff_pack_ship_and_deliver_an_order_and_each_step_is_told(page, live_server, order):

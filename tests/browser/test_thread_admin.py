@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conversations.models import ThreadMessage, ThreadState
 from outbound.models import MessageStatus, OutboundMessage
-from tests.browser_fixtures import screenshot
+from tests.browser_fixtures import admin_log_in, screenshot
 from tests.conversations.factories import ThreadFactory, ThreadMessageFactory
 from tests.templates_lib.factories import PurposeFactory, PurposeTemplateFactory, TemplateFactory
 from waco.contacts import services as contacts
@@ -28,11 +28,7 @@ def staff(transactional_db, monkeypatch):
 
 
 def log_in(page, live_server, next_path):
-    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#thread-panel")
+    admin_log_in(page, live_server.url, PASSWORD, next_path=next_path)
 
 
 def thread_with_person(*, window_hours_ago: float, name: str):

@@ -3,14 +3,11 @@
 import hashlib
 import hmac
 import json
-import threading
-import time
-from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings
 
+from tests.webhook_receiver import WebhookReceiver
 from waco.sandbox.services import sandbox_seed
 
 WABA_ID = "102290129340398"
@@ -107,63 +104,16 @@ def assert_graph_error(response, code, http_status=400):
     return error
 
 
-class Receiver:
-    """A tiny real webhook endpoint: checks the signature, records bodies, answers as told."""
+class Receiver(WebhookReceiver):
+    """Waco's WhatsApp webhook in miniature: checks X-Hub-Signature-256 like Waco does."""
 
-    def __init__(self):
-        self.bodies: list[dict] = []
-        self.attempts = 0
-        self.bad_signatures = 0
-        self.responses: deque[int] = deque()
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/whatsapp/"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+    path = "/webhooks/whatsapp/"
+    signature_header = "X-Hub-Signature-256"
+    bad_signature_status = 401
 
-    def _handler(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                status = receiver._record(raw, self.headers.get("X-Hub-Signature-256", ""))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def _record(self, raw: bytes, signature: str) -> int:
+    def signature_ok(self, raw: bytes, header: str) -> bool:
         secret = settings.WACO_META_APP_SECRETS[0].encode()
-        expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
-        with self._lock:
-            self.attempts += 1
-            if not hmac.compare_digest(expected, signature):
-                self.bad_signatures += 1
-                return 401
-            status = self.responses.popleft() if self.responses else 200
-            if 200 <= status < 300:
-                self.bodies.append(json.loads(raw))
-            return status
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.bodies) >= count:
-                    return list(self.bodies)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} webhook(s), got {len(self.bodies)}")
-
-    def wait_for_nothing(self, seconds: float) -> bool:
-        """True if a webhook arrives within `seconds` (it should not)."""
-        time.sleep(seconds)
-        with self._lock:
-            return bool(self.bodies)
+        return hmac.compare_digest("sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest(), header)
 
     def values(self, field="messages") -> list[dict]:
         return [
@@ -179,9 +129,7 @@ class Receiver:
 
 @pytest.fixture
 def receiver(settings):
-    receiver = Receiver()
-    receiver._thread.start()
+    receiver = Receiver().start()
     settings.WACO_SANDBOX_WEBHOOK_URL = receiver.url
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.stop()

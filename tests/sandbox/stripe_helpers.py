@@ -1,18 +1,15 @@
 """Helpers for the sandbox Stripe's tests: a form-encoding API client and a real webhook receiver
 that verifies signatures with stripe-python, as Waco will."""
 
-import json
-import threading
-import time
-from collections import deque
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import pytest
 import stripe
 from django.conf import settings
 from django.utils import timezone
+
+from tests.webhook_receiver import WebhookReceiver
 
 API = "/sandbox/stripe/v1"
 
@@ -91,60 +88,25 @@ def assert_stripe_error(response, http_status, error_type="invalid_request_error
     return error
 
 
-class StripeReceiver:
+class StripeReceiver(WebhookReceiver):
     """Waco's Stripe webhook in miniature: verifies Stripe-Signature with stripe-python."""
 
-    def __init__(self):
-        self.events: list[dict] = []
-        self.attempts = 0
-        self.bad_signatures = 0
-        self.responses: deque[int] = deque()
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/stripe/"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+    path = "/webhooks/stripe/"
+    signature_header = "Stripe-Signature"
 
-    def _handler(self):
-        receiver = self
+    def signature_ok(self, raw: bytes, header: str) -> bool:
+        try:
+            stripe.Webhook.construct_event(raw, header, settings.WACO_STRIPE_WEBHOOK_SECRET)
+        except stripe.SignatureVerificationError:
+            return False
+        return True
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                status = receiver._record(raw, self.headers.get("Stripe-Signature", ""))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def _record(self, raw: bytes, header: str) -> int:
-        with self._lock:
-            self.attempts += 1
-            try:
-                stripe.Webhook.construct_event(raw, header, settings.WACO_STRIPE_WEBHOOK_SECRET)
-            except stripe.SignatureVerificationError:
-                self.bad_signatures += 1
-                return 400
-            status = self.responses.popleft() if self.responses else 200
-            if 200 <= status < 300:
-                self.events.append(json.loads(raw))
-            return status
+    @property
+    def events(self) -> list[dict]:
+        return self.bodies
 
     def types(self) -> list[str]:
         return [event["type"] for event in self.events]
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.events) >= count:
-                    return list(self.events)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} Stripe event(s), got {len(self.events)}")
 
 
 @pytest.fixture
@@ -154,9 +116,7 @@ def stripe_api(client):
 
 @pytest.fixture
 def stripe_receiver(settings):
-    receiver = StripeReceiver()
-    receiver._thread.start()
+    receiver = StripeReceiver().start()
     settings.WACO_SANDBOX_STRIPE_WEBHOOK_URL = receiver.url
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.stop()
