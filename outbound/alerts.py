@@ -13,6 +13,8 @@ def on_template_status_changed(sender, *, template, old, new, reason="", unserve
         services.alert_raise(kind="template_stopped", subject=subject, detail=f"{old} -> {new}: {reason}".strip())
     elif new == "approved":
         services.alert_resolve(kind="template_stopped", subject=subject)
+        for purpose in template.purposes.values_list("key", flat=True):  # it serves them again
+            services.alert_resolve(kind="unusable_purpose", subject=f"{template.business_account}: {purpose}")
     for purpose in unserved_purposes:
         services.alert_raise(
             kind="unusable_purpose", subject=f"{template.business_account}: {purpose}",

@@ -106,8 +106,9 @@ def status_transition(locked: Template, new: str, *, cause: str, reason: str, at
         reason=reason,
         at=at,
     )
-    keys = list(locked.purposes.values_list("key", flat=True))
-    unserved = selectors.purposes_unserved(business_account=locked.business_account, purpose_keys=keys)
+    # Only a template that was serving can leave a purpose without one; a draft being submitted cannot.
+    keys = list(locked.purposes.values_list("key", flat=True)) if old == TemplateStatus.APPROVED else []
+    unserved = selectors.purposes_unserved(business_account=locked.business_account, purpose_keys=keys) if keys else []
     signals.template_status_changed.send(
         sender=Template,
         template=locked,

@@ -136,6 +136,17 @@ def test_a_status_change_is_signalled_with_the_purposes_it_leaves_without_a_temp
     assert sent["unserved_purposes"] == ["order_receipt"]
 
 
+def test_submitting_a_draft_leaves_no_purpose_unserved_that_was_served(captured):
+    account = BusinessAccountFactory()
+    draft = TemplateFactory(business_account=account, status="draft")
+    PurposeTemplateFactory(purpose=PurposeFactory(key="order_update"), template=draft, position=0)
+
+    services.template_apply_status(template=draft, status="submitted", at=at(1), cause="staff")
+
+    [sent] = captured
+    assert (sent["old"], sent["new"], sent["unserved_purposes"]) == ("draft", "submitted", [])
+
+
 def test_no_signal_when_nothing_changes(captured):
     template = TemplateFactory()
     services.template_apply_status(template=template, status="approved", at=at(1), cause="sync")
