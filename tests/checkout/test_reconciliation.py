@@ -6,15 +6,19 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from checkout import payments, stripe_client
 from checkout.models import LinkStatus, OrderStatus, PaymentLink
 from checkout.services import stock_available
+from outbound.models import OutboundMessage
 from tests.catalog.factories import VariantFactory
 from tests.checkout.test_orders import place
+from tests.conversations.factories import ThreadFactory
+from waco.contacts import services as contacts
 from waco.ingest import inbox
 from waco.sandbox import services as sandbox
-from waco.sandbox.models import StripeCharge
+from waco.sandbox.models import StripeCharge, StripeCheckoutSession
 from waco.sandbox.stripe_payments import session_pay_card
 
 
@@ -101,3 +105,17 @@ def test_money_taken_on_a_cancelled_order_raises_an_alert_and_changes_nothing(st
     assert Alert.objects.get(kind="payment_after_cancel").subject == f"order {order.reference}"
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
+
+
+def test_a_session_create_retried_after_a_lost_answer_makes_one_session_and_one_link_message(stripe_sandbox):
+    order, link = place(VariantFactory(stock=2))
+    ThreadFactory(contact=order.contact, phone_number=order.phone_number)
+    contacts.window_touch(contact=order.contact, phone_number=order.phone_number, inbound_at=timezone.now())
+    payments.payment_link_issue(link_id=link.pk)
+    first = PaymentLink.objects.get(pk=link.pk).stripe_session_id
+    # The worker died after Stripe answered and before our row was saved: the task runs again.
+    PaymentLink.objects.filter(pk=link.pk).update(status=LinkStatus.ISSUING, stripe_session_id=None)
+    payments.payment_link_issue(link_id=link.pk)
+    assert PaymentLink.objects.get(pk=link.pk).stripe_session_id == first
+    assert StripeCheckoutSession.objects.count() == 1  # Stripe's idempotency key gave the same session
+    assert OutboundMessage.objects.filter(dedupe_key=f"payment_link:{link.pk}").count() == 1
