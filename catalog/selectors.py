@@ -37,14 +37,6 @@ def products_in(*, category: Category, page: int = 1, page_size: int = PAGE_SIZE
     return Page(items=rows[:page_size], has_more=len(rows) > page_size)
 
 
-def variant_live(*, sku: str | None = None, id: int | None = None) -> Variant | None:
-    """The variant as stored now (price_minor, currency, stock), by SKU or id."""
-    if (sku is None) == (id is None):
-        raise ValueError("give exactly one of sku or id")
-    lookup = {"sku": sku} if sku is not None else {"pk": id}
-    return Variant.objects.select_related("product").filter(**lookup).first()
-
-
 def variant_by_retailer_id(*, business_account: BusinessAccount, retailer_id: str) -> Variant | None:
     """The variant a catalog message (product_retailer_id) points at."""
     return (

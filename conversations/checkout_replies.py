@@ -9,19 +9,14 @@ from django.utils import timezone
 from catalog.money import amount_format
 from checkout.payments import link_url
 from conversations import replies
-from conversations.models import CartLine, Thread, ThreadState, TransitionCause
-from conversations.services import thread_for, thread_reply, thread_transition
+from conversations.models import CartLine, ThreadState, TransitionCause
+from conversations.services import thread_locked, thread_reply, thread_transition
 from outbound.models import MessageCategory
 from waco.contacts import services as contacts
 
 
-def _locked_thread(order) -> Thread:
-    thread = thread_for(contact=order.contact, phone_number=order.phone_number)
-    return Thread.objects.select_for_update().select_related("contact", "phone_number").get(pk=thread.pk)
-
-
 def payment_link_ready(sender, *, order, link, **kwargs) -> None:
-    thread = _locked_thread(order)
+    thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     total = amount_format(order.total_minor, order.currency)
     reply = replies.pay_link(reference=order.reference, total_display=total, url=link_url(link), expires_at=replies.clock(link.expires_at))
     thread_reply(
@@ -33,7 +28,7 @@ def payment_link_ready(sender, *, order, link, **kwargs) -> None:
 
 
 def order_paid(sender, *, order, **kwargs) -> None:
-    thread = _locked_thread(order)
+    thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     if thread.state in (ThreadState.BROWSING, ThreadState.BUILDING_CART, ThreadState.AWAITING_PAYMENT):
         thread = thread_transition(thread=thread, name="mark_paid", cause=TransitionCause.PAYMENT, detail=order.reference)
     bought = [line.variant_id for line in order.lines.all() if line.variant_id]
@@ -49,7 +44,7 @@ def order_paid(sender, *, order, **kwargs) -> None:
 
 
 def payment_link_ended(sender, *, order, link, reason, **kwargs) -> None:
-    thread = _locked_thread(order)
+    thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     if thread.state == ThreadState.AWAITING_PAYMENT:
         thread = thread_transition(thread=thread, name="return_to_cart", cause=TransitionCause.PAYMENT, detail=f"link {reason}")
     if not contacts.window_is_open(contact=thread.contact, phone_number=thread.phone_number, now=timezone.now()):

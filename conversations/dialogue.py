@@ -14,12 +14,11 @@ from django.utils import timezone
 from conversations import replies, services
 from conversations.actions import ACTIONS, record_consent, unknown
 from conversations.intents import request_from
-from conversations.models import CART_STATES, CartLine, Direction, InboundMedia, Thread, ThreadMessage, ThreadState, TransitionCause
+from conversations.models import CART_STATES, CartLine, Direction, InboundMedia, ThreadMessage, ThreadState, TransitionCause
 from conversations.turn import Turn
 from waco.channels.models import PhoneNumber
 from waco.cloud_api import messages as m
 from waco.contacts import services as contacts
-from waco.contacts.handlers import contact_from_identity
 from waco.contacts.models import SERVICE_WINDOW
 from waco.dispatch import send_task_or_log
 
@@ -32,11 +31,11 @@ FRESH_REQUESTS = frozenset({"order", "stop", "agent", "consent_yes", "consent_no
 def message_handle(*, event, phone_number: PhoneNumber, now: datetime | None = None) -> None:
     """Record the customer's message, mark it read, and answer it (unless a person has the thread)."""
     now = now or timezone.now()
-    contact = contact_from_identity(event.sender)
+    # The contacts handler, earlier in this transaction, created and linked the contact.
+    contact = contacts.contact_find(wa_id=event.sender.wa_id, user_id=event.sender.user_id)
     if contact is None:
         return
-    thread = services.thread_for(contact=contact, phone_number=phone_number)
-    thread = Thread.objects.select_for_update().select_related("phone_number__business_account", "contact").get(pk=thread.pk)
+    thread = services.thread_locked(contact=contact, phone_number=phone_number)
     at = event.timestamp or now
     previous_inbound = (
         ThreadMessage.objects.filter(thread=thread, direction=Direction.INBOUND).order_by("-sent_at").values_list("sent_at", flat=True).first()

@@ -30,6 +30,7 @@ from conversations.models import InboundMedia, MediaStatus
 from outbound.models import AlertSeverity
 from outbound.services import alert_raise
 from waco.backoff import backoff_delay
+from waco.cloud_api.client import MEDIA_MAX_BYTES as MAX_BYTES
 from waco.cloud_api.client import GraphClient, MediaInfo
 from waco.cloud_api.errors import GraphError
 from waco.dispatch import send_task_or_log
@@ -37,14 +38,6 @@ from waco.flags import flag_clear, flag_set_if_absent
 
 logger = logging.getLogger(__name__)
 
-# Meta's limits per media kind (CLOUD_API.md); stickers: 100 KB static, 500 KB animated.
-MAX_BYTES = {
-    "image": 5 * 1024 * 1024,
-    "audio": 16 * 1024 * 1024,
-    "video": 16 * 1024 * 1024,
-    "document": 100 * 1024 * 1024,
-    "sticker": 500 * 1024,
-}
 RETRY_BASE = timedelta(seconds=15)
 # Far below the broker's visibility timeout (1 h), so a countdown never makes a task run twice.
 RETRY_CAP = timedelta(minutes=5)

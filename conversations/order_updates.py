@@ -9,9 +9,9 @@ with the named parameters given here. Dedupe keys make a replayed event silent.
 from catalog.money import amount_format
 from checkout.models import REFUND_COUNTED, OrderStatus
 from checkout.payments import link_url
-from conversations.models import Thread, ThreadState, TransitionCause
+from conversations.models import ThreadState, TransitionCause
 from conversations.replies import Reply, clock, pay_link, text_reply
-from conversations.services import thread_for, thread_reply, thread_transition
+from conversations.services import thread_locked, thread_reply, thread_transition
 from outbound.models import MessageCategory
 
 # Statuses the customer hears about after payment; "paid" has its receipt (checkout_replies).
@@ -19,11 +19,6 @@ TOLD = (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY, O
         OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 # The order is over: the thread leaves "awaiting fulfilment" so the customer may shop again.
 ENDS_THE_ORDER = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
-
-
-def _locked_thread(order) -> Thread:
-    thread = thread_for(contact=order.contact, phone_number=order.phone_number)
-    return Thread.objects.select_for_update().select_related("contact", "phone_number").get(pk=thread.pk)
 
 
 def _customer(order) -> str:
@@ -65,7 +60,7 @@ def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
     """checkout.signals.order_status_changed: tell the customer, then move the thread if the order is over."""
     if new not in TOLD:
         return
-    thread = _locked_thread(order)
+    thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     reply = order_update_reply(order, new)
     thread_reply(
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
@@ -84,7 +79,7 @@ def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
 
 def payment_reminder_due(sender, *, order, link, **kwargs) -> None:
     """checkout.signals.payment_reminder_due: the one reminder of an open link (checkout already claimed it)."""
-    thread = _locked_thread(order)
+    thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     total = amount_format(order.total_minor, order.currency)
     reply = pay_link(reference=order.reference, total_display=total, url=link_url(link),
                      expires_at=clock(link.expires_at), reminder=True)

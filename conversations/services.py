@@ -43,6 +43,22 @@ def thread_for(*, contact: Contact, phone_number: PhoneNumber) -> Thread:
     return thread
 
 
+def thread_locked(*, contact: Contact, phone_number: PhoneNumber) -> Thread:
+    """The thread, row-locked for the caller's transaction (created on first contact).
+
+    The lock serialises everything that speaks in one thread: the dialogue's
+    turn and the replies to checkout's events.
+    """
+    related = ("contact", "phone_number__business_account")
+    thread = Thread.objects.select_for_update().select_related(*related).filter(
+        contact=contact, phone_number=phone_number
+    ).first()
+    if thread is None:
+        created = thread_for(contact=contact, phone_number=phone_number)
+        thread = Thread.objects.select_for_update().select_related(*related).get(pk=created.pk)
+    return thread
+
+
 @transaction.atomic
 def thread_transition(
     *, thread: Thread, name: str, cause: str, detail: str = "", now: datetime | None = None

@@ -1,7 +1,10 @@
 pytest_plugins = ["tests.browser_fixtures"]  # Playwright fixtures, shared by every browser test
 
+import importlib
+
 import pytest
 import redis
+from django.apps import apps
 from django.conf import settings
 
 from tests.workers import RedisServer, celery_worker, free_port
@@ -69,6 +72,25 @@ def stop_sandbox_delivery_thread_at_end():
     """The sandbox's delivery thread must let go of its connection before the test database is dropped."""
     yield
     sandbox_delivery_stop()
+
+
+@pytest.fixture
+def seed_keywords(db):
+    """Transactional tests empty every table, data migrations' rows included: put the keywords back."""
+    from conversations.models import Keyword
+
+    if not Keyword.objects.exists():
+        importlib.import_module("conversations.migrations.0004_seed_keywords").seed(apps, None)
+
+
+@pytest.fixture
+def worker_shop(transactional_db, seed_keywords, settings, live_server, tmp_path):
+    """A shop on the sandbox (Meta and Stripe over HTTP) with a catalog and a real worker."""
+    from tests.conversations.shopper import open_shop
+
+    shop = open_shop(settings, live_server, tmp_path)
+    yield shop
+    shop.close()
 
 
 @pytest.fixture

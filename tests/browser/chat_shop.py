@@ -1,16 +1,12 @@
 """A shop for the chat-page journeys: one abaya in four sizes, its catalog pushed to the sandbox's
 Meta catalog, the sandbox (as Meta and as Stripe) delivering webhooks to the live server, a real worker."""
 
-import importlib
-
 import pytest
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalog.push import catalog_push_to_meta
 from checkout.stripe_client import stripe_clients_close
-from conversations.models import Keyword
 from tests.catalog.factories import CategoryFactory, ProductFactory, ShopFactory, VariantFactory
 from tests.outbound.meta import TOKEN, wire_shop
 from tests.workers import celery_worker
@@ -22,11 +18,9 @@ PASSWORD = "a-strong-staff-password-123"
 
 
 @pytest.fixture
-def chat_shop(transactional_db, settings, live_server, tmp_path):
+def chat_shop(transactional_db, seed_keywords, settings, live_server, tmp_path):
     """A number with one product in four sizes, its catalog pushed to the sandbox's Meta catalog,
     the sandbox's delivery thread posting webhooks to the live server, and a real worker."""
-    if not Keyword.objects.exists():  # transactional tests before this one emptied the seeded table
-        importlib.import_module("conversations.migrations.0004_seed_keywords").seed(apps, None)
     settings.WACO_PAIR_RATE_PER_MINUTE, settings.WACO_PAIR_BURST = 6000, 100  # the sandbox's pair limit
     settings.WACO_PUBLIC_URL = live_server.url  # product images and payment links are served by the live server
     settings.WACO_STRIPE_API_BASE = f"{live_server.url}/sandbox/stripe"

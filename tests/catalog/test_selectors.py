@@ -1,6 +1,6 @@
 import pytest
 
-from catalog.selectors import categories_for, products_in, variant_by_retailer_id, variant_live
+from catalog.selectors import categories_for, products_in, variant_by_retailer_id
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,15 +31,6 @@ def test_categories_for_lists_only_the_shops_categories_with_products():
     CategoryFactory(business_account=account)  # empty
     VariantFactory()  # another shop
     assert list(categories_for(business_account=account)) == [variant.product.category]
-
-
-def test_variant_live_reads_the_current_price_and_stock():
-    variant = VariantFactory(price_minor=1000, stock=4)
-    type(variant).objects.filter(pk=variant.pk).update(price_minor=1200, stock=1)
-    live = variant_live(sku=variant.sku)
-    assert (live.price_minor, live.stock) == (1200, 1)
-    assert variant_live(id=variant.pk).pk == variant.pk
-    assert variant_live(sku="unknown") is None
 
 
 def test_variant_by_retailer_id_is_scoped_to_the_shop():

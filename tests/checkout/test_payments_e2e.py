@@ -11,10 +11,11 @@ import pytest
 import requests
 from django.conf import settings
 
+from catalog.models import Variant
 from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
 from checkout.services import stock_available
 from conversations.models import ThreadState
-from tests.conversations.shopper import Shopper, open_shop, text_of
+from tests.conversations.shopper import Shopper, text_of
 from tests.workers import run_python, wait_until
 from waco.ingest.models import Delivery, DeliverySource
 from waco.sandbox import services as sandbox
@@ -24,20 +25,13 @@ from waco.sandbox.stripe_signing import stripe_signature_header
 pytestmark = pytest.mark.worker
 
 
-@pytest.fixture
-def shop(transactional_db, settings, live_server, tmp_path):
-    shop = open_shop(settings, live_server, tmp_path)
-    yield shop
-    shop.close()
-
-
 def receipts(shopper) -> list[dict]:
     return [item for item in shopper.outbox() if "Payment received" in text_of(item)]
 
 
-def checkout(shop, shopper) -> tuple[Order, PaymentLink, str]:
+def checkout(worker_shop, shopper) -> tuple[Order, PaymentLink, str]:
     """Two Ms in the cart, checkout, and the payment link from the CTA button in the sandbox's outbox."""
-    m = shop.variants["M"]
+    m = worker_shop.variants["M"]
     shopper.taps(f"add:{m.pk}")
     shopper.taps(f"add:{m.pk}")
     shopper.taps("checkout", replies=2)  # "reserved for you", then the link once Stripe has the session
@@ -56,14 +50,14 @@ def order_status(order) -> str:
     return Order.objects.get(pk=order.pk).status
 
 
-def test_a_customer_pays_through_the_link_and_gets_one_receipt_despite_duplicates_and_shuffles(shop):
+def test_a_customer_pays_through_the_link_and_gets_one_receipt_despite_duplicates_and_shuffles(worker_shop):
     sandbox.config_update(changes={"stripe_faults": {"duplicate": 1.0, "reorder": 0.5}, "reorder_delay_ms": 200})
-    amal = Shopper(shop, "971502220001")
-    order, link, url = checkout(shop, amal)
-    assert url == f"{shop.live_url}/pay/{link.token}/"
+    amal = Shopper(worker_shop, "971502220001")
+    order, link, url = checkout(worker_shop, amal)
+    assert url == f"{worker_shop.live_url}/pay/{link.token}/"
     opened = requests.get(url, allow_redirects=False, timeout=5)
     assert opened.status_code == 302 and "/sandbox/stripe/" in opened.headers["Location"]
-    assert stock_available(variant=shop.variants["M"]) == 2  # held while the link is open
+    assert stock_available(variant=worker_shop.variants["M"]) == 2  # held while the link is open
 
     session_pay_card(session_id=link.stripe_session_id)
     time.sleep(0.3)
@@ -75,16 +69,16 @@ def test_a_customer_pays_through_the_link_and_gets_one_receipt_despite_duplicate
     assert "Total paid: 640.00 AED" in text_of(receipts(amal)[0])
     assert order_status(order) == OrderStatus.PAID
     assert PaymentLink.objects.get(pk=link.pk).status == LinkStatus.PAID
-    assert shop.variants["M"].__class__.objects.get(pk=shop.variants["M"].pk).stock == 2  # sold, not held
+    assert Variant.objects.get(pk=worker_shop.variants["M"].pk).stock == 2  # sold, not held
     assert order.contact.threads.get().state == ThreadState.AWAITING_FULFILLMENT
     assert Delivery.objects.filter(source=DeliverySource.STRIPE).count() >= 2  # duplicates arrived, one applied
     used = requests.get(url, allow_redirects=False, timeout=5)
     assert used.status_code == 410 and "already paid" in used.text
 
 
-def test_a_completed_but_unpaid_session_is_not_paid_until_the_money_settles(shop):
-    noor = Shopper(shop, "971502220002")
-    order, link, _ = checkout(shop, noor)
+def test_a_completed_but_unpaid_session_is_not_paid_until_the_money_settles(worker_shop):
+    noor = Shopper(worker_shop, "971502220002")
+    order, link, _ = checkout(worker_shop, noor)
     session_pay_delayed(session_id=link.stripe_session_id)  # checkout.session.completed, payment_status unpaid
     stripe_events_delivered()
     wait_until(lambda: Delivery.objects.filter(source=DeliverySource.STRIPE, status="done").exists(), message="the event")
@@ -97,9 +91,9 @@ def test_a_completed_but_unpaid_session_is_not_paid_until_the_money_settles(shop
     assert order_status(order) == OrderStatus.PAID
 
 
-def test_a_failed_delayed_payment_releases_the_stock_and_tells_the_customer(shop):
-    sara = Shopper(shop, "971502220003")
-    order, link, _ = checkout(shop, sara)
+def test_a_failed_delayed_payment_releases_the_stock_and_tells_the_customer(worker_shop):
+    sara = Shopper(worker_shop, "971502220003")
+    order, link, _ = checkout(worker_shop, sara)
     session_pay_delayed(session_id=link.stripe_session_id)
     session_delayed_settle(session_id=link.stripe_session_id, succeeded=False)
     stripe_events_delivered()
@@ -107,45 +101,45 @@ def test_a_failed_delayed_payment_releases_the_stock_and_tells_the_customer(shop
                       message="the failure told")
     assert "nothing was charged" in text_of(told)
     assert order_status(order) == OrderStatus.EXPIRED
-    assert stock_available(variant=shop.variants["M"]) == 4
+    assert stock_available(variant=worker_shop.variants["M"]) == 4
     assert order.contact.threads.get().state == ThreadState.BUILDING_CART  # the cart is kept
 
 
-def test_an_expired_link_releases_the_stock_and_a_late_completed_event_changes_nothing(shop):
-    huda = Shopper(shop, "971502220004")
-    order, link, url = checkout(shop, huda)
+def test_an_expired_link_releases_the_stock_and_a_late_completed_event_changes_nothing(worker_shop):
+    huda = Shopper(worker_shop, "971502220004")
+    order, link, url = checkout(worker_shop, huda)
     session_leave(session_id=link.stripe_session_id)  # checkout.session.expired
     stripe_events_delivered()
     wait_until(lambda: next((i for i in huda.outbox() if "has expired" in text_of(i)), None), message="expiry told")
-    assert order_status(order) == OrderStatus.EXPIRED and stock_available(variant=shop.variants["M"]) == 4
+    assert order_status(order) == OrderStatus.EXPIRED and stock_available(variant=worker_shop.variants["M"]) == 4
     assert requests.get(url, allow_redirects=False, timeout=5).status_code == 410
 
     # A forged-late "completed" for the same session: the re-read session says expired.
-    post_signed_event(shop, "checkout.session.completed", link.stripe_session_id)
+    post_signed_event(worker_shop, "checkout.session.completed", link.stripe_session_id)
     time.sleep(1.5)
     assert order_status(order) == OrderStatus.EXPIRED and not receipts(huda)
 
 
-def test_an_expired_event_after_payment_changes_nothing(shop):
-    lina = Shopper(shop, "971502220005")
-    order, link, _ = checkout(shop, lina)
+def test_an_expired_event_after_payment_changes_nothing(worker_shop):
+    lina = Shopper(worker_shop, "971502220005")
+    order, link, _ = checkout(worker_shop, lina)
     session_pay_card(session_id=link.stripe_session_id)
     stripe_events_delivered()
     wait_until(lambda: receipts(lina), message="the receipt")
-    post_signed_event(shop, "checkout.session.expired", link.stripe_session_id)
+    post_signed_event(worker_shop, "checkout.session.expired", link.stripe_session_id)
     time.sleep(1.5)
     assert order_status(order) == OrderStatus.PAID and len(receipts(lina)) == 1
 
 
-def test_a_dropped_webhook_is_repaired_by_the_registered_reconciliation_job(shop):
+def test_a_dropped_webhook_is_repaired_by_the_registered_reconciliation_job(worker_shop):
     sandbox.config_update(changes={"stripe_faults": {"drop": ["checkout.session.completed"]}})
-    maha = Shopper(shop, "971502220006")
-    order, link, _ = checkout(shop, maha)
+    maha = Shopper(worker_shop, "971502220006")
+    order, link, _ = checkout(worker_shop, maha)
     session_pay_card(session_id=link.stripe_session_id)
     stripe_events_delivered()
     time.sleep(1)
     assert order_status(order) == OrderStatus.PENDING_PAYMENT  # Waco never heard of it
-    run_python(RUN_BEAT_JOB % "checkout.reconcile_payments", {"WACO_STRIPE_API_BASE": shop.live_url + "/sandbox/stripe"})
+    run_python(RUN_BEAT_JOB % "checkout.reconcile_payments", {"WACO_STRIPE_API_BASE": worker_shop.live_url + "/sandbox/stripe"})
     wait_until(lambda: receipts(maha), message="the receipt after reconciliation")
     assert order_status(order) == OrderStatus.PAID
 
@@ -159,12 +153,12 @@ app.send_task(job.task, args=json.loads(job.args), kwargs=json.loads(job.kwargs)
 """
 
 
-def post_signed_event(shop, event_type: str, session_id: str) -> None:
+def post_signed_event(worker_shop, event_type: str, session_id: str) -> None:
     """An event as Stripe would send it late: correctly signed, carrying the session as it is now."""
-    session = requests.get(f"{shop.live_url}/sandbox/stripe/v1/checkout/sessions/{session_id}", timeout=5,
+    session = requests.get(f"{worker_shop.live_url}/sandbox/stripe/v1/checkout/sessions/{session_id}", timeout=5,
                            headers={"Authorization": f"Bearer {settings.WACO_STRIPE_SECRET_KEY}"}).json()
     body = json.dumps({"id": f"evt_late_{event_type}_{session_id}", "object": "event", "type": event_type,
                        "created": int(time.time()), "livemode": False, "data": {"object": session}}).encode()
-    answer = requests.post(f"{shop.live_url}/webhooks/stripe/", data=body, timeout=5,
+    answer = requests.post(f"{worker_shop.live_url}/webhooks/stripe/", data=body, timeout=5,
                            headers={"Stripe-Signature": stripe_signature_header(body), "Content-Type": "application/json"})
     assert answer.status_code == 200, answer.text

@@ -93,23 +93,25 @@ def test_mark_read_can_show_the_typing_indicator(graph, stub):
     }
 
 
-def test_media_url_then_download_with_the_bearer_token(graph, stub):
+def test_media_url_then_a_streamed_download_with_the_bearer_token(graph, stub):
     media_url = "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"
     stub.get(
         f"{BASE}/{VERSION}/1234",
         json={"url": media_url, "mime_type": "image/jpeg", "sha256": "abc", "file_size": "3", "id": "1234"},
     )
-    stub.get(media_url, body=b"\xff\xd8\xff")
+    stub.get(media_url, body=b"\xff\xd8\xff", content_type="image/jpeg")
     info = graph.get_media_url("1234")
     assert (info.url, info.mime_type, info.file_size) == (media_url, "image/jpeg", 3)
-    assert graph.download_media(info.url) == b"\xff\xd8\xff"
+    with graph.open_media(info.url) as stream:
+        assert b"".join(stream.chunks()) == b"\xff\xd8\xff"
     assert stub.calls[1].request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-def test_download_refuses_media_over_the_size_cap(graph, stub):
-    stub.get("https://lookaside.example/m", body=b"x" * 100)
-    with pytest.raises(errors.InvalidRequestError):
-        graph.download_media("https://lookaside.example/m", max_bytes=10)
+def test_a_media_stream_reports_its_type_without_parameters_and_its_length(graph, stub):
+    stub.get("https://lookaside.example/m", body=b"x" * 100, content_type="audio/ogg; codecs=opus",
+             headers={"Content-Length": "100"})
+    with graph.open_media("https://lookaside.example/m") as stream:
+        assert (stream.content_type, stream.content_length) == ("audio/ogg", 100)
 
 
 def test_phone_number_health_fields(graph, stub):

@@ -93,3 +93,11 @@ def test_the_window_is_per_business_number():
     contact = Contact.objects.get()
     assert services.window_is_open(contact=contact, phone_number=first, now=timezone.now())
     assert not services.window_is_open(contact=contact, phone_number=second, now=timezone.now())
+
+
+def test_contact_find_reads_by_either_identity_and_creates_nothing():
+    linked = services.contact_resolve(wa_id="971500000077", user_id="US.77")
+    assert services.contact_find(wa_id="971500000077") == linked
+    assert services.contact_find(user_id="US.77") == linked
+    assert services.contact_find(wa_id="971500000078") is None and services.contact_find() is None
+    assert Contact.objects.count() == 1

@@ -1,13 +1,6 @@
-import importlib
-
 import pytest
-from django.apps import apps
-
-from conversations.models import Keyword
 
 
 @pytest.fixture(autouse=True)
-def seed_keywords(db):
-    """Transactional tests elsewhere empty every table, data migrations' rows included: put the keywords back."""
-    if not Keyword.objects.exists():
-        importlib.import_module("conversations.migrations.0004_seed_keywords").seed(apps, None)
+def keywords(seed_keywords):
+    """The dialogue reads the keyword table, which transactional tests elsewhere may have emptied."""

@@ -11,7 +11,7 @@ from catalog.models import Variant
 from conversations import services as threads
 from conversations.models import CartLine, InboundMedia, MediaStatus, ThreadMessage, ThreadState
 from outbound.models import MessageCategory, MessageStatus
-from tests.conversations.shopper import Shopper, open_shop, reply_ids, text_of
+from tests.conversations.shopper import Shopper, reply_ids, text_of
 from tests.workers import wait_until
 from waco.contacts.models import ConsentAction, ConsentCategory
 from waco.contacts import services as contacts
@@ -21,15 +21,8 @@ from waco.sandbox.media import placeholder
 pytestmark = pytest.mark.worker
 
 
-@pytest.fixture
-def shop(transactional_db, settings, live_server, tmp_path):
-    shop = open_shop(settings, live_server, tmp_path)
-    yield shop
-    shop.close()
-
-
-def test_a_customer_shops_from_hi_to_a_cart_at_live_prices(shop):
-    amal, v = Shopper(shop, "971501110001"), shop.variants
+def test_a_customer_shops_from_hi_to_a_cart_at_live_prices(worker_shop):
+    amal, v = Shopper(worker_shop, "971501110001"), worker_shop.variants
     menu, question = amal.says("hi", replies=2)
     assert "Welcome" in text_of(menu) and reply_ids(menu) == ["cats:1", "cart", "agent"]
     assert reply_ids(question) == ["consent:yes", "consent:no"]
@@ -56,7 +49,7 @@ def test_a_customer_shops_from_hi_to_a_cart_at_live_prices(shop):
     assert "the catalog showed 300.00 AED; today's price is 320.00 AED" in text_of(ordered)
     assert "Total: 320.00 AED" in text_of(ordered)
     assert [(line.variant.sku, line.quantity) for line in CartLine.objects.all()] == [("ABY-M", 1)]
-    wait_until(lambda: all(m["read"] for m in _inbound_marks(shop, amal)), message="every message marked read")
+    wait_until(lambda: all(m["read"] for m in _inbound_marks(worker_shop, amal)), message="every message marked read")
 
 
 def _state(message) -> str:
@@ -64,7 +57,7 @@ def _state(message) -> str:
     return f"{message.status} attempts={message.attempts} {message.error_class} {message.error_detail} next={message.next_attempt_at}"
 
 
-def _inbound_marks(shop, shopper) -> list[dict]:
+def _inbound_marks(worker_shop, shopper) -> list[dict]:
     import json
 
     from django.test import Client
@@ -72,9 +65,9 @@ def _inbound_marks(shop, shopper) -> list[dict]:
     return json.loads(Client().get("/sandbox/customer/messages", {"from": shopper.wa_id}).content)
 
 
-def test_duplicated_and_reordered_deliveries_change_nothing(shop):
+def test_duplicated_and_reordered_deliveries_change_nothing(worker_shop):
     sandbox.config_update(changes={"inbound_duplicate_rate": 1.0, "inbound_reorder_rate": 0.5, "reorder_delay_ms": 300})
-    noor, v = Shopper(shop, "971501110002", "Noor"), shop.variants
+    noor, v = Shopper(worker_shop, "971501110002", "Noor"), worker_shop.variants
     for reply_id in (f"add:{v['M'].pk}", f"add:{v['L'].pk}", f"add:{v['M'].pk}"):
         noor.send({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": reply_id, "title": "x"}}})
     time.sleep(0.4)
@@ -87,8 +80,8 @@ def test_duplicated_and_reordered_deliveries_change_nothing(shop):
     assert sorted((line.variant.sku, line.quantity) for line in CartLine.objects.all()) == [("ABY-L", 1), ("ABY-M", 2)]
 
 
-def test_agent_stops_the_bot_until_staff_hand_back(shop):
-    sara = Shopper(shop, "971501110003", "Sara")
+def test_agent_stops_the_bot_until_staff_hand_back(worker_shop):
+    sara = Shopper(worker_shop, "971501110003", "Sara")
     [handed] = sara.says("agent")
     assert "A person from the shop will answer" in text_of(handed)
     sara.send({"type": "text", "text": {"body": "hi"}})
@@ -100,8 +93,8 @@ def test_agent_stops_the_bot_until_staff_hand_back(shop):
     assert "Welcome" in text_of(sara.says("hi", replies=2)[0])
 
 
-def test_after_stop_marketing_is_refused_and_after_yes_it_goes(shop):
-    huda = Shopper(shop, "971501110004", "Huda")
+def test_after_stop_marketing_is_refused_and_after_yes_it_goes(worker_shop):
+    huda = Shopper(worker_shop, "971501110004", "Huda")
     huda.says("hi", replies=2)
     [confirmed] = huda.says("stop")
     assert "no more offers" in text_of(confirmed)
@@ -126,13 +119,13 @@ def test_after_stop_marketing_is_refused_and_after_yes_it_goes(shop):
     assert thread.state == ThreadState.BROWSING
 
 
-def test_a_photo_is_acknowledged_and_stored_even_with_a_one_second_media_url(shop):
+def test_a_photo_is_acknowledged_and_stored_even_with_a_one_second_media_url(worker_shop):
     sandbox.config_update(changes={"media_url_ttl_seconds": 1})
     photo = placeholder("image")[0] + os.urandom(200_000)
-    rana = Shopper(shop, "971501110005", "Rana")
+    rana = Shopper(worker_shop, "971501110005", "Rana")
     seen = len(rana.outbox())
     sandbox.customer_message_send(wa_id=rana.wa_id, name=rana.name, message={"type": "image", "image": {"caption": "this one?"}},
-                                  phone_number_id=shop.number.graph_id, media_bytes=photo)
+                                  phone_number_id=worker_shop.number.graph_id, media_bytes=photo)
     sandbox.deliveries_flush(horizon_seconds=5)
     wait_until(lambda: len(rana.outbox()) > seen, message="the acknowledgement")
     assert "we received your photo" in text_of(rana.outbox()[seen])

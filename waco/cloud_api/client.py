@@ -30,7 +30,14 @@ from waco.cloud_api.values import as_dict, as_id, as_int, as_str, dicts
 DEFAULT_TIMEOUT = (3.05, 10)
 # Media can be 100 MB (documents): reading it takes longer than a JSON answer.
 MEDIA_TIMEOUT = (3.05, 60)
-MEDIA_MAX_BYTES = 100 * 1024 * 1024
+# Meta's size limits per media kind (CLOUD_API.md); stickers: 100 KB static, 500 KB animated.
+MEDIA_MAX_BYTES = {
+    "image": 5 * 1024 * 1024,
+    "audio": 16 * 1024 * 1024,
+    "video": 16 * 1024 * 1024,
+    "document": 100 * 1024 * 1024,
+    "sticker": 500 * 1024,
+}
 # Sized for a worker's concurrency (threads or gevent greenlets) sending to one host.
 POOL_MAXSIZE = 64
 # Templates are capped at 250 per WABA; pages of 100 need three, so ten is a safe stop.
@@ -333,25 +340,6 @@ class GraphClient:
             file_size=as_int(body.get("file_size")),
             raw=body,
         )
-
-    def download_media(self, url: str, *, max_bytes: int = MEDIA_MAX_BYTES) -> bytes:
-        """The bytes behind a media URL (which needs the same bearer token)."""
-        response = self._send("GET", url, stream=True, timeout=MEDIA_TIMEOUT)
-        chunks, size = [], 0
-        try:
-            for chunk in response.iter_content(chunk_size=64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise error_for_class(
-                        ErrorClass.REQUEST, f"media larger than {max_bytes} bytes", http_status=200
-                    )
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            # Idempotent read: may_have_left matters only to sends, a retry is fine.
-            raise error_for_class(ErrorClass.TRANSIENT, f"media download broke off: {exc}") from exc
-        finally:
-            response.close()
-        return b"".join(chunks)
 
     def open_media(self, url: str) -> MediaStream:
         """Start downloading a media URL (with the bearer token), for a caller that streams

@@ -58,6 +58,13 @@ def contact_resolve(
     raise AssertionError("unreachable")
 
 
+def contact_find(*, wa_id: str | None = None, user_id: str | None = None) -> Contact | None:
+    """The contact for these identities, read only (contact_resolve has made and linked it)."""
+    if wa_id and (contact := Contact.objects.filter(wa_id=wa_id).first()):
+        return contact
+    return Contact.objects.filter(user_id=user_id).first() if user_id else None
+
+
 def _find_or_link(*, wa_id: str | None, user_id: str | None) -> Contact | None:
     by_wa = Contact.objects.select_for_update().filter(wa_id=wa_id).first() if wa_id else None
     by_user = Contact.objects.select_for_update().filter(user_id=user_id).first() if user_id else None
