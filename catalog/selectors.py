@@ -32,6 +32,7 @@ def products_in(*, category: Category, page: int = 1, page_size: int = PAGE_SIZE
     rows = list(
         Product.objects.filter(category=category, active=True, variants__active=True)
         .distinct()
+        .prefetch_related("variants")  # each row shows its lowest live price: one query, not one per product
         .order_by("name", "pk")[start : start + page_size + 1]
     )
     return Page(items=rows[:page_size], has_more=len(rows) > page_size)

@@ -290,3 +290,13 @@ def test_after_the_window_closed_the_kept_cart_is_summarised_first(chat, abaya):
     assert ThreadTransition.objects.filter(name="expire_window", cause="window").count() == 1
     assert chat.thread.state == ThreadState.BROWSING
     assert Cart.objects.get().lines.count() == 1
+
+
+def test_a_product_list_reads_prices_in_a_fixed_number_of_queries(chat, number, django_assert_max_num_queries):
+    category = CategoryFactory(business_account=number.business_account, name="Scarves")
+    for n in range(8):
+        VariantFactory(product=ProductFactory(category=category, name=f"Scarf {n}"))
+    chat.says("hi")
+    with django_assert_max_num_queries(36):  # 35 here; a query per product would make it 42
+        reply = chat.picks(f"cat:{category.pk}:1")[0]
+    assert len(rows(reply)) == 8
