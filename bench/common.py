@@ -34,15 +34,16 @@ def wait_http(url: str, timeout: float = 30) -> None:
 
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU of these processes and their children, from /proc."""
-    total = 0.0
-    for pid in pids:
-        for p in [pid, *children(pid)]:
-            try:
-                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
+    return sum(process_cpu_seconds(p) for pid in pids for p in [pid, *children(pid)])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def children(pid: int) -> list[int]:

@@ -11,10 +11,14 @@ Waco, as Meta would. Latency runs from when a message was due to be sent
 the customer's first reply. Every message is a new customer (half type "hi",
 half tap "Browse products"), so the per-customer pair limit never binds; the
 pair limit is raised anyway (WACO_PAIR_RATE_PER_MINUTE=6000) and the number's
-throughput set to 1,000/s on both sides. Worker CPU counts the Celery
-processes from the first send until the level is quiet (statuses included),
-divided by the messages; web and sandbox likewise. PostgreSQL and Redis serve
-other users of the machine too, so only the machine's busy share is shown.
+throughput set to 1,000/s on both sides. BENCH_WEBHOOK_BATCH (default 1, one
+POST per event) lets the sandbox merge up to that many due webhooks into one
+POST, as Meta may (one delivery can carry several entries). Worker CPU counts
+the Celery processes from the first send until the level is quiet (statuses
+included), divided by the messages; web and sandbox likewise. PostgreSQL's
+CPU is read from the bench database's backends, told apart by application_name
+(Waco's web and workers; the sandbox). Redis is left out; the machine's busy
+share says whether the cores were saturated.
 Goals: p99 < 500 ms at 100/s; the highest rate whose p99 stays under 1 s.
 """
 
@@ -25,7 +29,7 @@ import subprocess
 import sys
 import time
 
-from bench.common import REPO, cpu_seconds, fresh_database, wait_http
+from bench.common import REPO, cpu_seconds, fresh_database, process_cpu_seconds, wait_http
 from bench.openloop import percentile
 from waco.celery_config import ALL_QUEUES
 
@@ -40,17 +44,27 @@ WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", "2"))
 # Meta reports sent, delivered and read for every reply; BENCH_STATUSES=0 leaves them out.
 STATUSES = os.environ.get("BENCH_STATUSES", "1") != "0"
+# Meta may carry several due webhooks in one POST (CLOUD_API.md); 1 is one POST per event.
+WEBHOOK_BATCH = int(os.environ.get("BENCH_WEBHOOK_BATCH", "1"))
 # Beyond this p99 the next, higher rate only says the same louder.
 STOP_AFTER_P99_MS = 5000
 # A level's last replies and statuses must be in before the next level starts.
 QUIET_TIMEOUT = 60
 WABA_ID, NUMBER_ID, TOKEN = "300000000000002", "300000000000200", "bench-conversation-token-0000"
+# PostgreSQL's CPU is told apart by the connection's application_name.
+APP_WACO, APP_SANDBOX, APP_BENCH = "waco", "waco-sandbox", "waco-bench"
+
+
+def database_url(application_name: str) -> str:
+    """BENCH_DB_OPTIONS, e.g. "conn_max_age=60", are added as django-environ DATABASE_URL options."""
+    options = f"&{os.environ['BENCH_DB_OPTIONS']}" if os.environ.get("BENCH_DB_OPTIONS") else ""
+    return f"postgres://postgres:postgres@127.0.0.1:5432/{DB_NAME}?application_name={application_name}{options}"
+
+
 ENV = os.environ | {
     "WACO_ENV": "test",
     "DJANGO_SETTINGS_MODULE": "bench.settings",
-    # BENCH_DB_OPTIONS, e.g. "conn_max_age=60", are django-environ's DATABASE_URL options.
-    "DATABASE_URL": f"postgres://postgres:postgres@127.0.0.1:5432/{DB_NAME}"
-    + (f"?{os.environ['BENCH_DB_OPTIONS']}" if os.environ.get("BENCH_DB_OPTIONS") else ""),
+    "DATABASE_URL": database_url(APP_WACO),
     "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
     "WACO_GRAPH_API_BASE": f"http://127.0.0.1:{SANDBOX_PORT}/sandbox/graph",
     "WACO_SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{WEB_PORT}/webhooks/whatsapp/",
@@ -64,7 +78,7 @@ TAP = {"type": "interactive",
 
 
 def django_setup() -> None:
-    os.environ.update(ENV)
+    os.environ.update(ENV | {"DATABASE_URL": database_url(APP_BENCH)})
     sys.path.insert(0, str(REPO))
     import django
 
@@ -89,7 +103,8 @@ def seed() -> None:
                            currency="AED", stock=50)
     sandbox.sandbox_seed(waba_id=WABA_ID, phone_number_id=NUMBER_ID, display_phone_number="971509990002",
                          access_token=TOKEN, verified_name="Bench Shop")
-    sandbox.config_update(changes={"numbers": {NUMBER_ID: {"messages_per_second": 1000}}, "statuses": STATUSES})
+    sandbox.config_update(changes={"numbers": {NUMBER_ID: {"messages_per_second": 1000}}, "statuses": STATUSES,
+                                   "webhook_batch_size": WEBHOOK_BATCH})
 
 
 # --- the open-loop sender ------------------------------------------------------------------
@@ -170,8 +185,28 @@ def machine_busy() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def postgres_backends() -> dict[int, tuple[str, float]]:
+    """pid -> (application_name, CPU seconds) of the bench database's PostgreSQL backends."""
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres:postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        rows = conn.execute("SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s",
+                            [DB_NAME]).fetchall()
+    return {pid: (name, process_cpu_seconds(pid)) for pid, name in rows}
+
+
+def postgres_cpu(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds per application between two readings (a backend that closed in between
+    is missed: the figure is a lower bound, close while connections are kept)."""
+    spent: dict[str, float] = {}
+    for pid, (name, cpu) in after.items():
+        spent[name] = spent.get(name, 0.0) + cpu - before.get(pid, (name, 0.0))[1]
+    return spent
+
+
 def run_level(rate: float, prefix: str, groups: dict[str, list[int]], seconds: float = SECONDS) -> dict:
     cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    backends_before = postgres_backends()
     busy_before, total_before = machine_busy()
     due, errors, elapsed = asyncio.run(_send_level(rate, seconds, prefix))
     deadline = time.monotonic() + QUIET_TIMEOUT
@@ -180,6 +215,9 @@ def run_level(rate: float, prefix: str, groups: dict[str, list[int]], seconds: f
         time.sleep(0.5)
         replies = first_replies(prefix)
     cpu = {name: (cpu_seconds(pids) - cpu_before[name]) * 1000 / max(1, len(due)) for name, pids in groups.items()}
+    pg = postgres_cpu(backends_before, postgres_backends())
+    cpu |= {f"pg {name}": pg.get(app, 0.0) * 1000 / max(1, len(due))
+            for name, app in (("waco", APP_WACO), ("sandbox", APP_SANDBOX))}
     busy_after, total_after = machine_busy()
     latencies = [(replies[w] - t) * 1000 for w, t in due.items() if w in replies]
     return {
@@ -197,9 +235,10 @@ def run_level(rate: float, prefix: str, groups: dict[str, list[int]], seconds: f
 
 
 def print_row(r: dict) -> None:
+    cpu = r["cpu"]
     print(f"{r['offered']:7.0f}/s {r['achieved']:8.1f}/s {r['p50']:8.0f} {r['p99']:8.0f} {r['max']:8.0f}"
-          f" {r['cpu']['workers']:9.1f} {r['cpu']['web']:7.1f} {r['cpu']['sandbox']:9.1f} {r['busy']:9.0f}%"
-          f"   {r['errors']}/{r['unanswered']}", flush=True)
+          f" {cpu['workers']:9.1f} {cpu['web']:7.1f} {cpu['pg waco']:7.1f} {cpu['sandbox']:9.1f}"
+          f" {cpu['pg sandbox']:7.1f} {r['busy']:9.0f}%   {r['errors']}/{r['unanswered']}", flush=True)
 
 
 def port_free(port: int) -> bool:
@@ -219,7 +258,8 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     python = sys.executable
     with open(logs / "conversation.log", "wb") as log:
-        sandbox_env = ENV | {"DJANGO_SETTINGS_MODULE": "bench.sandbox_settings", "WACO_SANDBOX_DELIVERY_THREAD": "true"}
+        sandbox_env = ENV | {"DJANGO_SETTINGS_MODULE": "bench.sandbox_settings", "WACO_SANDBOX_DELIVERY_THREAD": "true",
+                             "DATABASE_URL": database_url(APP_SANDBOX)}
         sandbox_proc = start([python, "-m", "gunicorn", "waco.wsgi:application", "-w", str(SANDBOX_WORKERS),
                               "-k", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{SANDBOX_PORT}",
                               "--backlog", "2048", "--log-level", "warning"], sandbox_env, log)
@@ -238,10 +278,13 @@ def main() -> None:
         groups = {"workers": [worker.pid], "web": [web.pid], "sandbox": [sandbox_proc.pid]}
         print(f"{os.cpu_count()} cores shared by sender, sandbox ({SANDBOX_WORKERS} gunicorn gthread x4), Waco web"
               f" ({WEB_WORKERS} gunicorn sync), 1 Celery worker (prefork x{WORKER_CONCURRENCY}), PostgreSQL, Redis;"
-              f" {SECONDS:.0f} s per rate; pair limit raised to 6000/min")
+              f" {SECONDS:.0f} s per rate; pair limit raised to 6000/min;"
+              f" up to {WEBHOOK_BATCH} webhook(s) per sandbox POST")
         run_level(5, "9700", groups, seconds=4)  # warm up connections and imports, not reported
-        print("offered  achieved  p50 ms   p99 ms   max ms  CPU ms per inbound message:  machine   errors/")
-        print("                                              workers     web   sandbox      busy   unanswered")
+        print("offered  achieved  p50 ms   p99 ms   max ms  CPU ms per inbound message:"
+              "                   machine   errors/")
+        print("                                              workers     web  PG(waco)  sandbox"
+              " PG(sbx)      busy   unanswered")
         results = []
         for level, rate in enumerate(RATES, start=1):
             result = run_level(rate, f"97{level:02d}", groups)

@@ -7,7 +7,6 @@ ratio to raw, the busiest sliding second at 80/s and 1,000/s limits (at the
 attempts' start, Waco's side), duplicates, and CPU ms per send by process.
 """
 
-import json
 import os
 import subprocess
 import sys

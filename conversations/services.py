@@ -35,12 +35,7 @@ class ThreadTransitionRefused(Exception):
 
 def thread_for(*, contact: Contact, phone_number: PhoneNumber) -> Thread:
     """The thread of this customer with this number, created on first contact."""
-    try:
-        with transaction.atomic():
-            thread, _ = Thread.objects.get_or_create(contact=contact, phone_number=phone_number)
-    except IntegrityError:  # another worker created it first
-        thread = Thread.objects.get(contact=contact, phone_number=phone_number)
-    return thread
+    return _thread_get_or_create(Thread.objects.all(), contact=contact, phone_number=phone_number)
 
 
 def thread_locked(*, contact: Contact, phone_number: PhoneNumber) -> Thread:
@@ -49,13 +44,17 @@ def thread_locked(*, contact: Contact, phone_number: PhoneNumber) -> Thread:
     The lock serialises everything that speaks in one thread: the dialogue's
     turn and the replies to checkout's events.
     """
-    related = ("contact", "phone_number__business_account")
-    thread = Thread.objects.select_for_update().select_related(*related).filter(
-        contact=contact, phone_number=phone_number
-    ).first()
+    threads = Thread.objects.select_for_update().select_related("contact", "phone_number__business_account")
+    return _thread_get_or_create(threads, contact=contact, phone_number=phone_number)
+
+
+def _thread_get_or_create(threads, *, contact: Contact, phone_number: PhoneNumber) -> Thread:
+    """One query for a known customer. For a new one, an INSERT that yields to a concurrent
+    worker's (ON CONFLICT DO NOTHING: no savepoint), then the same read again."""
+    thread = threads.filter(contact=contact, phone_number=phone_number).first()
     if thread is None:
-        created = thread_for(contact=contact, phone_number=phone_number)
-        thread = Thread.objects.select_for_update().select_related(*related).get(pk=created.pk)
+        Thread.objects.bulk_create([Thread(contact=contact, phone_number=phone_number)], ignore_conflicts=True)
+        thread = threads.get(contact=contact, phone_number=phone_number)
     return thread
 
 
@@ -99,12 +98,16 @@ def thread_message_record_inbound(
     *, thread: Thread, wamid: str, type: str, text: str, payload: dict, sent_at: datetime
 ) -> ThreadMessage | None:
     """Keep a customer's message with Meta's id and time; None when it is already kept."""
-    message, created = ThreadMessage.objects.get_or_create(
-        wamid=wamid,
-        defaults={"thread": thread, "direction": Direction.INBOUND, "type": type, "text": text[:4096],
-                  "payload": payload or {}, "sent_at": sent_at},
-    )
-    return message if created else None
+    try:
+        with transaction.atomic():
+            return ThreadMessage.objects.create(
+                wamid=wamid, thread=thread, direction=Direction.INBOUND, type=type, text=text[:4096],
+                payload=payload or {}, sent_at=sent_at,
+            )
+    except IntegrityError:
+        if ThreadMessage.objects.filter(wamid=wamid).exists():
+            return None
+        raise
 
 
 def thread_reply(
@@ -128,9 +131,10 @@ def thread_reply(
         phone_number=thread.phone_number, contact=thread.contact, category=category, purpose=purpose,
         content=content, template_params=template_params, dedupe_key=dedupe_key, now=now,
     )
-    ThreadMessage.objects.get_or_create(
-        outbound=message,
-        defaults={"thread": thread, "direction": Direction.OUTBOUND, "type": message.content.get("type", ""),
-                  "text": text[:4096], "payload": message.content, "sent_at": now, "staff_user": staff_user},
-    )
+    fields = {"thread": thread, "direction": Direction.OUTBOUND, "type": message.content.get("type", ""),
+              "text": text[:4096], "payload": message.content, "sent_at": now, "staff_user": staff_user}
+    if dedupe_key:  # the outbox may have handed back a message queued earlier, and kept then
+        ThreadMessage.objects.get_or_create(outbound=message, defaults=fields)
+    else:
+        ThreadMessage.objects.create(outbound=message, **fields)
     return message

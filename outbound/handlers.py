@@ -22,7 +22,8 @@ def status_updates_message(event: StatusEvent, *, phone_number) -> None:
 
 
 def _message_for(event: StatusEvent, phone_number) -> OutboundMessage | None:
-    locked = OutboundMessage.objects.select_for_update()
+    # The message body is not needed to apply a status (a template fallback reads it when needed).
+    locked = OutboundMessage.objects.select_for_update().defer("content", "template_params")
     message = locked.filter(wamid=event.message_id).first()
     if message is not None:
         return message

@@ -72,13 +72,14 @@ def message_enqueue(
         message.error_detail = refusal.reason
         message.needs_person = refusal.needs_person
     message.template_params = template_params or {}
-    try:
-        with transaction.atomic():
-            message.save()
-    except IntegrityError:
-        if dedupe_key:  # a concurrent caller enqueued it first
+    if dedupe_key:
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:  # a concurrent caller enqueued it first
             return OutboundMessage.objects.get(dedupe_key=dedupe_key)
-        raise
+    else:
+        message.save()  # nothing to collide with: no savepoint
     if message.status == MessageStatus.QUEUED:
         transaction.on_commit(lambda: outbox_ring(queue_for(category)))
     elif message.needs_person:

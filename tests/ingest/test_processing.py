@@ -264,3 +264,41 @@ def test_a_delivery_whose_ring_was_skipped_is_taken_by_the_drain_already_request
 
     assert inbox.inbox_drain() == 2  # the drain requested by the first ring takes both
     assert set(Delivery.objects.values_list("pk", "status")) == {(first, "done"), (second, "done")}
+
+
+def test_a_failing_delivery_in_a_batch_is_retried_alone(number, extra_handler):
+    def fails_on_two(event, phone_number):
+        if event.message_id == "wamid.2":
+            raise ConnectionError("the database went away")
+
+    extra_handler("message", fails_on_two)
+    ids = [store(text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}")).pk for n in range(4)]
+
+    result = services.deliveries_process(delivery_ids=ids)
+
+    assert (result.applied, result.failed) == (3, 1)
+    statuses = dict(Delivery.objects.values_list("pk", "status"))
+    assert [statuses[pk] for pk in ids] == ["done", "done", "pending", "done"]
+    assert Delivery.objects.get(pk=ids[2]).attempts == 1
+
+
+def test_a_batch_reads_its_deliveries_and_numbers_once(number, django_assert_max_num_queries):
+    """Status webhooks are mostly this overhead: it must not grow with the batch."""
+    ids = [store(status_body(phone_number_id=number.graph_id, wamid=f"wamid.S{n}")).pk for n in range(20)]
+    # Per status: BEGIN, the event's INSERT, the message's lookup, parking it (no such message), COMMIT.
+    with django_assert_max_num_queries(20 * 5 + 3):
+        result = services.deliveries_process(delivery_ids=ids)
+    assert result.applied == 20
+    assert not Delivery.objects.exclude(status=DeliveryStatus.DONE).exists()
+
+
+def status_body(*, phone_number_id: str, wamid: str) -> bytes:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "971500000000", "phone_number_id": phone_number_id},
+        "statuses": [{"id": wamid, "status": "delivered", "timestamp": str(int(time.time())),
+                      "recipient_id": "971500000001"}],
+    }
+    envelope = {"object": "whatsapp_business_account",
+                "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+    return json.dumps(envelope).encode()

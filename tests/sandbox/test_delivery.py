@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tests.sandbox.conftest import customer_says
+from tests.sandbox.stripe_helpers import stripe_receiver  # noqa: F401 (fixture)
 from waco.sandbox.delivery import delivery_enqueue, signature, worker
 from waco.sandbox.models import Delivery, DeliveryKind
 from waco.sandbox.services import config_update, deliveries_flush, deliveries_pending
@@ -131,3 +132,41 @@ def test_sandbox_deliver_once_flushes_due_rows(client, receiver, capsys):
     call_command("sandbox_deliver", "--once")
     assert "delivered 1" in capsys.readouterr().out
     assert len(receiver.bodies) == 1
+
+
+def test_due_webhooks_are_merged_into_one_post_up_to_the_batch_size(client, receiver):
+    config_update(changes={"webhook_batch_size": 2})
+    for text in ("one", "two", "three"):
+        customer_says(client, text)
+    assert deliveries_flush() == 3
+    texts = [[e["changes"][0]["value"]["messages"][0]["text"]["body"] for e in body["entry"]]
+             for body in receiver.bodies]
+    assert texts == [["one", "two"], ["three"]]
+    assert all(body["object"] == "whatsapp_business_account" for body in receiver.bodies)
+    assert list(Delivery.objects.values_list("attempts", flat=True)) == [1, 1, 1]
+
+
+def test_a_refused_merged_post_retries_each_of_its_webhooks(client, receiver):
+    config_update(changes={"webhook_batch_size": 10})
+    receiver.responses.append(500)
+    customer_says(client, "one")
+    customer_says(client, "two")
+    assert deliveries_flush() == 0
+    assert set(Delivery.objects.values_list("attempts", "delivered_at")) == {(1, None)}
+    assert deliveries_flush(horizon_seconds=10) == 2
+    assert receiver.attempts == 2 and len(receiver.bodies[-1]["entry"]) == 2
+
+
+def test_stripe_events_are_never_merged(stripe_receiver):
+    config_update(changes={"webhook_batch_size": 10})
+    for n in range(3):
+        delivery_enqueue(kind=DeliveryKind.STRIPE_EVENT, body={"id": f"evt_{n}", "object": "event"})
+    assert deliveries_flush() == 3
+    assert [event["id"] for event in stripe_receiver.events] == ["evt_0", "evt_1", "evt_2"]
+
+
+def test_batch_size_is_validated(client):
+    for bad in (0, 101, "5", True):
+        response = client.post("/sandbox/config", data=json.dumps({"webhook_batch_size": bad}),
+                               content_type="application/json")
+        assert response.status_code == 400, bad

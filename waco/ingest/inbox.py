@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from waco.doorbell import doorbell_ring, doorbell_silence
 from waco.ingest.models import Delivery, DeliveryStatus
-from waco.ingest.services import delivery_process
+from waco.ingest.services import deliveries_process
 
 DOORBELL_KEY = "waco:ingest:drain-requested"
 # A claimed delivery is invisible to other drains this long; past it (a killed
@@ -105,8 +105,7 @@ def inbox_drain() -> int:
             return processed
         if len(ids) == CLAIM_BATCH:
             inbox_ring()  # more are waiting: let another worker help
-        for delivery_id in ids:
-            delivery_process(delivery_id=delivery_id)
+        deliveries_process(delivery_ids=ids)
         processed += len(ids)
     inbox_ring(force=True)  # budget spent with work left: continue in a fresh task
     return processed

@@ -4,13 +4,14 @@ Storing deliveries and waking workers is waco.ingest.inbox.
 """
 
 import hashlib
+import json
 import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from waco.backoff import backoff_delay
@@ -47,17 +48,38 @@ class ProcessResult:
 
 
 def delivery_process(*, delivery_id: int, now: datetime | None = None) -> ProcessResult:
-    """Apply every event of a delivery; safe to run twice or concurrently.
+    """Apply every event of a delivery; safe to run twice or concurrently."""
+    return deliveries_process(delivery_ids=[delivery_id], now=now)
+
+
+def deliveries_process(*, delivery_ids: list[int], now: datetime | None = None) -> ProcessResult:
+    """Apply every event of these deliveries, oldest first; safe to run twice or concurrently.
 
     Each event commits on its own, so a failing event does not hold back the
-    others; the delivery stays pending, due again after a backoff, until all are done.
+    others; its delivery stays pending, due again after a backoff, until all
+    are done. The deliveries and their phone numbers are read in one query
+    each, and the clean ones marked done in one UPDATE: a status webhook is
+    little more than that overhead.
     """
     result = ProcessResult()
-    delivery = Delivery.objects.filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return result
-    events = _parsers[delivery.source](delivery.body)
-    numbers = _known_numbers(events)
+    pending = Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.PENDING).order_by("pk")
+    deliveries = [(delivery, _parsers[delivery.source](delivery.body)) for delivery in pending]
+    numbers = _known_numbers([event for _, events in deliveries for event in events])
+    done = []
+    for delivery, events in deliveries:
+        errors = _events_apply(delivery, events, numbers, result)
+        if errors:
+            _retry_later(delivery, errors, now or timezone.now())
+        else:
+            done.append(delivery.pk)
+    Delivery.objects.filter(pk__in=done, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.DONE, processed_at=now or timezone.now(), last_error=""
+    )
+    return result
+
+
+def _events_apply(delivery: Delivery, events: list, numbers: dict, result: ProcessResult) -> list[str]:
+    """Apply each event of one delivery, counting outcomes; returns the failures."""
     errors = []
     for event in events:
         try:
@@ -73,8 +95,7 @@ def delivery_process(*, delivery_id: int, now: datetime | None = None) -> Proces
             result.applied += 1
         else:
             result.unrouted += 1
-    _finish(delivery, errors, now or timezone.now())
-    return result
+    return errors
 
 
 def event_apply(*, event, delivery: Delivery, numbers: dict[str, PhoneNumber]) -> str | None:
@@ -93,18 +114,11 @@ def event_apply(*, event, delivery: Delivery, numbers: dict[str, PhoneNumber]) -
     else:
         outcome = EventOutcome.APPLIED
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                InboxEvent.objects.create(
-                    source=delivery.source,
-                    dedupe_key=_dedupe_key(event),
-                    kind=event.kind,
-                    delivery=delivery,
-                    phone_number_id=event.phone_number_id or "",
-                    outcome=outcome,
-                    raw=None if outcome == EventOutcome.APPLIED else _jsonable(event.raw),
-                )
-        except IntegrityError:
+        recorded = _event_record(
+            event=event, delivery=delivery, outcome=outcome,
+            raw=None if outcome == EventOutcome.APPLIED else _jsonable(event.raw),
+        )
+        if not recorded:
             return None
         if outcome == EventOutcome.APPLIED:
             for handler in handlers:
@@ -112,16 +126,28 @@ def event_apply(*, event, delivery: Delivery, numbers: dict[str, PhoneNumber]) -
     return outcome
 
 
+def _event_record(*, event, delivery: Delivery, outcome: str, raw) -> bool:
+    """INSERT the event's key unless it is there; False for a duplicate.
+
+    ON CONFLICT rather than catching IntegrityError: no savepoint, two round trips
+    fewer for every event (this runs for each of Meta's 4-5 webhooks per message).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {InboxEvent._meta.db_table}"
+            " (source, dedupe_key, kind, delivery_id, phone_number_id, outcome, raw, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [delivery.source, _dedupe_key(event), event.kind, delivery.pk, event.phone_number_id or "",
+             outcome, None if raw is None else json.dumps(raw), timezone.now()],
+        )
+        return cursor.fetchone() is not None
+
+
 def retry_delay(attempts: int) -> timedelta:
     return backoff_delay(attempts, base=RETRY_BASE, cap=RETRY_MAX)
 
 
-def _finish(delivery: Delivery, errors: list[str], now: datetime) -> None:
-    if not errors:
-        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.DONE, processed_at=now, last_error=""
-        )
-        return
+def _retry_later(delivery: Delivery, errors: list[str], now: datetime) -> None:
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status != DeliveryStatus.PENDING:

@@ -16,6 +16,8 @@ from django.db import transaction
 from waco.sandbox.models import SandboxConfig
 
 CONFIG_PK = 1
+# Bodies stay far below Waco's 1 MB limit (a status is about 1 KB).
+MAX_WEBHOOK_BATCH = 100
 
 DEFAULTS = {
     # Added to every Graph API call, to see how Waco copes with a slow Meta.
@@ -62,6 +64,9 @@ DEFAULTS = {
     "webhook_retry_base_seconds": 1.0,
     "webhook_retry_max_seconds": 3600.0,
     "webhook_max_attempts": 30,
+    # Meta may carry several entries in one POST: up to this many due webhooks are merged
+    # into one (1: one POST per event, Meta's usual pace; more: Meta under load).
+    "webhook_batch_size": 1,
     # Stripe event faults, each a share of events (0 to 1) or a list of event types always hit.
     # A dropped event is never sent: it stays in GET /v1/events?delivery_success=false.
     # A reordered one is held back by reorder_delay_ms, so later events overtake it.
@@ -98,6 +103,12 @@ def _non_negative(value):
 def _positive_int(value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError("must be an integer >= 1")
+    return value
+
+
+def _webhook_batch_size(value):
+    if _positive_int(value) > MAX_WEBHOOK_BATCH:
+        raise ConfigError(f"must be at most {MAX_WEBHOOK_BATCH}")
     return value
 
 
@@ -233,6 +244,7 @@ VALIDATORS = {
     "webhook_retry_base_seconds": _non_negative,
     "webhook_retry_max_seconds": _non_negative,
     "webhook_max_attempts": _positive_int,
+    "webhook_batch_size": _webhook_batch_size,
     "stripe_faults": _stripe_faults,
 }
 # Not stored: writing it arms a counter of sends to refuse with 130429.

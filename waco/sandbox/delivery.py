@@ -22,7 +22,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from waco.sandbox.config import config_get
@@ -31,13 +31,18 @@ from waco.sandbox.stripe_signing import stripe_signature_header
 
 logger = logging.getLogger(__name__)
 
-# Small batches and a generous lease: a batch of slow receivers (10 s timeout
-# each) must finish before its claim runs out, or another worker would repeat it.
-BATCH_SIZE = 10
+# Few POSTs per claim and a generous lease: a claim's slow receivers (10 s timeout
+# each) must be done before it runs out, or another worker would repeat them.
+POSTS_PER_CLAIM = 10
 LEASE = timedelta(minutes=5)
 HTTP_TIMEOUT = (3, 10)
 # Rows due later are found by a timed wake; an idle worker looks at least this often.
 IDLE_WAIT_SECONDS = 5.0
+# Stripe sessions past expires_at are expired at most this often by the loop.
+CLOCK_SWEEP_SECONDS = 1.0
+KEEP_CONNECTION_BELOW_SECONDS = 1.0
+# Meta's webhooks take hundreds of ms; a pass at most this often costs little of that.
+MIN_PASS_INTERVAL_SECONDS = 0.02
 # Bounds one wake's work, so a row retried with zero backoff cannot spin forever.
 MAX_BATCHES_PER_WAKE = 1000
 
@@ -69,13 +74,13 @@ def delivery_enqueue(
     return row
 
 
-def _claim(*, due_by, exclude: set[int]) -> list[Delivery]:
+def _claim(*, due_by, exclude: set[int], limit: int) -> list[Delivery]:
     now = timezone.now()
     candidates = (
         Delivery.objects.filter(_PENDING, _claimable(now), next_attempt_at__lte=due_by)
         .exclude(pk__in=exclude)
         .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:BATCH_SIZE]
+        .values_list("id", flat=True)[:limit]
     )
     ids = list(candidates)
     if not ids:
@@ -135,44 +140,77 @@ def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
-def _attempt(row: Delivery, config) -> bool:
-    error = _post(row.kind, row.body.encode())
+def _merged_body(rows: list[Delivery]) -> bytes:
+    """One Meta envelope carrying every row's entries, in the rows' order."""
+    if len(rows) == 1:
+        return rows[0].body.encode()
+    entries = [entry for row in rows for entry in json.loads(row.body)["entry"]]
+    return json.dumps({"object": "whatsapp_business_account", "entry": entries}, separators=(",", ":")).encode()
+
+
+def _posts(rows: list[Delivery], batch_size: int) -> list[list[Delivery]]:
+    """Rows grouped into POSTs: Meta's up to batch_size at a time, Stripe's one each."""
+    posts: list[list[Delivery]] = []
+    for row in rows:
+        last = posts[-1] if posts else None
+        if (last and row.kind != DeliveryKind.STRIPE_EVENT and last[0].kind != DeliveryKind.STRIPE_EVENT
+                and len(last) < batch_size):
+            last.append(row)
+        else:
+            posts.append([row])
+    return posts
+
+
+def _attempt(rows: list[Delivery], config) -> int:
+    """POST the rows as one webhook; returns how many were delivered (all or none)."""
+    error = _post(rows[0].kind, _merged_body(rows))
     now = timezone.now()
-    attempts = row.attempts + 1
-    owned = Delivery.objects.filter(pk=row.pk, claim_token=row.claim_token)
     if not error:
-        owned.update(delivered_at=now, attempts=attempts, claimed_until=None, last_error="")
-        return True
-    delay = backoff_seconds(
-        attempts, base=config["webhook_retry_base_seconds"], cap=config["webhook_retry_max_seconds"]
-    )
-    gave_up = now if attempts >= config["webhook_max_attempts"] else None
-    owned.update(
-        attempts=attempts,
-        next_attempt_at=now + timedelta(seconds=delay),
-        claimed_until=None,
-        last_error=error,
-        gave_up_at=gave_up,
-    )
-    logger.info("sandbox webhook %s attempt %s failed: %s", row.pk, attempts, error)
-    return False
+        Delivery.objects.filter(pk__in=[r.pk for r in rows], claim_token=rows[0].claim_token).update(
+            delivered_at=now, attempts=F("attempts") + 1, claimed_until=None, last_error=""
+        )
+        return len(rows)
+    for row in rows:
+        attempts = row.attempts + 1
+        delay = backoff_seconds(
+            attempts, base=config["webhook_retry_base_seconds"], cap=config["webhook_retry_max_seconds"]
+        )
+        Delivery.objects.filter(pk=row.pk, claim_token=row.claim_token).update(
+            attempts=attempts,
+            next_attempt_at=now + timedelta(seconds=delay),
+            claimed_until=None,
+            last_error=error,
+            gave_up_at=now if attempts >= config["webhook_max_attempts"] else None,
+        )
+        logger.info("sandbox webhook %s attempt %s failed: %s", row.pk, attempts, error)
+    return 0
 
 
-def deliveries_run_due(*, horizon_seconds: float = 0.0, exclude: set[int] | None = None) -> tuple[int, int]:
+def deliveries_run_due(
+    *, horizon_seconds: float = 0.0, exclude: set[int] | None = None, config=None
+) -> tuple[int, int, bool]:
     """Claim one batch of rows due within the horizon and attempt each once.
 
-    Returns (attempted, delivered). Attempted ids are added to `exclude`.
+    Returns (attempted, delivered, more): `more` when the claim was full, so
+    further rows may be due. Attempted ids are added to `exclude`.
     """
     exclude = set() if exclude is None else exclude
-    rows = _claim(due_by=timezone.now() + timedelta(seconds=horizon_seconds), exclude=exclude)
-    if not rows:
-        return 0, 0
-    config = config_get()
-    delivered = 0
-    for row in rows:
-        exclude.add(row.pk)
-        delivered += _attempt(row, config)
-    return len(rows), delivered
+    config = config or config_get()
+    batch_size = config["webhook_batch_size"]
+    due_by = timezone.now() + timedelta(seconds=horizon_seconds)
+    limit = POSTS_PER_CLAIM * batch_size
+    rows = _claim(due_by=due_by, exclude=exclude, limit=limit)
+    posts = _posts(rows, batch_size)
+    # Stripe's rows are one POST each: what does not fit this claim's POSTs goes back.
+    unsent = [row.pk for post in posts[POSTS_PER_CLAIM:] for row in post]
+    if unsent:
+        Delivery.objects.filter(pk__in=unsent, claim_token=rows[0].claim_token).update(claimed_until=None)
+    attempted = delivered = 0
+    for post in posts[:POSTS_PER_CLAIM]:
+        exclude.update(row.pk for row in post)
+        attempted += len(post)
+        delivered += _attempt(post, config)
+    return attempted, delivered, len(rows) == limit or bool(unsent)
 
 
 def clock_sweep() -> None:
@@ -204,7 +242,7 @@ def deliveries_flush(*, horizon_seconds: float = 0.0, timeout: float = 10.0) -> 
     attempted: set[int] = set()
     delivered = 0
     while True:
-        count, ok = deliveries_run_due(horizon_seconds=horizon_seconds, exclude=attempted)
+        count, ok, _ = deliveries_run_due(horizon_seconds=horizon_seconds, exclude=attempted)
         delivered += ok
         if count:
             continue
@@ -219,24 +257,40 @@ def deliveries_pending() -> int:
 
 
 def _seconds_until_next_due() -> float | None:
-    next_at = Delivery.objects.filter(_PENDING).aggregate(at=Min("next_attempt_at"))["at"]
+    """Until the next row this loop could take: rows another loop holds are its to send
+    (if it dies, its claim runs out and they count again)."""
+    now = timezone.now()
+    next_at = Delivery.objects.filter(_PENDING, _claimable(now)).aggregate(at=Min("next_attempt_at"))["at"]
     if next_at is None:
         return None
-    return max(0.0, (next_at - timezone.now()).total_seconds())
+    return max(0.0, (next_at - now).total_seconds())
 
 
 def deliveries_run_forever(
     *, stop: threading.Event, wake: threading.Event, idle_seconds: float = IDLE_WAIT_SECONDS
 ) -> None:
     """The delivery loop: drain what is due, sleep until the next row or a wake."""
+    swept_at = -CLOCK_SWEEP_SECONDS
+    config = None
+    passed_at = -MIN_PASS_INTERVAL_SECONDS
     while not stop.is_set():
+        # Every commit wakes the loop; pacing the passes lets one claim (and, with
+        # webhook_batch_size, one POST) take what a burst of commits queued.
+        stop.wait(max(0.0, passed_at + MIN_PASS_INTERVAL_SECONDS - time.monotonic()))
+        passed_at = time.monotonic()
         wake.clear()
         wait = idle_seconds
         try:
             close_old_connections()
-            clock_sweep()
+            # Once a second: the expiry sweep, and the config (retry and batch settings,
+            # so a change reaches the loop within a second).
+            if time.monotonic() - swept_at >= CLOCK_SWEEP_SECONDS:
+                clock_sweep()
+                config = config_get()
+                swept_at = time.monotonic()
             for _ in range(MAX_BATCHES_PER_WAKE):
-                if stop.is_set() or not deliveries_run_due()[0]:
+                # A claim that was not full took every row due; rows committed since woke us again.
+                if stop.is_set() or not deliveries_run_due(config=config)[2]:
                     break
             next_due = _seconds_until_next_due()
             if next_due is not None:
@@ -245,9 +299,12 @@ def deliveries_run_forever(
             logger.exception("sandbox delivery loop failed; retrying shortly")
             wait = 1.0
         finally:
-            # Hold no connection while asleep: a test run can then drop its database.
-            connection.close()
+            # Hold no connection through a long sleep (a test run can then drop its
+            # database); under load, reconnecting at every wake would cost more than the work.
+            if wait >= KEEP_CONNECTION_BELOW_SECONDS:
+                connection.close()
         wake.wait(wait)
+    connection.close()
 
 
 class DeliveryWorker:
