@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 from bench.common import REPO, cpu_seconds, fresh_database, process_cpu_seconds, wait_http
@@ -195,18 +196,35 @@ def postgres_backends() -> dict[int, tuple[str, float]]:
     return {pid: (name, process_cpu_seconds(pid)) for pid, name in rows}
 
 
-def postgres_cpu(before: dict, after: dict) -> dict[str, float]:
-    """CPU seconds per application between two readings (a backend that closed in between
-    is missed: the figure is a lower bound, close while connections are kept)."""
-    spent: dict[str, float] = {}
-    for pid, (name, cpu) in after.items():
-        spent[name] = spent.get(name, 0.0) + cpu - before.get(pid, (name, 0.0))[1]
-    return spent
+class PostgresCpu:
+    """CPU of the bench database's backends per application_name over a level. Connections
+    are recycled (CONN_MAX_AGE), so backends are read every 0.2 s and each one's last
+    reading kept; a backend that lived less than that is missed (a lower bound)."""
+
+    def __init__(self):
+        self.first = postgres_backends()
+        self.last = dict(self.first)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.wait(0.2):
+            self.last |= postgres_backends()
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        self.last |= postgres_backends()
+        spent: dict[str, float] = {}
+        for pid, (name, cpu) in self.last.items():
+            spent[name] = spent.get(name, 0.0) + cpu - self.first.get(pid, (name, 0.0))[1]
+        return spent
 
 
 def run_level(rate: float, prefix: str, groups: dict[str, list[int]], seconds: float = SECONDS) -> dict:
     cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
-    backends_before = postgres_backends()
+    postgres = PostgresCpu()
     busy_before, total_before = machine_busy()
     due, errors, elapsed = asyncio.run(_send_level(rate, seconds, prefix))
     deadline = time.monotonic() + QUIET_TIMEOUT
@@ -215,7 +233,7 @@ def run_level(rate: float, prefix: str, groups: dict[str, list[int]], seconds: f
         time.sleep(0.5)
         replies = first_replies(prefix)
     cpu = {name: (cpu_seconds(pids) - cpu_before[name]) * 1000 / max(1, len(due)) for name, pids in groups.items()}
-    pg = postgres_cpu(backends_before, postgres_backends())
+    pg = postgres.stop()
     cpu |= {f"pg {name}": pg.get(app, 0.0) * 1000 / max(1, len(due))
             for name, app in (("waco", APP_WACO), ("sandbox", APP_SANDBOX))}
     busy_after, total_after = machine_busy()

@@ -62,8 +62,9 @@ def fresh_rate_limits(test_redis):
 
 @pytest.fixture(autouse=True)
 def silent_doorbell(monkeypatch):
-    """Each test starts with no drain requested and no recent ring in this process."""
+    """Each test starts with no drain requested or counted and no recent ring in this process."""
     flag_clear(DOORBELL_KEY)
+    flag_clear(inbox.DRAINS_KEY)
     monkeypatch.setattr(inbox, "_last_ring", float("-inf"))
 
 

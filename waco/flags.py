@@ -4,6 +4,7 @@ For hot paths (the webhook request): a module-level Redis client costs a tenth
 of Django's cache API, which builds a new client object on every call.
 """
 
+import time
 from functools import lru_cache
 
 import redis
@@ -29,3 +30,25 @@ def flag_clear(key: str) -> None:
         _redis_client(settings.REDIS_URL).delete(key)
     else:
         cache.delete(key)
+
+
+def members_touch(key: str, member: str, ttl_seconds: float) -> int:
+    """Mark `member` live in the set `key`; forget members not touched for `ttl_seconds`.
+
+    Returns how many members are live, this one included. Without Redis (the
+    demo) there is no shared count, and every caller is told it is alone.
+    """
+    if not settings.REDIS_URL:
+        return 1
+    now = time.time()
+    pipe = _redis_client(settings.REDIS_URL).pipeline()
+    pipe.zadd(key, {member: now})
+    pipe.zremrangebyscore(key, "-inf", now - ttl_seconds)
+    pipe.zcard(key)
+    pipe.expire(key, int(ttl_seconds) + 1)
+    return int(pipe.execute()[2])
+
+
+def member_remove(key: str, member: str) -> None:
+    if settings.REDIS_URL:
+        _redis_client(settings.REDIS_URL).zrem(key, member)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from tests.channels.factories import PhoneNumberFactory
 from tests.ingest.webhooks import WEBHOOK_FILES, phone_number_ids_in, post_webhook, text_message_body
 from waco.contacts.models import Contact, ServiceWindow
+from waco.flags import members_touch
 from waco.ingest import inbox, registry, services
 from waco.ingest.models import Delivery, DeliverySource, DeliveryStatus, EventOutcome, InboxEvent
 
@@ -264,6 +265,26 @@ def test_a_delivery_whose_ring_was_skipped_is_taken_by_the_drain_already_request
 
     assert inbox.inbox_drain() == 2  # the drain requested by the first ring takes both
     assert set(Delivery.objects.values_list("pk", "status")) == {(first, "done"), (second, "done")}
+
+
+def test_a_drain_that_finds_a_backlog_asks_another_worker_to_help(number, monkeypatch):
+    published = []
+    monkeypatch.setattr("waco.ingest.tasks.drain_inbox.apply_async", lambda args: published.append(args))
+    for n in range(inbox.HELP_AT):
+        store(text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}"))
+    assert inbox.inbox_drain() == inbox.HELP_AT
+    assert published == [()]
+
+
+def test_no_help_is_asked_for_beyond_the_drain_limit(number, monkeypatch):
+    published = []
+    monkeypatch.setattr("waco.ingest.tasks.drain_inbox.apply_async", lambda args: published.append(args))
+    for other in range(inbox.MAX_DRAINS - 1):
+        members_touch(inbox.DRAINS_KEY, f"another-drain-{other}", 30)
+    for n in range(inbox.HELP_AT):
+        store(text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}"))
+    assert inbox.inbox_drain() == inbox.HELP_AT
+    assert published == []
 
 
 def test_a_failing_delivery_in_a_batch_is_retried_alone(number, extra_handler):

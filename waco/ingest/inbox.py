@@ -17,21 +17,34 @@ committed within RING_SKIP of it: that drain picks the delivery up.
 """
 
 import json
+import logging
 import time
+import uuid
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from waco.doorbell import doorbell_ring, doorbell_silence
+from waco.flags import member_remove, members_touch
 from waco.ingest.models import Delivery, DeliveryStatus
 from waco.ingest.services import deliveries_process
+
+logger = logging.getLogger(__name__)
 
 DOORBELL_KEY = "waco:ingest:drain-requested"
 # A claimed delivery is invisible to other drains this long; past it (a killed
 # worker), it is due again. Longer than the task time limit (90 s).
 CLAIM_LEASE = timedelta(minutes=2)
-CLAIM_BATCH = 50
+# Small claims leave the rest of a backlog to helping drains, which each take their own.
+CLAIM_BATCH = 10
+# A claim of this many means a backlog: one drain processing it alone would make
+# every message behind it wait, so another is asked to help, up to MAX_DRAINS at
+# once; the rest of a worker's processes are left to sending the replies.
+# Parallel drains take disjoint rows; the thread lock keeps one customer's turns apart.
+HELP_AT = 2
+MAX_DRAINS = 2
+DRAINS_KEY = "waco:ingest:drains"
 # A drain returns to the broker after this long, so no task nears its time limit.
 DRAIN_TIME_BUDGET_SECONDS = 20
 # See the module docstring: RING_SKIP must stay well below DRAIN_LINGER.
@@ -94,21 +107,41 @@ def deliveries_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
 def inbox_drain() -> int:
     """Process due deliveries until none is left or the time budget is spent."""
     doorbell_silence(key=DOORBELL_KEY)  # before claiming: a delivery stored after this rings again
+    drain_id = uuid.uuid4().hex
     processed = 0
     deadline = time.monotonic() + DRAIN_TIME_BUDGET_SECONDS
-    while time.monotonic() < deadline:
-        ids = deliveries_claim(now=timezone.now())
-        if not ids:
-            time.sleep(DRAIN_LINGER_SECONDS)  # for deliveries whose ring was skipped
+    try:
+        while time.monotonic() < deadline:
             ids = deliveries_claim(now=timezone.now())
-        if not ids:
-            return processed
-        if len(ids) == CLAIM_BATCH:
-            inbox_ring()  # more are waiting: let another worker help
-        deliveries_process(delivery_ids=ids)
-        processed += len(ids)
-    inbox_ring(force=True)  # budget spent with work left: continue in a fresh task
-    return processed
+            if not ids:
+                time.sleep(DRAIN_LINGER_SECONDS)  # for deliveries whose ring was skipped
+                ids = deliveries_claim(now=timezone.now())
+            if not ids:
+                return processed
+            if len(ids) >= HELP_AT and _drains_live(drain_id) < MAX_DRAINS:
+                inbox_ring()  # a backlog: let another worker process take the next claim
+            deliveries_process(delivery_ids=ids)
+            processed += len(ids)
+        inbox_ring(force=True)  # budget spent with work left: continue in a fresh task
+        return processed
+    finally:
+        _drain_gone(drain_id)
+
+
+def _drains_live(drain_id: str) -> int:
+    """How many drains are running, this one included (1 when Redis cannot tell)."""
+    try:
+        return members_touch(DRAINS_KEY, drain_id, DRAIN_TIME_BUDGET_SECONDS + 10)
+    except Exception:
+        logger.warning("cannot count inbox drains", exc_info=True)
+        return 1
+
+
+def _drain_gone(drain_id: str) -> None:
+    try:
+        member_remove(DRAINS_KEY, drain_id)
+    except Exception:
+        logger.warning("cannot count inbox drains", exc_info=True)
 
 
 def deliveries_drain_due(*, now: datetime) -> bool:
