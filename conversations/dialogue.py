@@ -16,13 +16,11 @@ from conversations.actions import ACTIONS, record_consent, unknown
 from conversations.intents import request_from
 from conversations.models import CART_STATES, CartLine, Direction, InboundMedia, ThreadMessage, ThreadState, TransitionCause
 from conversations.turn import Turn
+from outbound import read_receipts
 from waco.channels.models import PhoneNumber
 from waco.cloud_api import messages as m
 from waco.contacts import services as contacts
 from waco.contacts.models import SERVICE_WINDOW
-from waco.dispatch import send_task_or_log
-
-# Requests that still make sense after the window closed; anything else first sees the kept cart.
 
 # Requests that still make sense after the window closed; anything else first sees the kept cart.
 FRESH_REQUESTS = frozenset({"order", "stop", "agent", "consent_yes", "consent_no", "product_question"})
@@ -100,6 +98,5 @@ def _media_record(message: ThreadMessage, content: m.MediaContent) -> None:
 
 
 def _mark_read_on_commit(phone_number: PhoneNumber, wamid: str) -> None:
-    from outbound.tasks import mark_read
-
-    transaction.on_commit(lambda: send_task_or_log(mark_read, phone_number.pk, wamid))
+    """Owed once the turn commits; sent with the rest of the drain's batch (outbound.read_receipts)."""
+    transaction.on_commit(lambda: read_receipts.receipt_owe(phone_number_id=phone_number.pk, wamid=wamid))

@@ -2,10 +2,10 @@
 
 from django.utils import timezone
 
-from outbound import quality, services
+from outbound import quality, read_receipts, services
 from outbound.models import OutboundMessage, SendAttempt
 from waco.cloud_api.events import StatusEvent
-from waco.ingest.registry import HandlerOrder, register
+from waco.ingest.registry import HandlerOrder, register, register_after_batch
 
 
 @register("status", order=HandlerOrder.DELIVERY)
@@ -50,6 +50,9 @@ def _envelope(event: StatusEvent) -> dict:
             "statuses": [event.raw],
         }}]}],
     }
+
+
+register_after_batch(read_receipts.receipts_publish)
 
 
 @register("phone_number_quality", order=HandlerOrder.CHANNELS, needs_phone_number=False)

@@ -12,15 +12,15 @@ def drain_outbox(queue: str) -> None:
     sending.outbox_drain(queue=queue)
 
 
-@shared_task(name="outbound.mark_read", queue=QUEUE_SERVICE, bind=True, max_retries=3)
-def mark_read(self, phone_number_id: int, message_id: str, typing_indicator: bool = False) -> None:
-    """Blue ticks (and typing) for a customer's message, through the number's rate limit."""
+@shared_task(name="outbound.mark_read_many", queue=QUEUE_SERVICE, bind=True, max_retries=5)
+def mark_read_many(self, phone_number_id: int, message_ids: list[str]) -> None:
+    """Blue ticks for a batch's customer messages; what the limiter holds back waits a moment."""
     number = PhoneNumber.objects.select_related("business_account").filter(pk=phone_number_id).first()
     if number is None:
         return
-    wait = read_receipts.message_mark_read(phone_number=number, message_id=message_id, typing_indicator=typing_indicator)
-    if wait is not None:
-        raise self.retry(countdown=min(wait, 5))
+    left = read_receipts.messages_mark_read(phone_number=number, message_ids=message_ids)
+    if left:
+        raise self.retry(args=(phone_number_id, left), countdown=1)
 
 
 @shared_task(name="outbound.sweep_outbox", queue=QUEUE_MAINTENANCE)

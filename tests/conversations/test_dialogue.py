@@ -300,3 +300,22 @@ def test_a_product_list_reads_prices_in_a_fixed_number_of_queries(chat, number, 
     with django_assert_max_num_queries(36):  # 35 here; a query per product would make it 42
         reply = chat.picks(f"cat:{category.pk}:1")[0]
     assert len(rows(reply)) == 8
+
+
+@pytest.mark.django_db(transaction=True)  # receipts are owed when each turn really commits
+def test_a_batchs_messages_are_marked_read_by_one_task(number, monkeypatch):
+    """A task per message would hold a worker process through each of Meta's answers."""
+    import json
+
+    from outbound import read_receipts
+    from waco.ingest import inbox
+    from waco.ingest.services import deliveries_process
+
+    published = []
+    monkeypatch.setattr(read_receipts, "send_task_or_log", lambda task, *args: published.append((task.name, args)))
+    chats = [Chat(number, wa_id=f"97150000000{n}") for n in range(3)]
+    bodies = [chat.body({"type": "text", "text": {"body": "hi"}}) for chat in chats]
+    ids = [inbox.delivery_receive(source="meta", body=json.dumps(b), headers={}) for b in bodies]
+    deliveries_process(delivery_ids=ids)
+    wamids = [b["entry"][0]["changes"][0]["value"]["messages"][0]["id"] for b in bodies]
+    assert published == [("outbound.mark_read_many", (number.pk, wamids))]

@@ -140,11 +140,48 @@ def test_a_new_token_resumes_the_number_and_the_held_messages_go(shop, django_ca
 
 
 def test_marking_read_gives_the_customer_blue_ticks_without_an_outbox_row(shop):
-    from outbound.read_receipts import message_mark_read
+    from outbound.read_receipts import messages_mark_read
     from waco.sandbox.models import InboundMessage
 
-    wamid = shop.customer_says(CUSTOMER)
-    assert message_mark_read(phone_number=shop.number, message_id=wamid, typing_indicator=True) is None
-    inbound = InboundMessage.objects.get(wamid=wamid)
-    assert inbound.read_at is not None
-    assert not OutboundMessage.objects.exists()
+    wamids = [shop.customer_says(CUSTOMER, text) for text in ("hi", "still there?")]
+    assert messages_mark_read(phone_number=shop.number, message_ids=wamids) == []
+    assert all(m.read_at is not None for m in InboundMessage.objects.filter(wamid__in=wamids))
+    assert len(wamids) == 2 and not OutboundMessage.objects.exists()
+
+
+def test_receipts_beyond_the_numbers_limit_are_left_for_later(shop, monkeypatch):
+    from outbound import ratelimit
+    from outbound.read_receipts import messages_mark_read
+    from waco.sandbox.models import InboundMessage
+
+    wamids = [shop.customer_says(CUSTOMER, text) for text in ("one", "two", "three")]
+    monkeypatch.setattr(ratelimit, "number_acquire_many", lambda phone_number, count: 1)
+    assert messages_mark_read(phone_number=shop.number, message_ids=wamids) == wamids[1:]
+    assert list(InboundMessage.objects.filter(read_at__isnull=False).values_list("wamid", flat=True)) == wamids[:1]
+
+
+def test_calls_to_different_recipients_overlap_and_one_recipients_messages_keep_their_order(shop):
+    """Meta answers in 100-300 ms: a drain sending one call at a time would manage a few a second."""
+    from waco.sandbox import services as sandbox
+
+    others = [f"97150123100{n}" for n in range(3)]
+    for wa_id in [CUSTOMER, *others]:
+        shop.customer_says(wa_id)
+    sandbox.config_update(changes={"latency_ms": 300})
+    texts = [f"part {n}" for n in range(3)]
+    mine = [reply(shop, {"type": "text", "text": {"body": text}}) for text in texts]
+    for wa_id in others:
+        services.message_enqueue(phone_number=shop.number, contact=shop.contact(wa_id), category=MessageCategory.SERVICE,
+                                 purpose="reply", content=TEXT)
+
+    assert sending.outbox_drain(queue=QUEUE_SERVICE) == 6
+
+    spans = [(a.started_at, a.started_at + timedelta(milliseconds=a.duration_ms), a.message.recipient)
+             for a in SendAttempt.objects.select_related("message").order_by("started_at")]
+    assert len(spans) == 6 and all(a.duration_ms >= 300 for a in SendAttempt.objects.all())
+    overlapping = [(a, b) for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
+    assert overlapping, "no two calls were in flight at once"
+    my_spans = [span for span in spans if span[2] == CUSTOMER]
+    assert all(later[0] >= earlier[1] for earlier, later in zip(my_spans, my_spans[1:]))
+    assert [body["text"]["body"] for body in shop.sent_bodies(to=CUSTOMER)] == texts
+    assert [m.pk for m in sorted(mine, key=lambda m: SendAttempt.objects.get(message=m).started_at)] == [m.pk for m in mine]

@@ -56,3 +56,18 @@ def register(kind: str, *, order: HandlerOrder, needs_phone_number: bool = True)
 
 def handlers_for(kind: str) -> list[Handler]:
     return list(_handlers.get(kind, ()))
+
+
+_after_batch: list[Callable[[], None]] = []
+
+
+def register_after_batch(func: Callable[[], None]) -> Callable[[], None]:
+    """Run `func()` after each batch of deliveries is applied (every event committed or
+    failed): for work worth doing once per batch rather than once per event."""
+    if func not in _after_batch:
+        _after_batch.append(func)
+    return func
+
+
+def after_batch_hooks() -> list[Callable[[], None]]:
+    return list(_after_batch)

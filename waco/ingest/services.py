@@ -75,6 +75,11 @@ def deliveries_process(*, delivery_ids: list[int], now: datetime | None = None) 
     Delivery.objects.filter(pk__in=done, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.DONE, processed_at=now or timezone.now(), last_error=""
     )
+    for hook in registry.after_batch_hooks():
+        try:
+            hook()
+        except Exception:  # what a hook does is never worth failing the batch for
+            logger.exception("after-batch hook %s failed", hook)
     return result
 
 
