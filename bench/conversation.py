@@ -284,7 +284,7 @@ def main() -> None:
         web = start([python, "-m", "gunicorn", "waco.wsgi:application", "-w", str(WEB_WORKERS), "--bind",
                      f"127.0.0.1:{WEB_PORT}", "--backlog", "2048", "--log-level", "warning"], ENV, log)
         worker = start([python, "-m", "celery", "-A", "waco", "worker", "--queues", ",".join(ALL_QUEUES),
-                        "--pool", "prefork", "--concurrency", str(WORKER_CONCURRENCY), "--loglevel", "WARNING",
+                        "--pool", "prefork", "--concurrency", str(WORKER_CONCURRENCY), "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
                         "--without-gossip", "--without-mingle", "-n", "bench-conversation@%h"], ENV, log)
     procs = [sandbox_proc, web, worker]
     try:

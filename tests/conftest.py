@@ -61,11 +61,10 @@ def fresh_rate_limits(test_redis):
 
 
 @pytest.fixture(autouse=True)
-def silent_doorbell(monkeypatch):
-    """Each test starts with no drain requested or counted and no recent ring in this process."""
+def silent_doorbell():
+    """Each test starts with no drain requested or counted."""
     flag_clear(DOORBELL_KEY)
     flag_clear(inbox.DRAINS_KEY)
-    monkeypatch.setattr(inbox, "_last_ring", float("-inf"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,7 @@ after that rings again. A lost message leaves due rows, which beat drains.
 import logging
 
 from waco.dispatch import send_task_or_log
-from waco.flags import flag_clear, flag_set_if_absent
+from waco.flags import flag_clear, flag_set, flag_set_if_absent
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,16 @@ def doorbell_ring(*, key: str, task, args: tuple = (), force: bool = False) -> b
         except Exception:  # Redis is down: publish anyway, the broker may be elsewhere
             logger.warning("doorbell %s unavailable; publishing regardless", key, exc_info=True)
     return True if send_task_or_log(task, *args) else None
+
+
+def doorbell_hold(*, key: str) -> None:
+    """Called by a drain that will claim again before it ends: rings meanwhile publish
+    nothing (the drain takes their rows) instead of a drain each, which under steady
+    traffic would fill every worker process with drains."""
+    try:
+        flag_set(key, DOORBELL_TTL_SECONDS)
+    except Exception:
+        logger.warning("doorbell %s unavailable", key, exc_info=True)
 
 
 def doorbell_silence(*, key: str) -> None:

@@ -25,6 +25,14 @@ def flag_set_if_absent(key: str, ttl_seconds: int) -> bool:
     return cache.add(key, 1, ttl_seconds)
 
 
+def flag_set(key: str, ttl_seconds: int) -> None:
+    """Set `key` for `ttl_seconds`, set or not."""
+    if settings.REDIS_URL:
+        _redis_client(settings.REDIS_URL).set(key, 1, ex=ttl_seconds)
+    else:
+        cache.set(key, 1, ttl_seconds)
+
+
 def flag_clear(key: str) -> None:
     if settings.REDIS_URL:
         _redis_client(settings.REDIS_URL).delete(key)

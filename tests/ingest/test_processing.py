@@ -250,7 +250,7 @@ def test_a_nul_character_in_a_profile_name_does_not_block_the_message(number):
     assert Contact.objects.get().profile_name == "Amal"
 
 
-def test_a_delivery_whose_ring_was_skipped_is_taken_by_the_drain_already_requested(
+def test_a_delivery_whose_ring_found_a_drain_requested_is_taken_by_that_drain(
     number, monkeypatch, django_capture_on_commit_callbacks
 ):
     published = []
@@ -261,9 +261,11 @@ def test_a_delivery_whose_ring_was_skipped_is_taken_by_the_drain_already_request
         second = inbox.delivery_receive(
             source="meta", body=text_message_body(phone_number_id=number.graph_id, wamid="wamid.2").decode(), headers={}
         )
-    assert published == [()]  # the second ring was skipped: this process rang just now
+    assert published == [()]  # the second ring found the doorbell set by the first
 
+    monkeypatch.setattr(inbox, "MAX_DRAINS", 1)
     assert inbox.inbox_drain() == 2  # the drain requested by the first ring takes both
+    assert published == [()]
     assert set(Delivery.objects.values_list("pk", "status")) == {(first, "done"), (second, "done")}
 
 
@@ -273,6 +275,33 @@ def test_a_drain_that_finds_a_backlog_asks_another_worker_to_help(number, monkey
     for n in range(inbox.HELP_AT):
         store(text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}"))
     assert inbox.inbox_drain() == inbox.HELP_AT
+    assert published == [()]
+
+
+def test_deliveries_stored_while_a_drain_works_publish_no_other_drain(
+    number, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Under steady traffic, a drain per ring would fill every worker process with drains."""
+    published = []
+    monkeypatch.setattr("waco.ingest.tasks.drain_inbox.apply_async", lambda args: published.append(args))
+    receive = lambda n: inbox.delivery_receive(  # noqa: E731
+        source="meta", body=text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}").decode(), headers={}
+    )
+    original_process = services.deliveries_process
+
+    def process_while_a_webhook_arrives(*, delivery_ids):
+        with django_capture_on_commit_callbacks(execute=True):
+            if len(delivery_ids) == 1 and not published_during:
+                published_during.append(receive(99))  # arrives mid-drain: rings, publishes nothing
+        return original_process(delivery_ids=delivery_ids)
+
+    published_during = []
+    monkeypatch.setattr(inbox, "deliveries_process", process_while_a_webhook_arrives)
+    receive(1)
+    assert inbox.inbox_drain() == 2  # its own delivery, then the one stored meanwhile
+    assert published == []
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(2)  # the drain has ended: this one rings a new drain
     assert published == [()]
 
 

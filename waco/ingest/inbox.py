@@ -4,16 +4,18 @@ The delivery row is the unit of work; a Celery message only says "there is
 work". The webhook request rings a doorbell after commit (one Redis SET NX);
 only the request that finds it silent publishes a drain task, so a burst of
 webhooks costs one Celery message per drain rather than one per delivery
-(bench/ingest.py). A drain silences the doorbell, then claims due deliveries
-with a lease and processes them. Anything a lost message, a down broker or a
-killed worker leaves behind is still a due row, and beat's job drains it.
+(bench/ingest.py). A drain holds the doorbell set while it works, so rings
+meanwhile publish nothing: it claims their rows itself. Only when a claim comes
+back empty, and another after a short linger, does it silence the doorbell and
+claim once more, then end. Anything
+a lost message, a down broker or a killed worker leaves behind is still a due
+row, and beat's job drains it.
 
-Why a process may skip ringing for RING_SKIP after it rang: whether its SET NX
-won or found the doorbell set, a drain had not yet started at that moment (a
-drain silences the doorbell before its first claim). Every drain ends with an
-empty claim, a pause of DRAIN_LINGER and a second empty claim, so its last
-claim comes at least DRAIN_LINGER after the ring, later than any delivery
-committed within RING_SKIP of it: that drain picks the delivery up.
+Why no delivery waits: its ring comes after its commit. If the ring finds the
+doorbell silent, it publishes a drain, which claims later. If it finds it set,
+a drain was published and has not started, or a drain holds it and has not yet
+silenced it: that drain's last claim comes after its silence, so after the
+commit, and takes the row (or another drain has leased it).
 """
 
 import json
@@ -25,7 +27,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from waco.doorbell import doorbell_ring, doorbell_silence
+from waco.doorbell import doorbell_hold, doorbell_ring, doorbell_silence
 from waco.flags import member_remove, members_touch
 from waco.ingest.models import Delivery, DeliveryStatus
 from waco.ingest.services import deliveries_process
@@ -45,13 +47,11 @@ CLAIM_BATCH = 10
 HELP_AT = 2
 MAX_DRAINS = 2
 DRAINS_KEY = "waco:ingest:drains"
+# An idle drain waits this long, still holding the doorbell, before it ends: under
+# steady traffic the next webhooks find it alive instead of costing a task each.
+DRAIN_LINGER_SECONDS = 0.05
 # A drain returns to the broker after this long, so no task nears its time limit.
 DRAIN_TIME_BUDGET_SECONDS = 20
-# See the module docstring: RING_SKIP must stay well below DRAIN_LINGER.
-RING_SKIP_SECONDS = 0.05
-DRAIN_LINGER_SECONDS = 0.15
-
-_last_ring = -RING_SKIP_SECONDS  # time.monotonic() of this process's last ring
 
 
 def delivery_receive(*, source: str, body: str, headers: dict, now: datetime | None = None) -> int:
@@ -69,18 +69,8 @@ def delivery_receive(*, source: str, body: str, headers: dict, now: datetime | N
             [source, body, json.dumps(headers), now, DeliveryStatus.PENDING, now],
         )
         delivery_id = cursor.fetchone()[0]
-    transaction.on_commit(inbox_ring_after_receive)
+    transaction.on_commit(inbox_ring)
     return delivery_id
-
-
-def inbox_ring_after_receive() -> None:
-    """Ring, unless this process rang less than RING_SKIP ago (see the module docstring)."""
-    global _last_ring
-    now = time.monotonic()
-    if now - _last_ring < RING_SKIP_SECONDS:
-        return
-    if inbox_ring() is not None:
-        _last_ring = now
 
 
 def inbox_ring(*, force: bool = False) -> bool | None:
@@ -106,20 +96,23 @@ def deliveries_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
 
 def inbox_drain() -> int:
     """Process due deliveries until none is left or the time budget is spent."""
-    doorbell_silence(key=DOORBELL_KEY)  # before claiming: a delivery stored after this rings again
     drain_id = uuid.uuid4().hex
     processed = 0
     deadline = time.monotonic() + DRAIN_TIME_BUDGET_SECONDS
     try:
         while time.monotonic() < deadline:
+            doorbell_hold(key=DOORBELL_KEY)  # this drain claims again before it ends
             ids = deliveries_claim(now=timezone.now())
             if not ids:
-                time.sleep(DRAIN_LINGER_SECONDS)  # for deliveries whose ring was skipped
+                time.sleep(DRAIN_LINGER_SECONDS)  # still holding: the next webhooks need no new task
                 ids = deliveries_claim(now=timezone.now())
+            if not ids:
+                doorbell_silence(key=DOORBELL_KEY)  # from here, a delivery stored rings a new drain
+                ids = deliveries_claim(now=timezone.now())  # those whose rings found it held
             if not ids:
                 return processed
             if len(ids) >= HELP_AT and _drains_live(drain_id) < MAX_DRAINS:
-                inbox_ring()  # a backlog: let another worker process take the next claim
+                inbox_ring(force=True)  # a backlog: let another worker process take the next claim
             deliveries_process(delivery_ids=ids)
             processed += len(ids)
         inbox_ring(force=True)  # budget spent with work left: continue in a fresh task
