@@ -161,8 +161,11 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
         chains.setdefault((message.phone_number_id, message.recipient), []).append((message, clients[account.pk]))
     if not chains:
         return
-    with ThreadPoolExecutor(max_workers=min(SEND_CONCURRENCY, len(chains))) as pool:
-        calls = [call for chain in pool.map(_chain_send, chains.values()) for call in chain]
+    if len(chains) == 1:  # one recipient: no thread to start
+        calls = _chain_send(next(iter(chains.values())))
+    else:
+        with ThreadPoolExecutor(max_workers=min(SEND_CONCURRENCY, len(chains))) as pool:
+            calls = [call for chain in pool.map(_chain_send, chains.values()) for call in chain]
     attempts, accepted = [], []
     for message, started, duration_ms, result in sorted(calls, key=lambda call: call[0].pk):
         if isinstance(result, GraphError):
