@@ -20,6 +20,8 @@ CPU is read from the bench database's backends, told apart by application_name
 (Waco's web and workers; the sandbox). Redis is left out; the machine's busy
 share says whether the cores were saturated.
 Goals: p99 < 500 ms at 100/s; the highest rate whose p99 stays under 1 s.
+The ceiling column divides the cores by the CPU one message cost at that level:
+no rate above it can be carried, however the work is scheduled.
 """
 
 import asyncio
@@ -252,11 +254,18 @@ def run_level(rate: float, prefix: str, groups: dict[str, list[int]], seconds: f
     }
 
 
+def ceiling(r: dict) -> float:
+    """Messages/s this machine could carry at this level's CPU cost per message, every core
+    busy and nothing else running: an upper bound (Redis and the sender are not counted)."""
+    return (os.cpu_count() or 1) * 1000 / max(1e-9, sum(r["cpu"].values()))
+
+
 def print_row(r: dict) -> None:
     cpu = r["cpu"]
     print(f"{r['offered']:7.0f}/s {r['achieved']:8.1f}/s {r['p50']:8.0f} {r['p99']:8.0f} {r['max']:8.0f}"
           f" {cpu['workers']:9.1f} {cpu['web']:7.1f} {cpu['pg waco']:7.1f} {cpu['sandbox']:9.1f}"
-          f" {cpu['pg sandbox']:7.1f} {r['busy']:9.0f}%   {r['errors']}/{r['unanswered']}", flush=True)
+          f" {cpu['pg sandbox']:7.1f} {sum(cpu.values()):7.1f} {ceiling(r):8.1f}/s {r['busy']:6.0f}%"
+          f"   {r['errors']}/{r['unanswered']}", flush=True)
 
 
 def port_free(port: int) -> bool:
@@ -300,9 +309,9 @@ def main() -> None:
               f" up to {WEBHOOK_BATCH} webhook(s) per sandbox POST")
         run_level(5, "9700", groups, seconds=4)  # warm up connections and imports, not reported
         print("offered  achieved  p50 ms   p99 ms   max ms  CPU ms per inbound message:"
-              "                   machine   errors/")
+              "                            ceiling  machine  errors/")
         print("                                              workers     web  PG(waco)  sandbox"
-              " PG(sbx)      busy   unanswered")
+              " PG(sbx)   total                busy  unanswered")
         results = []
         for level, rate in enumerate(RATES, start=1):
             result = run_level(rate, f"97{level:02d}", groups)
@@ -321,6 +330,10 @@ def main() -> None:
             print(f"p99 under 500 ms at 100/s: {verdict} ({at_100['p99']:.0f} ms)")
         else:
             print(f"p99 under 500 ms at 100/s: NO (100/s not tried: stopped at {results[-1]['offered']:.0f}/s)")
+        # The goal needs every message to cost at most cores / 100 s of CPU across all processes.
+        print(f"CPU per message at the first rate: {sum(results[0]['cpu'].values()):.1f} ms; at 100/s the"
+              f" {os.cpu_count()} cores allow {(os.cpu_count() or 1) * 10:.0f} ms; ceiling"
+              f" {ceiling(results[0]):.1f} messages/s")
         under_1s = [r["offered"] for r in results if r["p99"] < 1000 and not r["unanswered"]]
         print(f"highest offered rate with p99 under 1 s: {max(under_1s):.0f}/s" if under_1s
               else "no offered rate kept p99 under 1 s")
