@@ -96,14 +96,14 @@ def test_four_workers_on_one_number_hold_80_per_second(
     workers = [celery_worker(tmp_path / f"w{i}.log", name=f"w{i}", concurrency=1, env=env).start() for i in range(4)]
     try:
         run_python(SEND_DRAINS, env)
-        outbox = Outbox(sandbox_process)
-        wait_until(lambda: len(outbox.read()) >= RATE * SECONDS + 100, timeout=SECONDS + 30, interval=0.5,
+        sends = Outbox(sandbox_process)
+        wait_until(lambda: len(sends.read()) >= RATE * SECONDS + 100, timeout=SECONDS + 30, interval=0.5,
                    message="30 s of sends")
     finally:
         for worker in workers:
             worker.stop()
 
-    outbox = outbox.read()
+    outbox = sends.read()
     times = sorted(item["accepted_at"] for item in outbox)
     first = times[0]
     window = [t for t in times if t < first + SECONDS]
