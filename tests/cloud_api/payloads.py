@@ -1,14 +1,15 @@
-"""Where the shared reference payloads live: `shared/` beside the repository root."""
+"""Where the reference payloads live: tests/fixtures/ (SOURCES.md there says where each came from)."""
 
 import copy
 import json
 from pathlib import Path
 
-# tests/cloud_api/payloads.py -> parents[2] is the repository root; shared/ sits beside it.
-SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared").resolve()
-WEBHOOKS = SHARED / "payloads" / "webhooks"
-GRAPH = SHARED / "payloads" / "graph"
-CLOUD_API_MD = SHARED / "CLOUD_API.md"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+WEBHOOKS = FIXTURES / "webhooks"
+GRAPH = FIXTURES / "graph"
+# The facts Waco builds on, with the table of Graph error codes and their classes.
+CLOUD_API_MD = REPO / "docs" / "cloud-api.md"
 
 
 def webhook_files() -> list[Path]:

@@ -1,4 +1,4 @@
-"""Graph error codes map to the classes of CLOUD_API.md's table; every error object parses."""
+"""Graph error codes map to the classes of the table in docs/cloud-api.md; every error object parses."""
 
 import re
 
@@ -19,7 +19,7 @@ from waco.cloud_api.errors import (
 
 
 def documented_codes() -> list[tuple[int, str]]:
-    """(code, class) pairs read from the error table of CLOUD_API.md, ranges expanded."""
+    """(code, class) pairs read from the error table of docs/cloud-api.md, ranges expanded."""
     pairs = []
     for line in CLOUD_API_MD.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]

@@ -1,4 +1,4 @@
-"""Every real webhook body in shared/payloads/webhooks/ parses into the events its content implies.
+"""Every real webhook body in tests/fixtures/webhooks/ parses into the events its content implies.
 
 The folder is walked: a new file is covered without a code change. The checks
 below read the raw JSON independently of the parser and compare.
@@ -28,8 +28,8 @@ FILES = webhook_files()
 NUMBER_SCOPED_FIELDS = {"messages", "smb_message_echoes", "user_preferences", "calls"}
 
 
-def test_the_shared_webhook_folder_is_found_and_full():
-    assert WEBHOOKS.is_dir(), f"{WEBHOOKS} missing: shared/ must sit beside the repository"
+def test_the_webhook_fixture_folder_is_found_and_full():
+    assert WEBHOOKS.is_dir(), f"{WEBHOOKS} missing"
     assert len(FILES) >= 100
 
 

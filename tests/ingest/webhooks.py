@@ -8,7 +8,8 @@ from django.conf import settings
 
 from waco.cloud_api.signature import sign
 
-PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "payloads"
+# The reference payloads copied into the repository (tests/fixtures/, with their SOURCES.md).
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures"
 WEBHOOK_FILES = sorted((PAYLOADS / "webhooks").glob("*.json"))
 WEBHOOK_URL = "/webhooks/whatsapp/"
 
