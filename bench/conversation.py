@@ -47,7 +47,7 @@ WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 SANDBOX_WORKERS = int(os.environ.get("BENCH_SANDBOX_WORKERS", "2"))
 # Meta reports sent, delivered and read for every reply; BENCH_STATUSES=0 leaves them out.
 STATUSES = os.environ.get("BENCH_STATUSES", "1") != "0"
-# Meta may carry several due webhooks in one POST (CLOUD_API.md); 1 is one POST per event.
+# Meta may carry several due webhooks in one POST (docs/cloud-api.md); 1 is one POST per event.
 WEBHOOK_BATCH = int(os.environ.get("BENCH_WEBHOOK_BATCH", "1"))
 # Beyond this p99 the next, higher rate only says the same louder.
 STOP_AFTER_P99_MS = 5000
@@ -103,7 +103,7 @@ def seed() -> None:
     category = Category.objects.create(business_account=account, name="Abayas", slug="abayas")
     product = Product.objects.create(business_account=account, category=category, external_id="P1", name="Linen Abaya")
     Variant.objects.create(product=product, sku="ABY-M", attributes={"size": "M"}, price_minor=320_00,
-                           currency="AED", stock=50)
+                           currency="AED", on_hand=50)
     sandbox.sandbox_seed(waba_id=WABA_ID, phone_number_id=NUMBER_ID, display_phone_number="971509990002",
                          access_token=TOKEN, verified_name="Bench Shop")
     sandbox.config_update(changes={"numbers": {NUMBER_ID: {"messages_per_second": 1000}}, "statuses": STATUSES,

@@ -1,7 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from catalog import tasks
 from catalog.models import Category, FeedSource, MetaPush, Product, Shop, SyncRun, Variant
+from catalog.stock import available_one
 
 
 @admin.register(Shop)
@@ -16,12 +19,27 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class VariantForm(forms.ModelForm):
+    """A level typed by staff is the level on hand as of the moment they save it."""
+
+    def save(self, commit=True):
+        if "on_hand" in self.changed_data:
+            self.instance.on_hand_as_of = timezone.now()
+            self.instance.meta_dirty = True
+        return super().save(commit)
+
+
 class VariantInline(admin.TabularInline):
     model = Variant
+    form = VariantForm
     extra = 0
-    fields = ["sku", "attributes", "price_minor", "currency", "price_display", "stock", "active",
-              "meta_retailer_id", "meta_dirty", "meta_error"]
-    readonly_fields = ["price_display", "meta_dirty", "meta_error"]
+    fields = ["sku", "attributes", "price_minor", "currency", "price_display", "on_hand", "on_hand_as_of",
+              "available", "active", "meta_retailer_id", "meta_dirty", "meta_error"]
+    readonly_fields = ["price_display", "on_hand_as_of", "available", "meta_dirty", "meta_error"]
+
+    @admin.display(description="available now")
+    def available(self, variant):
+        return available_one(variant=variant) if variant.pk else "-"
 
     @admin.display(description="price")
     def price_display(self, variant):
@@ -41,7 +59,7 @@ class FeedSourceAdmin(admin.ModelAdmin):
     list_display = ["url", "format", "business_account", "active", "every_seconds", "last_fetched_at"]
     actions = ["sync_now"]
 
-    @admin.action(description="Sync now")
+    @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request, queryset):
         for feed in queryset:
             tasks.sync_feed.delay(feed.pk)

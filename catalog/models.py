@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from catalog.money import amount_format, currency_is_valid
 from waco.channels.models import BusinessAccount
@@ -73,7 +74,11 @@ class Variant(models.Model):
     attributes = models.JSONField(default=dict, blank=True)  # {"size": "M", "colour": "Blue"}
     price_minor = models.PositiveBigIntegerField(help_text="Price in minor units (fils, cents).")
     currency = models.CharField(max_length=3, validators=[validate_currency])
-    stock = models.PositiveIntegerField(default=0)
+    # The last level the system of record reported (feed, import, admin, API) and the moment it
+    # describes. Waco never decrements it: sales since `on_hand_as_of` are subtracted when read
+    # (catalog.stock.availability_for).
+    on_hand = models.PositiveIntegerField(default=0)
+    on_hand_as_of = models.DateTimeField(default=timezone.now)
     active = models.BooleanField(default=True)
     meta_retailer_id = models.CharField(max_length=100, blank=True)
     image_url = models.CharField(max_length=500, blank=True)
@@ -102,6 +107,32 @@ class Variant(models.Model):
     @property
     def price_display(self) -> str:
         return amount_format(self.price_minor, self.currency)
+
+
+class StockReservation(models.Model):
+    """Units of a variant held for a buyer (`holder`, e.g. "order:W7K3Q9P2") until `held_until`.
+
+    Released when the sale falls through; consumed when it is paid, with the time of the
+    sale: a consumed reservation after the variant's `on_hand_as_of` is a unit the system
+    of record's level does not know has gone.
+    """
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="reservations")
+    holder = models.CharField(max_length=64, db_index=True)
+    quantity = models.PositiveIntegerField()
+    held_until = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["variant", "held_until"]),
+            models.Index(fields=["variant", "consumed_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.variant} for {self.holder}"
 
 
 class FeedFormat(models.TextChoices):

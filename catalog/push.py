@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from catalog.models import MetaPush, Shop, Variant
 from catalog.money import amount_format
+from catalog.stock import availability_for
 from waco.channels.models import BusinessAccount
 from waco.cloud_api.client import GraphClient
 from waco.cloud_api.errors import GraphError
@@ -27,17 +28,19 @@ def _absolute(url: str) -> str:
     return f"{settings.WACO_PUBLIC_URL}{url}" if url.startswith("/") else url
 
 
-def variant_meta_item(*, variant: Variant) -> dict:
-    """The items_batch `data` for one variant, in the form Meta documents."""
+def variant_meta_item(*, variant: Variant, available: int) -> dict:
+    """The items_batch `data` for one variant, in the form Meta documents; `available` is
+    catalog.stock's figure (what Waco can sell now, not the level on hand)."""
     product = variant.product
     image = variant.image_url or (product.image_urls[0] if product.image_urls else "")
-    available = variant.active and product.active and variant.stock > 0
+    sold = variant.active and product.active
     data = {
         "id": variant.meta_retailer_id,
         "title": product.name,
         "description": product.description or product.name,
         "price": amount_format(variant.price_minor, variant.currency),
-        "availability": "in stock" if available else "out of stock",
+        "availability": "in stock" if sold and available > 0 else "out of stock",
+        "inventory": available if sold else 0,
         "visibility": "published" if variant.active and product.active else "staging",
         "condition": "new",
         "item_group_id": product.external_id,
@@ -67,7 +70,9 @@ def catalog_push_to_meta(*, business_account: BusinessAccount, now: datetime) ->
         if not batch:
             return result
         push = MetaPush(business_account=business_account, attempted_at=now, variant_count=len(batch))
-        requests = [{"method": "UPDATE", "data": variant_meta_item(variant=v)} for v in batch]
+        available = availability_for(variant_ids=[v.pk for v in batch], now=now)
+        requests = [{"method": "UPDATE", "data": variant_meta_item(variant=v, available=available.get(v.pk, 0))}
+                    for v in batch]
         try:
             answer = client.catalog_batch(shop.meta_catalog_id, requests)
         except GraphError as exc:

@@ -2,7 +2,11 @@
 
 An item is one variant row, flat so CSV and JSON feeds look alike:
   {"sku", "product_id", "name", "category", "price" ("12.50") or "price_minor" (1250),
-   "currency", "stock", "description"?, "attributes"? {..}, "image_url"?, "active"?}
+   "currency", "stock", "stock_as_of"? (ISO 8601), "description"?, "attributes"? {..},
+   "image_url"?, "active"?}
+"stock" is the level on hand at "stock_as_of" (the fetch or import time when absent). A
+level older than the one Waco has is ignored; sales after it are subtracted when read
+(catalog.stock).
 """
 
 from dataclasses import dataclass, field
@@ -10,14 +14,15 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
-from catalog.models import Category, Product, SyncRun, SyncStatus, Variant
+from catalog.models import Category, Product, StockReservation, SyncRun, SyncStatus, Variant
 from catalog.money import amount_parse, currency_is_valid
 from waco.channels.models import BusinessAccount
 
 # Fields Meta shows; a change to any of them queues the variant for the next push.
-VARIANT_FIELDS = ("attributes", "price_minor", "currency", "stock", "active", "image_url")
+VARIANT_FIELDS = ("attributes", "price_minor", "currency", "on_hand", "active", "image_url")
 PRODUCT_FIELDS = ("category_id", "name", "description", "image_urls")
 
 
@@ -64,6 +69,14 @@ def _clean(item: dict) -> dict:
         raise ItemError(f"stock {item.get('stock')!r} is not a whole number") from None
     if price_minor < 0 or stock < 0:
         raise ItemError("price and stock cannot be negative")
+    as_of = None
+    if item.get("stock_as_of") not in (None, ""):
+        try:
+            as_of = parse_datetime(str(item["stock_as_of"]))
+        except ValueError:
+            as_of = None
+        if as_of is None or timezone.is_naive(as_of):
+            raise ItemError(f"stock_as_of {item['stock_as_of']!r} is not an ISO 8601 time with a UTC offset")
     attributes = item.get("attributes") or {}
     if not isinstance(attributes, dict):
         raise ItemError("attributes must be an object")
@@ -81,7 +94,8 @@ def _clean(item: dict) -> dict:
         "attributes": {str(k): str(v) for k, v in attributes.items()},
         "price_minor": price_minor,
         "currency": currency,
-        "stock": stock,
+        "on_hand": stock,
+        "on_hand_as_of": as_of,
         "active": bool(active),
     }
 
@@ -109,7 +123,17 @@ def _category(business_account: BusinessAccount, name: str) -> Category:
     return category
 
 
-def _apply(business_account: BusinessAccount, clean: dict) -> str:
+def _level(variant: Variant, *, on_hand: int, as_of: datetime) -> tuple[dict, bool]:
+    """The stock fields to write for a level reported at `as_of`, and whether availability moved
+    without on_hand changing (sales the new as_of now counts)."""
+    if as_of < variant.on_hand_as_of:  # older than the level we hold: keep ours
+        return {}, False
+    sold_between = StockReservation.objects.filter(
+        variant=variant, consumed_at__gt=variant.on_hand_as_of, consumed_at__lte=as_of).exists()
+    return {"on_hand": on_hand, "on_hand_as_of": as_of}, sold_between
+
+
+def _apply(business_account: BusinessAccount, clean: dict, now: datetime) -> str:
     """Write one cleaned item; answers "created", "updated" or "unchanged"."""
     category = _category(business_account, clean["category"])
     product, product_created = Product.objects.get_or_create(
@@ -129,17 +153,25 @@ def _apply(business_account: BusinessAccount, clean: dict) -> str:
         # Title, description and images are on every Meta item of the product.
         product.variants.update(meta_dirty=True, updated_at=timezone.now())
     variant = Variant.objects.select_for_update().filter(sku=clean["sku"]).first()
-    values = {k: clean[k] for k in VARIANT_FIELDS}
+    values = {k: clean[k] for k in VARIANT_FIELDS if k != "on_hand"}
+    as_of = clean["on_hand_as_of"] or now
     if variant is None:
-        Variant.objects.create(product=product, sku=clean["sku"], **values)
+        Variant.objects.create(product=product, sku=clean["sku"], on_hand=clean["on_hand"], on_hand_as_of=as_of,
+                               **values)
         return "created"
     if variant.product.business_account_id != business_account.pk:
         raise ItemError(f"SKU {clean['sku']} belongs to another shop")
-    changed = _assign(variant, {"product_id": product.pk, **values})
-    if changed:
+    level, sold_between = _level(variant, on_hand=clean["on_hand"], as_of=as_of)
+    level_as_of = level.pop("on_hand_as_of", None)
+    changed = _assign(variant, {"product_id": product.pk, **values, **level})
+    if level_as_of is not None:
+        variant.on_hand_as_of = level_as_of
+    if changed or sold_between:
         variant.meta_dirty = True
         variant.save()
-    return "updated" if (changed or product_changed or product_created) else "unchanged"
+    elif level_as_of is not None:  # the same level confirmed later: not a change, but its as_of is kept
+        Variant.objects.filter(pk=variant.pk).update(on_hand_as_of=level_as_of)
+    return "updated" if (changed or sold_between or product_changed or product_created) else "unchanged"
 
 
 def _deactivate_missing(business_account: BusinessAccount, seen_skus: set[str]) -> int:
@@ -177,7 +209,7 @@ def catalog_upsert(
         seen.add(sku)  # a bad row for a known SKU must not deactivate it
         try:
             with transaction.atomic():
-                outcome = _apply(business_account, _clean(item))
+                outcome = _apply(business_account, _clean(item), now)
         except ItemError as exc:
             result.errors.append({"index": index, "sku": sku, "error": str(exc)})
         except IntegrityError:  # a concurrent run wrote the same row; the next run settles it

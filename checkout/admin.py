@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django_fsm import can_proceed
 
 from catalog.money import amount_format, amount_parse
-from checkout.fulfilment import EVENTS, FulfilmentRefused, fulfilment_apply
+from checkout.fulfilment import CANCEL_REFUNDS_FROM, EVENTS, FulfilmentRefused, fulfilment_apply
 from checkout.models import Order
 from checkout.services import TRANSITIONS
 from outbound.models import OutboundMessage
@@ -31,6 +31,11 @@ EVENT_LABELS = {
 def events_fitting(order: Order) -> list[str]:
     """The fulfilment events the order's status allows now (the page offers only these)."""
     return [event for event in EVENTS if can_proceed(TRANSITIONS[EVENTS[event]].__get__(order, Order))]
+
+
+def event_moves_money(order: Order, event: str) -> bool:
+    """A refund, or a cancel that refunds the payment: only staff who may refund (the owner) do these."""
+    return event == "refunded" or (event == "cancelled" and order.status in CANCEL_REFUNDS_FROM)
 
 
 def order_messages(order: Order):
@@ -73,6 +78,9 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_refund_permission(self, request, obj=None):
+        return request.user.has_perm("checkout.refund_order")
 
     @admin.display(description="total", ordering="total_minor")
     def total(self, obj):
@@ -118,7 +126,8 @@ class OrderAdmin(admin.ModelAdmin):
         return {
             "order": order,
             "can_act": self.has_change_permission(request, order),
-            "events": [(event, EVENT_LABELS[event]) for event in events_fitting(order)],
+            "events": [(event, EVENT_LABELS[event]) for event in events_fitting(order)
+                       if self.has_refund_permission(request) or not event_moves_money(order, event)],
             "lines": [{"line": line, "unit": money(line.unit_price_minor), "total": money(line.line_total_minor)}
                       for line in order.lines.all()],
             "total_display": money(order.total_minor),
@@ -138,13 +147,16 @@ class OrderAdmin(admin.ModelAdmin):
         ]
 
     def fulfil_view(self, request, object_id, event):
-        """POST only, change permission on the order: apply one event, then back to the page with what came of it."""
+        """POST only, change permission on the order (and refund permission for an event that moves money):
+        apply one event, then back to the page with what came of it."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self.get_object(request, unquote(object_id))
         if order is None:
             raise Http404("No such order.")
         if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        if event_moves_money(order, event) and not self.has_refund_permission(request):
             raise PermissionDenied
         try:
             amount = request.POST.get("amount", "").strip()

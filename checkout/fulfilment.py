@@ -146,7 +146,8 @@ def _cancel_unpaid(order: Order, ask: _Ask, *, reason: str) -> Order:
         # Links before the order, in the order checkout.payments locks them.
         links = list(PaymentLink.objects.select_for_update().filter(
             order=order, status__in=[LinkStatus.ISSUING, LinkStatus.OPEN]).order_by("pk"))
-        PaymentLink.objects.filter(pk__in=[link.pk for link in links]).update(status=LinkStatus.EXPIRED, settled_at=ask.now)
+        PaymentLink.objects.filter(pk__in=[link.pk for link in links]).update(
+            status=LinkStatus.EXPIRED, settled_at=ask.now, next_check_at=ask.now)  # a delayed payment may still land
         Order.objects.filter(pk=order.pk).update(cancel_reason=reason)
         updated = _move(order, "cancel", ask, detail=reason)
         reservations_release(order=updated, now=ask.now)
@@ -173,7 +174,7 @@ def _refund(order: Order, ask: _Ask, *, amount_minor: int | None, reason: str, c
     except stripe_client.StripeClientError as exc:
         Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED, last_error=str(exc)[:2000])
         if isinstance(exc, stripe_client.StripeAuthError):
-            from outbound.services import alert_raise
+            from waco.alerts.services import alert_raise
 
             alert_raise(kind="stripe_auth", subject="Stripe refused Waco's secret key", detail=str(exc))
         raise FulfilmentRefused(f"Stripe refused the refund: {exc}") from exc

@@ -1,4 +1,4 @@
-"""Orders, their lines and history, payment links and stock reservations.
+"""Orders, their lines and history, payment links and refunds (stock reservations are catalog's).
 
 Money is integer minor units with an ISO currency, copied onto the order at
 checkout: later catalog changes never alter an order.
@@ -50,6 +50,7 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "created_at"])]
+        permissions = [("refund_order", "Can refund an order (or cancel a paid one)")]
 
     def __str__(self):
         return f"{self.reference} ({self.status})"
@@ -83,8 +84,9 @@ class Order(models.Model):
     def cancel(self):
         """Staff or the customer cancelled before it shipped."""
 
-    @transition(field=status, source=[S.PAID, S.PACKED, S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED, S.CANCELLED],
-                target=S.REFUNDED)
+    # From expired too: a payment that arrived after its link closed, when the stock was gone.
+    @transition(field=status, source=[S.PAID, S.PACKED, S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED, S.CANCELLED,
+                                      S.EXPIRED], target=S.REFUNDED)
     def refund(self):
         """The money went back through Stripe's refund API."""
 
@@ -155,31 +157,18 @@ class PaymentLink(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the one payment reminder went out.")
+    # A link Waco closed may still be paid at Stripe (a lost expire, a delayed payment method):
+    # beat re-reads its session at this time, backing off, until Stripe's answer is final.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    checks = models.PositiveIntegerField(default=0, help_text="Re-reads of the session since the link closed.")
 
     class Meta:
         ordering = ["order", "attempt"]
         constraints = [models.UniqueConstraint(fields=["order", "attempt"], name="one_link_per_attempt")]
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        indexes = [models.Index(fields=["status", "expires_at"]), models.Index(fields=["next_check_at"])]
 
     def __str__(self):
         return f"{self.order.reference} attempt {self.attempt} ({self.status})"
-
-
-class StockReservation(models.Model):
-    """Units held for an unpaid order until its link expires; consumed when paid, released otherwise."""
-
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reservations")
-    variant = models.ForeignKey("catalog.Variant", on_delete=models.CASCADE, related_name="reservations")
-    quantity = models.PositiveIntegerField()
-    expires_at = models.DateTimeField()
-    released_at = models.DateTimeField(null=True, blank=True)
-    consumed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["variant", "expires_at"])]
-
-    def __str__(self):
-        return f"{self.quantity} x {self.variant} for {self.order.reference}"
 
 
 class RefundStatus(models.TextChoices):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.stock import NotEnoughStock
 from checkout import signals, stripe_client
 from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
 from checkout.services import order_transition, reservations_consume, reservations_release
@@ -67,7 +68,7 @@ def payment_link_issue(*, link_id: int, now: datetime | None = None) -> timedelt
     except stripe_client.StripeClientError as exc:
         _link_end(link_id=link.pk, status=LinkStatus.FAILED, reason="failed", error=str(exc), now=now)
         if isinstance(exc, stripe_client.StripeAuthError):
-            from outbound.services import alert_raise
+            from waco.alerts.services import alert_raise
 
             alert_raise(kind="stripe_auth", subject="Stripe refused Waco's secret key", detail=str(exc))
         return None
@@ -89,7 +90,7 @@ def payment_reconcile(*, link: PaymentLink, event_type: str = "", now: datetime 
         return "no session"
     session = stripe_client.checkout_session_retrieve(link.stripe_session_id)
     if session.payment_status == "paid":
-        return _paid(link_id=link.pk, session=session, now=now)
+        return session_paid_apply(link_id=link.pk, session=session, now=now)
     if session.status == "expired":
         return _link_end(link_id=link.pk, status=LinkStatus.EXPIRED, reason="expired", now=now)
     if event_type == "checkout.session.async_payment_failed" and session.status == "complete":
@@ -97,16 +98,24 @@ def payment_reconcile(*, link: PaymentLink, event_type: str = "", now: datetime 
     return "unpaid"  # open, or complete and waiting for a delayed payment method
 
 
-def _paid(*, link_id: int, session, now: datetime) -> str:
+def session_paid_apply(*, link_id: int, session, now: datetime) -> str:
+    """Stripe, re-read, says the link's session is paid: the order becomes paid, its units sold.
+
+    A payment on a link Waco had closed takes its units again at today's availability; when
+    they are gone the payment is refunded in full, once (checkout.late_payments)."""
+    from checkout import late_payments
+
+    refund = None
     with transaction.atomic():
         link = PaymentLink.objects.select_for_update().select_related("order").get(pk=link_id)
         order = Order.objects.select_for_update().get(pk=link.order_id)
         if link.status != LinkStatus.PAID:
-            link.status, link.settled_at = LinkStatus.PAID, now
+            link.status, link.settled_at, link.next_check_at = LinkStatus.PAID, now, None
             link.amount_paid_minor, link.stripe_payment_intent_id = session.amount_total, session.payment_intent_id or ""
-            link.save(update_fields=["status", "settled_at", "amount_paid_minor", "stripe_payment_intent_id"])
+            link.save(update_fields=["status", "settled_at", "next_check_at", "amount_paid_minor",
+                                     "stripe_payment_intent_id"])
         if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
-            from outbound.services import alert_raise
+            from waco.alerts.services import alert_raise
 
             alert_raise(kind="payment_after_cancel", subject=f"order {order.reference}",
                         detail=f"Stripe took {session.amount_total} {session.currency} on {session.id} after the order "
@@ -115,14 +124,21 @@ def _paid(*, link_id: int, session, now: datetime) -> str:
         if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
             return "already paid"
         if session.amount_total != order.total_minor or session.currency.upper() != order.currency:
-            from outbound.services import alert_raise
+            from waco.alerts.services import alert_raise
 
             alert_raise(kind="payment_mismatch", subject=f"order {order.reference}",
                         detail=f"Stripe took {session.amount_total} {session.currency}, the order is {order.total_minor} {order.currency}")
-        order = order_transition(order=order, name="pay", cause="payment", detail=session.id, now=now)
-        Order.objects.filter(pk=order.pk).update(paid_at=now)
-        reservations_consume(order=order, now=now)
-        signals.order_paid.send(sender=Order, order=order)
+        try:
+            reservations_consume(order=order, now=now)
+        except NotEnoughStock:
+            reservations_release(order=order, now=now)
+            refund = late_payments.late_refund_record(order=order, link=link)
+        else:
+            order = order_transition(order=order, name="pay", cause="payment", detail=session.id, now=now)
+            Order.objects.filter(pk=order.pk).update(paid_at=now)
+            signals.order_paid.send(sender=Order, order=order)
+    if refund is not None:  # Stripe is called after the commit, never under the order's lock
+        return late_payments.late_refund_send(refund_id=refund.pk, now=now)
     return "paid"
 
 
@@ -133,7 +149,8 @@ def _link_end(*, link_id: int, status: str, reason: str, now: datetime, error: s
         if link.status in (LinkStatus.PAID, LinkStatus.EXPIRED, LinkStatus.FAILED):
             return link.status
         link.status, link.settled_at, link.last_error = status, now, error[:2000]
-        link.save(update_fields=["status", "settled_at", "last_error"])
+        link.next_check_at = now if link.stripe_session_id else None  # until Stripe's answer is final
+        link.save(update_fields=["status", "settled_at", "last_error", "next_check_at"])
         order = Order.objects.select_for_update().get(pk=link.order_id)
         newer_open = order.payment_links.filter(attempt__gt=link.attempt, status__in=[LinkStatus.ISSUING, LinkStatus.OPEN])
         if order.status == OrderStatus.PENDING_PAYMENT and not newer_open.exists():
@@ -145,7 +162,10 @@ def _link_end(*, link_id: int, status: str, reason: str, now: datetime, error: s
 
 def payments_reconcile_due(*, now: datetime, batch: int = 100) -> dict[str, int]:
     """Beat: what webhooks missed. Re-issue lost creates, expire overdue sessions at Stripe,
-    re-read open sessions and those named by undelivered events."""
+    re-read open sessions, closed links not yet final and those named by undelivered events;
+    send late-payment refunds Stripe has not yet confirmed."""
+    from checkout import late_payments
+
     counts = {"reissued": 0, "expired": 0, "reread": 0}
     for link in PaymentLink.objects.filter(status=LinkStatus.ISSUING, created_at__lt=now - ISSUE_STALE_AFTER)[:batch]:
         payment_link_issue_enqueue(link)
@@ -159,6 +179,8 @@ def payments_reconcile_due(*, now: datetime, batch: int = 100) -> dict[str, int]
             counts["reread"] += 1
         except stripe_client.StripeClientError:
             logger.warning("reconciling %s failed; the next run tries again", link, exc_info=True)
+    counts["rechecked"] = late_payments.closed_links_recheck(now=now, batch=batch)
+    counts["refunds_sent"] = late_payments.late_refunds_retry(now=now, batch=batch)
     since = now - timedelta(days=3)
     for event in stripe_client.events_undelivered(since=since):
         link = PaymentLink.objects.filter(stripe_session_id=event.object_id).first()
@@ -179,7 +201,9 @@ def order_abandon(*, order: Order, cause: str, now: datetime | None = None) -> b
         if locked.status != OrderStatus.PENDING_PAYMENT:
             return False
         open_links = list(locked.payment_links.filter(status__in=[LinkStatus.ISSUING, LinkStatus.OPEN]))
-        PaymentLink.objects.filter(pk__in=[link.pk for link in open_links]).update(status=LinkStatus.EXPIRED, settled_at=now)
+        # Closed here, perhaps still payable at Stripe until the expire below lands: re-checked from the row.
+        PaymentLink.objects.filter(pk__in=[link.pk for link in open_links]).update(
+            status=LinkStatus.EXPIRED, settled_at=now, next_check_at=now)
         reservations_release(order=locked, now=now)
         order_transition(order=locked, name="expire", cause=cause, detail="the customer went back to the cart", now=now)
         from checkout.tasks import expire_session

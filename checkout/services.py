@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
+from catalog import stock
 from catalog.models import Variant
 from checkout import signals
-from checkout.models import LinkStatus, Order, OrderChange, OrderLine, OrderStatus, PaymentLink, StockReservation
+from checkout.models import LinkStatus, Order, OrderChange, OrderLine, OrderStatus, PaymentLink
 from waco.channels.models import PhoneNumber
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource, Contact
@@ -63,19 +63,17 @@ def link_lifetime() -> timedelta:
     return timedelta(minutes=max(35, settings.WACO_PAYMENT_LINK_MINUTES))
 
 
-def stock_reserved(*, variant_ids: list[int], now: datetime) -> dict[int, int]:
-    """Units held by unpaid orders whose links are still open, per variant."""
-    rows = (
-        StockReservation.objects.filter(variant_id__in=variant_ids, released_at__isnull=True,
-                                        consumed_at__isnull=True, expires_at__gt=now)
-        .values("variant_id").annotate(held=Sum("quantity"))
-    )
-    return {row["variant_id"]: row["held"] for row in rows}
+def stock_holder(order: Order) -> str:
+    """The name an order's stock reservations carry in catalog."""
+    return f"order:{order.reference}"
 
 
-def stock_available(*, variant: Variant, now: datetime | None = None) -> int:
-    held = stock_reserved(variant_ids=[variant.pk], now=now or timezone.now()).get(variant.pk, 0)
-    return max(0, variant.stock - held)
+def order_units(order: Order) -> dict[int, int]:
+    """Variant id -> units, over the order's lines whose variant still exists."""
+    units: dict[int, int] = {}
+    for line in order.lines.exclude(variant=None):
+        units[line.variant_id] = units.get(line.variant_id, 0) + line.quantity
+    return units
 
 
 @transaction.atomic
@@ -95,10 +93,10 @@ def order_place(
     if not wanted:
         raise CheckoutRefusal("your cart is empty")
     variants = list(Variant.objects.select_for_update().filter(pk__in=wanted).select_related("product").order_by("pk"))
-    held = stock_reserved(variant_ids=list(wanted), now=now)
+    available = stock.availability_for(variant_ids=wanted, now=now)
     short = [
-        f"{v.display_name} ({max(0, v.stock - held.get(v.pk, 0))} left)" for v in variants
-        if not (v.active and v.product.active) or v.stock - held.get(v.pk, 0) < wanted[v.pk]
+        f"{v.display_name} ({available.get(v.pk, 0)} left)" for v in variants
+        if not (v.active and v.product.active) or available.get(v.pk, 0) < wanted[v.pk]
     ]
     if short or len(variants) != len(wanted):
         raise CheckoutRefusal("not enough stock for " + ", ".join(short or ["an item that is no longer sold"]))
@@ -135,14 +133,11 @@ def payment_link_open(*, order: Order, now: datetime) -> PaymentLink:
         order=order, attempt=attempt, token=secrets.token_urlsafe(24),
         idempotency_key=f"waco-order-{order.reference}-attempt-{attempt}", expires_at=expires_at,
     )
-    StockReservation.objects.filter(order=order, released_at__isnull=True, consumed_at__isnull=True).update(
-        expires_at=expires_at
-    )
-    if not order.reservations.filter(released_at__isnull=True, consumed_at__isnull=True).exists():
-        StockReservation.objects.bulk_create(
-            StockReservation(order=order, variant_id=line.variant_id, quantity=line.quantity, expires_at=expires_at)
-            for line in order.lines.all() if line.variant_id
-        )
+    if not stock.stock_hold_extend(holder=stock_holder(order), held_until=expires_at, now=now):
+        try:
+            stock.stock_hold(holder=stock_holder(order), wanted=order_units(order), held_until=expires_at, now=now)
+        except stock.NotEnoughStock as exc:
+            raise CheckoutRefusal("the stock it held has been sold meanwhile") from exc
     from checkout.payments import payment_link_issue_enqueue
 
     payment_link_issue_enqueue(link)
@@ -167,18 +162,13 @@ def order_transition(*, order: Order, name: str, cause: str, detail: str = "", n
 
 
 def reservations_release(*, order: Order, now: datetime) -> int:
-    return StockReservation.objects.filter(order=order, released_at__isnull=True, consumed_at__isnull=True).update(
-        released_at=now
-    )
+    return stock.stock_release(holder=stock_holder(order), now=now)
 
 
 def reservations_consume(*, order: Order, now: datetime) -> None:
-    """Paid: the held units leave the stock for good (the system of record learns of the order through the API)."""
-    for line in order.lines.exclude(variant=None):
-        variant = Variant.objects.select_for_update().get(pk=line.variant_id)
-        variant.stock = max(0, variant.stock - line.quantity)
-        variant.save(update_fields=["stock", "updated_at"])
-    order.reservations.filter(consumed_at__isnull=True).update(consumed_at=now)
+    """Paid at `now`: the order's units are sold (the system of record learns of the order through the API).
+    Units no longer held are taken again at today's availability; catalog.stock.NotEnoughStock if they cannot be."""
+    stock.stock_sell(holder=stock_holder(order), wanted=order_units(order), now=now)
 
 
 def order_pending(*, contact: Contact, phone_number: PhoneNumber) -> Order | None:

@@ -9,7 +9,8 @@ payment_link_ready = Signal()
 payment_link_ended = Signal()
 # Stripe, re-read, says the order is paid: kwargs order. Sent once per order.
 order_paid = Signal()
-# Any status change: kwargs order, old, new, cause.
+# Any status change: kwargs order, old, new, cause. Unpaid -> refunded is a late payment refunded
+# because its stock was gone.
 order_status_changed = Signal()
 # An open payment link has waited long enough: remind the customer once. kwargs order, link (already claimed).
 payment_reminder_due = Signal()

@@ -67,6 +67,7 @@ class CheckoutSession:
     currency: str
     payment_intent_id: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    payment_intent_status: str | None = None  # only when retrieved with_intent_status
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def _moment(seconds: int) -> datetime:
 
 def _session(obj) -> CheckoutSession:
     intent = obj.get("payment_intent")
+    expanded = intent is not None and not isinstance(intent, str)
     return CheckoutSession(
         id=obj["id"],
         url=obj.get("url"),
@@ -154,9 +156,10 @@ def _session(obj) -> CheckoutSession:
         expires_at=_moment(obj["expires_at"]),
         amount_total=obj["amount_total"],
         currency=obj["currency"],
-        # An id only: Waco never expands the payment intent (it would carry card details).
-        payment_intent_id=intent if isinstance(intent, str) else None,
+        # The intent is expanded only to read its status; its charge (which carries card details) never is.
+        payment_intent_id=intent["id"] if expanded else intent,
         metadata=dict(obj.get("metadata") or {}),
+        payment_intent_status=intent["status"] if expanded else None,
     )
 
 
@@ -197,9 +200,12 @@ def checkout_session_create(
     return _session(session)
 
 
-def checkout_session_retrieve(session_id: str) -> CheckoutSession:
+def checkout_session_retrieve(session_id: str, *, with_intent_status: bool = False) -> CheckoutSession:
+    """The session as Stripe has it now; `with_intent_status` also reads its payment intent's status
+    (canceled, or requires_payment_method after a failed payment)."""
+    params = {"expand": ["payment_intent"]} if with_intent_status else {}
     with _translated_errors():
-        return _session(_client().v1.checkout.sessions.retrieve(session_id))
+        return _session(_client().v1.checkout.sessions.retrieve(session_id, params))
 
 
 def checkout_session_expire(session_id: str) -> CheckoutSession:
@@ -254,13 +260,22 @@ def events_undelivered(*, since: datetime) -> Iterator[StripeEvent]:
 
 
 def event_construct(payload: bytes, sig_header: str) -> StripeEvent:
-    """Verify a webhook's Stripe-Signature (HMAC-SHA256, 300 s tolerance) and read the event."""
+    """Verify a webhook's Stripe-Signature (HMAC-SHA256, 300 s tolerance) and read the event.
+
+    Any of settings.WACO_STRIPE_WEBHOOK_SECRETS verifies: during a rotation Stripe signs with the
+    new secret while the old one is still listed."""
+    event = None
     try:
-        event = _client().construct_event(payload, sig_header, settings.WACO_STRIPE_WEBHOOK_SECRET)
-    except stripe.SignatureVerificationError:
-        raise StripeSignatureError("Stripe-Signature does not verify") from None
+        for secret in settings.WACO_STRIPE_WEBHOOK_SECRETS:
+            try:
+                event = _client().construct_event(payload, sig_header, secret)
+                break
+            except stripe.SignatureVerificationError:
+                continue
     except (ValueError, KeyError):
         raise StripeSignatureError("The body is not a Stripe event") from None
+    if event is None:
+        raise StripeSignatureError("Stripe-Signature does not verify")
     try:
         return _event(event)
     except (KeyError, TypeError, AttributeError):

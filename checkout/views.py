@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from checkout import stripe_client
 from checkout.models import LinkStatus, PaymentLink
-from waco.ingest import inbox
+from waco.ingest import inbox, signatures
 from waco.ingest.models import DeliverySource
 from waco.ingest.views import reject_oversized
 
@@ -60,6 +60,8 @@ def stripe_webhook(request):
         stripe_client.event_construct(body, request.headers.get(STRIPE_SIGNATURE_HEADER, ""))
         text = body.decode("utf-8")
     except (stripe_client.StripeSignatureError, UnicodeDecodeError) as exc:
+        if isinstance(exc, stripe_client.StripeSignatureError):
+            signatures.signature_failed(source=DeliverySource.STRIPE)
         return JsonResponse({"error": f"rejected: {exc}"}, status=400)
     inbox.delivery_receive(source=DeliverySource.STRIPE, body=text,
                            headers={STRIPE_SIGNATURE_HEADER: request.headers.get(STRIPE_SIGNATURE_HEADER, "")})

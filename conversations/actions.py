@@ -12,11 +12,11 @@ from checkout import payments as checkout_payments
 from checkout import services as checkout
 from checkout.models import LinkStatus
 from conversations import replies
-from conversations.carts import CartRefusal, cart_line_add, cart_line_remove, cart_summary
+from conversations.carts import CartRefusal, cart_line_add, cart_line_remove, cart_summary, thread_stock_holder
 from conversations.catalog_orders import order_to_cart
 from conversations.models import Cart, CartLine, Thread, ThreadState
-from outbound.models import AlertSeverity
-from outbound.services import alert_raise
+from waco.alerts.models import AlertSeverity
+from waco.alerts.services import alert_raise
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
 from conversations.turn import Turn
@@ -47,8 +47,10 @@ def _category(turn: Turn) -> None:
     turn.say(replies.products_page(category, page.items, page=turn.request.page, has_more=page.has_more))
 
 
-def _product_by_id(turn: Turn) -> Product | None:
-    return Product.objects.filter(pk=turn.request.arg, business_account=turn.account).prefetch_related("variants").first()
+def _product_by_id(turn: Turn, product_id=None) -> Product | None:
+    """The product with its variants' availability, counting what this customer holds."""
+    return catalog.product_with_stock(business_account=turn.account, product_id=product_id or turn.request.arg,
+                                      holder=thread_stock_holder(turn.thread))
 
 
 def _product(turn: Turn, product: Product | None = None) -> None:
@@ -60,7 +62,7 @@ def _product(turn: Turn, product: Product | None = None) -> None:
 
 def _product_question(turn: Turn) -> None:
     variant = catalog.variant_by_retailer_id(business_account=turn.account, retailer_id=str(turn.request.arg))
-    _product(turn, Product.objects.filter(pk=variant.product_id).prefetch_related("variants").first() if variant else None)
+    _product(turn, _product_by_id(turn, variant.product_id) if variant else None)
 
 
 def _options(turn: Turn) -> None:

@@ -231,10 +231,11 @@ class ThreadAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _chat_url(thread: Thread) -> str:
-        """The sandbox's customer chat for this contact (demo only)."""
-        if not apps.is_installed("waco.sandbox") or not thread.contact.wa_id:
+        """The sandbox's customer chat for this contact (demo only): by phone, or by BSUID for a username."""
+        customer = thread.contact.wa_id or thread.contact.user_id
+        if not apps.is_installed("waco.sandbox") or not customer:
             return ""
-        return "/demo/chat/?" + urlencode({"wa_id": thread.contact.wa_id, "name": thread.contact.profile_name})
+        return "/demo/chat/?" + urlencode({"wa_id": customer, "name": thread.contact.profile_name})
 
     # --- posts from the change page
 

@@ -6,6 +6,8 @@ from django.db import transaction
 
 from catalog.money import amount_format
 from catalog.models import Variant
+from catalog.stock import availability_for, available_one
+from checkout import services as checkout
 from conversations.models import Cart, CartLine, Thread
 
 
@@ -23,6 +25,7 @@ class CartLineView:
     quantity: int
     unit_price_minor: int
     line_total_minor: int
+    units_left: int  # catalog.stock's available figure, counting what this customer holds
     available: bool  # active and enough stock right now
 
 
@@ -41,6 +44,12 @@ class CartSummary:
         return [line for line in self.lines if not line.available]
 
 
+def thread_stock_holder(thread: Thread) -> str | None:
+    """The stock the customer's unpaid order holds is theirs to see as available."""
+    order = checkout.order_pending(contact=thread.contact, phone_number=thread.phone_number)
+    return checkout.stock_holder(order) if order else None
+
+
 @transaction.atomic
 def cart_line_add(*, thread: Thread, variant: Variant, quantity: int = 1) -> CartLine:
     """Add `quantity` of a variant, refusing what the shop cannot sell now."""
@@ -52,10 +61,11 @@ def cart_line_add(*, thread: Thread, variant: Variant, quantity: int = 1) -> Car
     wanted = quantity + (line.quantity if line else 0)
     if not (live.active and live.product.active):
         raise CartRefusal(f"{live.product.name} is no longer sold")
-    if live.stock == 0:
+    available = available_one(variant=live, holder=thread_stock_holder(thread))
+    if available == 0:
         raise CartRefusal(f"{live.display_name} is sold out")
-    if live.stock < wanted:
-        raise CartRefusal(f"only {live.stock} of {live.display_name} left")
+    if available < wanted:
+        raise CartRefusal(f"only {available} of {live.display_name} left")
     other = cart.lines.exclude(variant=live).select_related("variant").first()
     if other and other.variant.currency != live.currency:
         raise CartRefusal("a cart holds one currency")
@@ -72,14 +82,18 @@ def cart_line_remove(*, thread: Thread, variant: Variant) -> bool:
 
 def cart_summary(*, thread: Thread) -> CartSummary:
     """What the customer is shown: every line at today's price and stock."""
-    lines = CartLine.objects.filter(cart__thread=thread).select_related("variant__product")
+    lines = list(CartLine.objects.filter(cart__thread=thread).select_related("variant__product"))
+    holder = thread_stock_holder(thread) if lines else None
+    left = availability_for(variant_ids=[line.variant_id for line in lines], holder=holder) if lines else {}
     views = [
         CartLineView(
             variant=line.variant,
             quantity=line.quantity,
             unit_price_minor=line.variant.price_minor,
             line_total_minor=line.variant.price_minor * line.quantity,
-            available=line.variant.active and line.variant.product.active and line.variant.stock >= line.quantity,
+            units_left=left.get(line.variant_id, 0),
+            available=(line.variant.active and line.variant.product.active
+                       and left.get(line.variant_id, 0) >= line.quantity),
         )
         for line in lines
     ]

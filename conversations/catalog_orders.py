@@ -8,7 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from catalog import selectors as catalog
 from catalog.money import amount_format, currency_exponent
-from conversations.carts import CartRefusal, cart_line_add
+from catalog.stock import available_one
+from conversations.carts import CartRefusal, cart_line_add, thread_stock_holder
 from conversations.models import CartLine, Thread
 from waco.cloud_api.messages import OrderContent, ProductItem
 
@@ -43,9 +44,10 @@ def order_to_cart(*, thread: Thread, order: OrderContent) -> list[str]:
                 f"today's price is {variant.price_display}, and that is what you pay."
             )
         quantity = max(1, item.quantity or 1)
-        if 0 < variant.stock < quantity:
-            notes.append(f"• {name}: only {variant.stock} left, so {variant.stock} went in your cart.")
-            quantity = variant.stock
+        left = available_one(variant=variant, holder=thread_stock_holder(thread))
+        if 0 < left < quantity:
+            notes.append(f"• {name}: only {left} left, so {left} went in your cart.")
+            quantity = left
         try:
             cart_line_add(thread=thread, variant=variant, quantity=quantity)
         except CartRefusal as refusal:

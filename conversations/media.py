@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from conversations.models import InboundMedia, MediaStatus
-from outbound.models import AlertSeverity
-from outbound.services import alert_raise
+from waco.alerts.models import AlertSeverity
+from waco.alerts.services import alert_raise
 from waco.backoff import backoff_delay
 from waco.cloud_api.client import MEDIA_MAX_BYTES as MAX_BYTES
 from waco.cloud_api.client import GraphClient, MediaInfo

@@ -17,6 +17,8 @@ from outbound.models import MessageCategory
 # Statuses the customer hears about after payment; "paid" has its receipt (checkout_replies).
 TOLD = (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED,
         OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+# An order refunded from these was paid late, after its stock was gone (checkout.late_payments).
+UNPAID = (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED)
 # The order is over: the thread leaves "awaiting fulfilment" so the customer may shop again.
 ENDS_THE_ORDER = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 
@@ -58,6 +60,8 @@ def order_update_reply(order, status: str) -> Reply:
 
 def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
     """checkout.signals.order_status_changed: tell the customer, then move the thread if the order is over."""
+    if new == OrderStatus.REFUNDED and old in UNPAID:
+        return late_payment_refunded(order)
     if new not in TOLD:
         return
     thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
@@ -72,6 +76,19 @@ def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
         thread_transition(thread=thread, name="close_order", cause=TransitionCause.FULFILMENT, detail=f"{order.reference} {new}")
     elif new == OrderStatus.CANCELLED and thread.state == ThreadState.AWAITING_PAYMENT:
         thread_transition(thread=thread, name="return_to_cart", cause=TransitionCause.FULFILMENT, detail=f"{order.reference} cancelled")
+
+
+def late_payment_refunded(order) -> None:
+    """A payment that came after the link closed, when the stock was gone, went back in full."""
+    thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
+    amount = _refunded_amount(order)
+    reply = text_reply(f"Your payment of {amount} for order {order.reference} arrived after the items sold out, "
+                       "so we refunded it in full; banks take 5-10 days to show it.")
+    thread_reply(
+        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
+        purpose="payment_refunded", dedupe_key=f"payment_refunded:{order.pk}",
+        template_params={"customer": _customer(order), "order_ref": order.reference, "total": amount},
+    )
 
 
 # --- payment reminder -----------------------------------------------------------------

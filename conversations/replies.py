@@ -2,7 +2,8 @@
 
 Pure functions: no queries of their own beyond what they are handed, no sends.
 Every price and stock figure comes from the rows passed in, read in the same
-transaction that queues the reply.
+transaction that queues the reply: variants carry `available` (catalog.stock,
+through catalog.selectors), cart lines their `units_left`.
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from django.conf import settings
 from catalog.models import Category, Product, Variant
 from conversations.carts import CartSummary
 
-# WhatsApp's limits on interactive messages (CLOUD_API.md; checked by the sandbox too).
+# WhatsApp's limits on interactive messages (docs/cloud-api.md; checked by the sandbox too).
 MAX_BODY = 1024
 MAX_BUTTON_TITLE = 20
 MAX_ROW_TITLE = 24
@@ -117,13 +118,13 @@ def products_page(category: Category, products: list[Product], *, page: int, has
 
 
 def _live_variants(product: Product) -> list[Variant]:
-    """Active options in the order the shop listed them (S, M, L rather than by SKU)."""
+    """Active options in the order the shop listed them (S, M, L rather than by SKU), each with `available`."""
     return sorted((v for v in product.variants.all() if v.active), key=lambda v: v.pk)
 
 
 def _price_and_stock_line(product: Product) -> str:
     variants = _live_variants(product)
-    in_stock = [v for v in variants if v.stock > 0]
+    in_stock = [v for v in variants if v.available > 0]
     if not variants:
         return "Not available"
     cheapest = min(in_stock or variants, key=lambda v: v.price_minor)
@@ -136,10 +137,10 @@ def _variant_label(variant: Variant) -> str:
     return " ".join(values) or variant.product.name
 
 
-def _stock_words(variant: Variant) -> str:
-    if variant.stock <= 0:
+def _stock_words(units: int) -> str:
+    if units <= 0:
         return "sold out"
-    return f"{variant.stock} left" if variant.stock <= 5 else "in stock"
+    return f"{units} left" if units <= 5 else "in stock"
 
 
 def product_card(product: Product) -> Reply:
@@ -148,8 +149,8 @@ def product_card(product: Product) -> Reply:
     lines = [f"*{product.name}*"]
     if product.description:
         lines.append(_cut(product.description, 400))
-    lines += [f"• {_variant_label(v)}: {v.price_display} ({_stock_words(v)})" for v in variants]
-    in_stock = [v for v in variants if v.stock > 0]
+    lines += [f"• {_variant_label(v)}: {v.price_display} ({_stock_words(v.available)})" for v in variants]
+    in_stock = [v for v in variants if v.available > 0]
     if len(in_stock) == 1 and len(variants) == 1:
         add = (f"add:{in_stock[0].pk}", "Add to cart")
     elif in_stock:
@@ -170,8 +171,8 @@ def absolute_url(url: str) -> str:
 def variant_choice(product: Product) -> Reply:
     """The options that can be bought now; sold-out ones are not offered."""
     rows = [
-        (f"add:{v.pk}", _variant_label(v), f"{v.price_display} · {_stock_words(v)}")
-        for v in _live_variants(product) if v.stock > 0
+        (f"add:{v.pk}", _variant_label(v), f"{v.price_display} · {_stock_words(v.available)}")
+        for v in _live_variants(product) if v.available > 0
     ]
     if not rows:
         return buttons_reply(f"{product.name} is sold out for now.", [(f"cat:{product.category_id}:1", "Back to list"), ("cart", "My cart")])
@@ -182,7 +183,7 @@ def cart_lines_text(summary: CartSummary) -> list[str]:
     lines = []
     for line in summary.lines:
         amount = line.variant.price_display if line.quantity == 1 else f"{line.quantity} × {line.variant.price_display}"
-        state = "" if line.available else f" — not available now ({_stock_words(line.variant)}), left out of the total"
+        state = "" if line.available else f" — not available now ({_stock_words(line.units_left)}), left out of the total"
         lines.append(f"• {line.variant.display_name}: {amount}{state}")
     return lines
 

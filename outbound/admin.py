@@ -1,9 +1,7 @@
 from django.contrib import admin, messages
-from django.db import transaction
-from django.utils import timezone
 
-from outbound.models import Alert, MessageStatus, OutboundMessage, SendAttempt
-from outbound.services import queue_for
+from outbound.models import MessageStatus, OutboundMessage, SendAttempt
+from outbound.services import messages_resend
 
 
 class SendAttemptInline(admin.TabularInline):
@@ -39,26 +37,11 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Re-send the selected failed messages")
+    @admin.action(description="Re-send the selected failed messages", permissions=["change"])
     def resend(self, request, queryset):
-        from outbound.sending import outbox_ring
-
-        count = queryset.filter(status=MessageStatus.FAILED).update(
-            status=MessageStatus.QUEUED, needs_person=False, next_attempt_at=timezone.now(), wamid=None, attempts=0
-        )
-        for category in set(queryset.values_list("category", flat=True)):
-            transaction.on_commit(lambda c=category: outbox_ring(queue_for(c)))
-        self.message_user(request, f"Queued {count} message(s) again.", messages.SUCCESS)
-
-
-@admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
-    list_display = ["opened_at", "severity", "kind", "subject", "resolved_at"]
-    list_filter = ["severity", "kind", ("resolved_at", admin.EmptyFieldListFilter)]
-    search_fields = ["subject", "detail"]
-    actions = ["resolve"]
-
-    @admin.action(description="Mark the selected alerts resolved")
-    def resolve(self, request, queryset):
-        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-        self.message_user(request, f"Resolved {count} alert(s).", messages.SUCCESS)
+        """Through the same policy as a fresh send: a message the policy now refuses stays failed, with why."""
+        result = messages_resend(messages=queryset)
+        self.message_user(request, f"Queued {result.queued} message(s) again.", messages.SUCCESS)
+        if result.refused:
+            self.message_user(request, f"{result.refused} message(s) refused by the send policy now; "
+                                       "see each message's error.", messages.WARNING)

@@ -1,7 +1,7 @@
-"""Alerts raised from other apps' signals: a template stopped, a purpose has no template left."""
+"""Alerts raised (through waco.alerts) from other apps' signals: a template stopped, a purpose has no template left."""
 
-from outbound import services
-from outbound.models import AlertSeverity
+from waco.alerts.models import AlertSeverity
+from waco.alerts.services import alert_raise, alert_resolve
 
 # Template states in which sends of it fail (132015 paused, 132016 disabled).
 STOPPED_STATES = {"paused", "disabled", "rejected", "archived"}
@@ -10,13 +10,13 @@ STOPPED_STATES = {"paused", "disabled", "rejected", "archived"}
 def on_template_status_changed(sender, *, template, old, new, reason="", unserved_purposes=(), **kwargs) -> None:
     subject = f"template {template.name} ({template.language}) of {template.business_account}"
     if new in STOPPED_STATES:
-        services.alert_raise(kind="template_stopped", subject=subject, detail=f"{old} -> {new}: {reason}".strip())
+        alert_raise(kind="template_stopped", subject=subject, detail=f"{old} -> {new}: {reason}".strip())
     elif new == "approved":
-        services.alert_resolve(kind="template_stopped", subject=subject)
+        alert_resolve(kind="template_stopped", subject=subject)
         for purpose in template.purposes.values_list("key", flat=True):  # it serves them again
-            services.alert_resolve(kind="unusable_purpose", subject=f"{template.business_account}: {purpose}")
+            alert_resolve(kind="unusable_purpose", subject=f"{template.business_account}: {purpose}")
     for purpose in unserved_purposes:
-        services.alert_raise(
+        alert_raise(
             kind="unusable_purpose", subject=f"{template.business_account}: {purpose}",
             detail=f"No approved template is left for {purpose!r} after {template.name} became {new}.",
             severity=AlertSeverity.CRITICAL,
@@ -28,7 +28,7 @@ def on_phone_number_resumed(sender, *, phone_number, **kwargs) -> None:
     from outbound.sending import outbox_ring
     from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
 
-    services.alert_resolve(kind="number_paused", subject=str(phone_number))
+    alert_resolve(kind="number_paused", subject=str(phone_number))
     for queue in (QUEUE_SERVICE, QUEUE_MARKETING):
         outbox_ring(queue)
 

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from outbound import quality, read_receipts, services
+from outbound import inbound_traffic, quality, read_receipts, services
 from outbound.models import OutboundMessage, SendAttempt
 from waco.cloud_api.events import StatusEvent
 from waco.ingest.registry import HandlerOrder, register, register_after_batch
@@ -53,6 +53,15 @@ def _envelope(event: StatusEvent) -> dict:
 
 
 register_after_batch(read_receipts.receipts_publish)
+
+
+@register("message", order=HandlerOrder.CHANNELS)
+def inbound_message_spends_throughput(event, *, phone_number) -> None:
+    """Meta counts the customer's message against the number's throughput: sends get what is left."""
+    inbound_traffic.inbound_count(phone_number=phone_number)
+
+
+register_after_batch(inbound_traffic.inbound_charge)
 
 
 @register("phone_number_quality", order=HandlerOrder.CHANNELS, needs_phone_number=False)

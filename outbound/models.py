@@ -50,7 +50,8 @@ class OutboundMessage(models.Model):
 
     phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="outbound_messages")
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="outbound_messages")
-    recipient = models.CharField(max_length=128, help_text="wa_id, or the business-scoped user id")
+    # Decided at enqueue: the phone's wa_id when known, else the BSUID (waco.cloud_api.recipients).
+    recipient = models.CharField(max_length=255, help_text="wa_id, or the business-scoped user id")
     category = models.CharField(max_length=16, choices=MessageCategory.choices)
     purpose = models.CharField(max_length=64, help_text="Why we send it; names the template chain outside the window.")
     # The Graph message object without envelope fields: {"type": ..., <type>: {...}, "context"?}.
@@ -65,6 +66,9 @@ class OutboundMessage(models.Model):
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     wamid = models.CharField(max_length=255, null=True, blank=True, unique=True)
     attempts = models.PositiveIntegerField(default=0)
+    rate_limit_retries = models.PositiveIntegerField(
+        default=0, help_text="Retries after Meta's rate limits (not attempts: the message did nothing wrong)."
+    )
     next_attempt_at = models.DateTimeField(db_index=True)
     error_code = models.IntegerField(null=True, blank=True)
     error_class = models.CharField(max_length=32, blank=True)
@@ -122,31 +126,3 @@ class ParkedStatus(models.Model):
     status = models.CharField(max_length=16)
     raw = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
-
-
-class AlertSeverity(models.TextChoices):
-    WARNING = "warning", "Warning"
-    CRITICAL = "critical", "Critical"
-
-
-class Alert(models.Model):
-    """Something staff must look at: a paused number, a template that stopped, an unknown outcome."""
-
-    kind = models.CharField(max_length=64)
-    severity = models.CharField(max_length=16, choices=AlertSeverity.choices)
-    subject = models.CharField(max_length=255, help_text="What it is about, e.g. a phone number or template.")
-    detail = models.TextField(blank=True)
-    opened_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-opened_at"]
-        constraints = [
-            # One open alert per kind and subject: a repeat updates it rather than spamming staff.
-            models.UniqueConstraint(
-                fields=["kind", "subject"], condition=Q(resolved_at__isnull=True), name="one_open_alert_per_subject"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.severity}: {self.kind} {self.subject}"

@@ -1,19 +1,22 @@
-"""The one policy every send obeys, decided before a message enters the outbox.
+"""The one policy every send obeys, decided when a message enters the outbox and again
+when a drain claims it (the customer may have said "stop", the window may have closed).
 
 Window open: free-form is allowed. Window closed: an approved template of the
 purpose, along its chain, and the customer's consent for the category; a
 marketing message also stays under a share of the portfolio's messaging limit.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage
 from waco.channels.models import PhoneNumber
 from waco.contacts import services as contacts
-from waco.contacts.models import ConsentCategory, Contact
+from waco.contacts.models import SERVICE_WINDOW, ConsentAction, ConsentCategory, ConsentEntry, Contact, ServiceWindow
 
 # Categories that need the customer's consent when we start the conversation.
 CONSENT_FOR_CATEGORY = {
@@ -39,6 +42,48 @@ class Decision:
     template_name: str = ""  # set when a template stands in for free-form
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the policy knows of the customer: the window with this number, consent per category."""
+
+    window_open_until: datetime | None
+    consent_granted: Callable[[str], bool]  # ConsentCategory -> currently granted
+
+    def window_is_open(self, now: datetime) -> bool:
+        return self.window_open_until is not None and now < self.window_open_until
+
+
+def facts_read(*, contact: Contact, phone_number: PhoneNumber) -> Facts:
+    """One customer's facts, read as they are needed (enqueue, fallback, re-send)."""
+    return Facts(
+        window_open_until=contacts.window_open_until(contact=contact, phone_number=phone_number),
+        consent_granted=lambda category: contacts.consent_is_granted(contact=contact, category=category),
+    )
+
+
+def with_facts(messages: QuerySet) -> QuerySet:
+    """Messages annotated with their customers' facts: one query for a whole claimed batch."""
+    newest_consent = {  # newest wins, ordered as contacts.consent_current orders
+        f"policy_consent_{category}": Subquery(
+            ConsentEntry.objects.filter(contact=OuterRef("contact"), category=category)
+            .order_by("-recorded_at", "-id").values("action")[:1]
+        )
+        for category in ConsentCategory.values
+    }
+    window = ServiceWindow.objects.filter(contact=OuterRef("contact"), phone_number=OuterRef("phone_number"))
+    return messages.annotate(policy_last_inbound_at=Subquery(window.values("last_inbound_at")[:1]), **newest_consent)
+
+
+def facts_of(message: OutboundMessage) -> Facts:
+    """The facts `with_facts` read for this message."""
+    last_inbound = message.policy_last_inbound_at
+    actions = {category: getattr(message, f"policy_consent_{category}") for category in ConsentCategory.values}
+    return Facts(
+        window_open_until=last_inbound + SERVICE_WINDOW if last_inbound else None,
+        consent_granted=lambda category: actions.get(category) == ConsentAction.OPT_IN,
+    )
+
+
 def decide(
     *,
     phone_number: PhoneNumber,
@@ -50,29 +95,62 @@ def decide(
     now: datetime,
     exclude_templates: tuple[str, ...] = (),
     window_closed: bool = False,
+    facts: Facts | None = None,
 ) -> Decision:
     """What to send for this purpose now, or PolicyRefusal.
 
     `window_closed` forces the template path (Meta said 131047 although our
-    window looked open); `exclude_templates` skips templates Meta refused.
+    window looked open); `exclude_templates` skips templates Meta refused;
+    `facts` are the customer's, when the caller read them already (a claimed batch).
     """
-    window_open = not window_closed and contacts.window_is_open(contact=contact, phone_number=phone_number, now=now)
-    if category == MessageCategory.MARKETING and not contacts.consent_is_granted(
-        contact=contact, category=ConsentCategory.MARKETING
-    ):  # an open window does not make offers welcome: "stop" holds everywhere
-        raise PolicyRefusal("no marketing consent: the customer has not opted in, or opted out")
-    if window_open and content is not None:
-        return Decision(content=content)
-    if category == MessageCategory.SERVICE:
+    _check_authentication_recipient(category=category, contact=contact)
+    facts = facts or facts_read(contact=contact, phone_number=phone_number)
+    free_form = content is not None and not window_closed and facts.window_is_open(now)
+    if not free_form and category == MessageCategory.SERVICE:
         raise PolicyRefusal("the service window is closed and a service reply has no template")
-    consent = CONSENT_FOR_CATEGORY[MessageCategory(category)]
-    if not contacts.consent_is_granted(contact=contact, category=consent):
-        raise PolicyRefusal(f"no {consent} consent for a business-initiated message")
+    _check_consent(category=category, facts=facts, business_initiated=not free_form)
+    if free_form:
+        return Decision(content=content)
     if category == MessageCategory.MARKETING:
         _check_marketing_share(phone_number=phone_number, contact=contact, now=now)
     return _template_decision(
         phone_number=phone_number, purpose=purpose, params=template_params or {}, exclude=exclude_templates
     )
+
+
+def recheck(*, message: OutboundMessage, facts: Facts, now: datetime) -> Decision | None:
+    """A queued message about to be sent, decided again with the customer's facts of now.
+
+    None: it goes as decided at enqueue (its consent still holds). A Decision: the
+    free-form message waited past the window's end, and a template stands in. Or
+    PolicyRefusal: the customer opted out meanwhile, or no template can stand in.
+    """
+    if message.template_name or facts.window_is_open(now):
+        _check_consent(category=message.category, facts=facts, business_initiated=bool(message.template_name))
+        return None
+    return decide(
+        phone_number=message.phone_number, contact=message.contact, category=message.category,
+        purpose=message.purpose, content=None, template_params=message.template_params, now=now,
+        window_closed=True, facts=facts,
+    )
+
+
+def _check_consent(*, category: str, facts: Facts, business_initiated: bool) -> None:
+    # An open window does not make offers welcome: "stop" holds everywhere.
+    if category == MessageCategory.MARKETING and not facts.consent_granted(ConsentCategory.MARKETING):
+        raise PolicyRefusal("no marketing consent: the customer has not opted in, or opted out")
+    consent = CONSENT_FOR_CATEGORY.get(MessageCategory(category))
+    if business_initiated and consent not in (None, ConsentCategory.MARKETING) and not facts.consent_granted(consent):
+        raise PolicyRefusal(f"no {consent} consent for a business-initiated message")
+
+
+def _check_authentication_recipient(*, category: str, contact: Contact) -> None:
+    """Meta sends authentication templates (one-time codes) only to a phone number, never to a BSUID."""
+    if category == MessageCategory.AUTHENTICATION and not contact.wa_id:
+        raise PolicyRefusal(
+            "authentication templates need the customer's phone number; "
+            "this customer is known only by a business-scoped user id (username)"
+        )
 
 
 def _template_decision(*, phone_number, purpose: str, params: dict, exclude: tuple[str, ...]) -> Decision:

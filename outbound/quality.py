@@ -7,8 +7,8 @@ quality or limit raises an alert, a recovery resolves it.
 import logging
 from datetime import datetime
 
-from outbound import services
-from outbound.models import AlertSeverity
+from waco.alerts.models import AlertSeverity
+from waco.alerts.services import alert_raise, alert_resolve
 from waco.channels import selectors as channel_selectors
 from waco.channels import services as channels
 from waco.channels.models import PhoneNumber, QualityRating
@@ -54,17 +54,17 @@ def quality_event_apply(*, event, now: datetime) -> None:
             messaging_limit_tier=event.current_limit, now=now,
         )
     if event.event in WORSE_EVENTS:
-        services.alert_raise(
+        alert_raise(
             kind=ALERT_KIND, subject=subject, severity=AlertSeverity.CRITICAL,
             detail=f"Meta: {event.event} (limit {event.old_limit} -> {event.current_limit})",
         )
     elif event.event in BETTER_EVENTS:
-        services.alert_resolve(kind=ALERT_KIND, subject=subject)
+        alert_resolve(kind=ALERT_KIND, subject=subject)
 
 
 def _alert_on_quality(number: PhoneNumber) -> None:
     if number.quality_rating == QualityRating.RED:
-        services.alert_raise(kind=ALERT_KIND, subject=str(number), severity=AlertSeverity.CRITICAL,
-                             detail="Quality rating is RED: Meta may lower the messaging limit.")
+        alert_raise(kind=ALERT_KIND, subject=str(number), severity=AlertSeverity.CRITICAL,
+                    detail="Quality rating is RED: Meta may lower the messaging limit.")
     elif number.quality_rating == QualityRating.GREEN:
-        services.alert_resolve(kind=ALERT_KIND, subject=str(number))
+        alert_resolve(kind=ALERT_KIND, subject=str(number))

@@ -1,5 +1,8 @@
 """The send path's rate limits: per phone number (throughput) and per recipient (pair limit).
 
+A number's throughput is shared with its inbound messages (number_charge_inbound), and
+after Meta's 130429 the whole number cools down (outbound.cooldown), both in this store.
+
 Both are GCRA (the generic cell rate algorithm), held in a store every worker
 process shares: Redis when REDIS_URL is set, else a SQLite file of its own
 under DEMO_DATA_DIR (the demo runs several worker processes and no Redis).
@@ -32,6 +35,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import redis
 from django.conf import settings
+
+from outbound.cooldown import COOLDOWN_LUA, UNLIMITED
 
 if TYPE_CHECKING:
     from waco.channels.models import PhoneNumber
@@ -66,6 +71,12 @@ class RateLimiter(Protocol):
 
     def acquire_many(self, key: str, count: int, *, rate_per_second: float, burst: int) -> int: ...
 
+    def acquire_upto(self, key: str, count: int, *, rate_per_second: float, burst: int) -> tuple[int, float]: ...
+
+    def charge(self, key: str, count: int, *, rate_per_second: float, max_ahead_seconds: float) -> None: ...
+
+    def cooldown(self, key: str, operation: str) -> tuple[int, int]: ...
+
 
 # --- the algorithm --------------------------------------------------------------------
 
@@ -90,6 +101,13 @@ def gcra_step(*, tat_us: int | None, now_us: int, count: int, interval_us: int, 
     tat += granted * interval_us
     retry = 0 if granted == count else tat + interval_us - burst * interval_us - now_us
     return GcraStep(granted=granted, tat_us=tat, retry_after_us=retry)
+
+
+def gcra_charge(*, tat_us: int | None, now_us: int, count: int, interval_us: int, max_ahead_us: int) -> int:
+    """Take `count` cells whether they conform or not (inbound traffic Meta already counted);
+    the new TAT, never more than `max_ahead_us` past now, so a flood cannot stop sends for long."""
+    tat = max(tat_us or 0, now_us) + count * interval_us
+    return min(tat, now_us + max_ahead_us)
 
 
 def interval_us(rate_per_second: float) -> int:
@@ -134,6 +152,22 @@ if granted < count then retry = tat + interval - burst * interval - now end
 return {granted, retry}
 """
 
+# KEYS[1]: the bucket. ARGV: count, interval (us), max ahead (us). gcra_charge, line for line.
+CHARGE_LUA = """
+local count = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local ahead = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+tat = math.min(tat + count * interval, now + ahead)
+if tat > now then
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
+end
+return 1
+"""
+
 
 class GcraLimiter:
     """The public calls over a backend's `_take(key, count, ...) -> (granted, retry_after_us)`."""
@@ -146,6 +180,19 @@ class GcraLimiter:
         if count <= 0:
             return 0
         return self._take(key, count, rate_per_second=rate_per_second, burst=burst)[0]
+
+    def acquire_upto(self, key: str, count: int, *, rate_per_second: float, burst: int) -> tuple[int, float]:
+        """(granted, seconds until one more conforms)."""
+        granted, retry_us = self._take(key, count, rate_per_second=rate_per_second, burst=burst)
+        return granted, retry_us / MICROSECONDS
+
+    def charge(self, key: str, count: int, *, rate_per_second: float, max_ahead_seconds: float) -> None:
+        if count > 0:
+            self._charge(key, int(count), interval_us(rate_per_second), int(max_ahead_seconds * MICROSECONDS))
+
+    def cooldown(self, key: str, operation: str) -> tuple[int, int]:
+        """A cool-down operation (outbound.cooldown): gate -> (allowed, retry_us), else (level, remaining_us)."""
+        return self._cooldown(key, operation)
 
 
 class RedisRateLimiter(GcraLimiter):
@@ -161,6 +208,8 @@ class RedisRateLimiter(GcraLimiter):
         )
         # Script runs EVALSHA and loads the script again on NOSCRIPT (a restarted Redis).
         self._script = self._client.register_script(GCRA_LUA)
+        self._charge_script = self._client.register_script(CHARGE_LUA)
+        self._cooldown_script = self._client.register_script(COOLDOWN_LUA)
 
     def _take(self, key: str, count: int, *, rate_per_second: float, burst: int) -> tuple[int, int]:
         args = [int(count), interval_us(rate_per_second), check_burst(burst)]
@@ -170,6 +219,20 @@ class RedisRateLimiter(GcraLimiter):
             log_outage(backend="redis", key=key, error=error)
             return 0, int(FAIL_CLOSED_RETRY_SECONDS * MICROSECONDS)
         return int(granted), int(retry_us)
+
+    def _charge(self, key: str, count: int, interval: int, max_ahead_us: int) -> None:
+        try:
+            self._charge_script(keys=[key], args=[count, interval, max_ahead_us])
+        except redis.RedisError as error:  # a missed charge sends a little faster; never block ingest
+            log_outage(backend="redis", key=key, error=error)
+
+    def _cooldown(self, key: str, operation: str) -> tuple[int, int]:
+        try:
+            first, second = self._cooldown_script(keys=[key], args=[operation])
+        except redis.RedisError as error:
+            log_outage(backend="redis", key=key, error=error)
+            return 0, int(FAIL_CLOSED_RETRY_SECONDS * MICROSECONDS)
+        return int(first), int(second)
 
 
 # --- choosing the backend -------------------------------------------------------------
@@ -201,25 +264,77 @@ def pair_key(*, phone_number: PhoneNumber, recipient: str) -> str:
     return f"{KEY_PREFIX}:pair:{phone_number.graph_id}:{recipient}"
 
 
+def cooldown_key(*, phone_number: PhoneNumber) -> str:
+    return f"{KEY_PREFIX}:cooldown:{phone_number.graph_id}"
+
+
 def number_rate(*, phone_number: PhoneNumber) -> tuple[float, int]:
-    """(messages/s, burst) for a number: its throughput, and 5% of it as burst (at least 1)."""
+    """(messages/s, burst) for a number: 5% of its throughput as burst (at least 1), and
+    the throughput less that burst as rate, so that no second holds more than the throughput."""
     # 0 is allowed by the field but would divide by zero; pausing a number is sending_paused's job.
-    rate = max(int(phone_number.throughput_mps), 1)
-    return float(rate), max(1, int(rate * NUMBER_BURST_SHARE))
+    throughput = max(int(phone_number.throughput_mps), 1)
+    burst = max(1, int(throughput * NUMBER_BURST_SHARE))
+    return float(max(throughput - burst, 1)), burst
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    granted: int
+    retry_after: float  # seconds until one more may go; 0.0 when all were granted
+
+
+def number_take(*, phone_number: PhoneNumber, count: int) -> Grant:
+    """How many of `count` calls the number may make now: none while it cools down after
+    a 130429, one probe when the cool-down ends, else what its throughput grants."""
+    if count <= 0:
+        return Grant(0, 0.0)
+    store, cooling = limiter(), cooldown_key(phone_number=phone_number)
+    allowed, retry_us = store.cooldown(cooling, "gate")
+    if allowed == 0:
+        return Grant(0, retry_us / MICROSECONDS)
+    rate, burst = number_rate(phone_number=phone_number)
+    wanted = count if allowed == UNLIMITED else min(count, allowed)
+    granted, retry = store.acquire_upto(
+        number_key(phone_number=phone_number), wanted, rate_per_second=rate, burst=burst
+    )
+    if allowed != UNLIMITED and granted == 0:
+        store.cooldown(cooling, "release")  # the probe was not used: let the next caller take it
+    return Grant(granted, 0.0 if granted == count else retry)
 
 
 def number_acquire_many(*, phone_number: PhoneNumber, count: int) -> int:
     """How many of `count` messages the number may send now (0..count), taken atomically."""
-    rate, burst = number_rate(phone_number=phone_number)
-    return limiter().acquire_many(
-        number_key(phone_number=phone_number), count, rate_per_second=rate, burst=burst
-    )
+    return number_take(phone_number=phone_number, count=count).granted
 
 
 def number_acquire(*, phone_number: PhoneNumber) -> Decision:
     """One message on the number's throughput; says when to come back if it must wait."""
-    rate, burst = number_rate(phone_number=phone_number)
-    return limiter().acquire(number_key(phone_number=phone_number), rate_per_second=rate, burst=burst)
+    grant = number_take(phone_number=phone_number, count=1)
+    return Decision(allowed=grant.granted == 1, retry_after=grant.retry_after)
+
+
+def number_throttled(*, phone_number: PhoneNumber) -> float:
+    """Meta answered 130429: the whole number cools down. Returns the seconds left of it."""
+    return limiter().cooldown(cooldown_key(phone_number=phone_number), "throttled")[1] / MICROSECONDS
+
+
+def number_clean(*, phone_number: PhoneNumber) -> None:
+    """Meta accepted a call: a probe after a cool-down came back clean."""
+    limiter().cooldown(cooldown_key(phone_number=phone_number), "clean")
+
+
+# Inbound messages may push the number's next send at most this far out.
+INBOUND_MAX_AHEAD_SECONDS = 1.0
+
+
+def number_charge_inbound(*, phone_number: PhoneNumber, count: int) -> None:
+    """Customers' messages count against the number's throughput at Meta: take their
+    tokens, conforming or not, so that sends get what inbound traffic leaves. Never waits."""
+    rate, _ = number_rate(phone_number=phone_number)
+    limiter().charge(
+        number_key(phone_number=phone_number), count, rate_per_second=rate,
+        max_ahead_seconds=INBOUND_MAX_AHEAD_SECONDS,
+    )
 
 
 def pair_acquire(*, phone_number: PhoneNumber, recipient: str) -> Decision:

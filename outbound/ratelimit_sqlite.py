@@ -20,14 +20,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
+from outbound.cooldown import OPERATIONS, CooldownState, cooldown_gate
 from outbound.ratelimit import (
     FAIL_CLOSED_RETRY_SECONDS,
     MICROSECONDS,
     GcraLimiter,
     GcraStep,
     check_burst,
+    gcra_charge,
     gcra_step,
     interval_us,
     log_outage,
@@ -39,6 +42,10 @@ BUSY_TIMEOUT_MS = 2000
 PRUNE_EVERY_SECONDS = 60.0
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat_us INTEGER NOT NULL) WITHOUT ROWID"
+COOLDOWN_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS cooldown (key TEXT PRIMARY KEY, until_us INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, probe_us INTEGER NOT NULL, expires_us INTEGER NOT NULL) WITHOUT ROWID"
+)
 
 
 def wall_clock_us() -> int:
@@ -107,6 +114,57 @@ class SqliteRateLimiter(GcraLimiter):
             raise
         return step
 
+    def _charge(self, key: str, count: int, interval: int, max_ahead_us: int) -> None:
+        try:
+            with self._immediate() as connection:
+                row = connection.execute("SELECT tat_us FROM gcra WHERE key = ?", (key,)).fetchone()
+                tat = gcra_charge(tat_us=row[0] if row else None, now_us=self.clock_us(), count=count,
+                                  interval_us=interval, max_ahead_us=max_ahead_us)
+                connection.execute(
+                    "INSERT INTO gcra (key, tat_us) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET tat_us = excluded.tat_us",
+                    (key, tat),
+                )
+        except (sqlite3.Error, OSError) as error:  # a missed charge sends a little faster; never block ingest
+            log_outage(backend="sqlite", key=key, error=error)
+
+    def _cooldown(self, key: str, operation: str) -> tuple[int, int]:
+        try:
+            with self._immediate() as connection:
+                row = connection.execute(
+                    "SELECT until_us, level, probe_us, expires_us FROM cooldown WHERE key = ?", (key,)
+                ).fetchone()
+                state, now = (CooldownState(*row) if row else None), self.clock_us()
+                if operation == "gate":
+                    new, first, second = cooldown_gate(state, now)
+                else:
+                    new = OPERATIONS[operation](state, now)
+                    first, second = (new.level, max(new.until_us - now, 0)) if new else (0, 0)
+                if new is None:
+                    connection.execute("DELETE FROM cooldown WHERE key = ?", (key,))
+                elif new != state:
+                    connection.execute(
+                        "INSERT OR REPLACE INTO cooldown VALUES (?, ?, ?, ?, ?)",
+                        (key, new.until_us, new.level, new.probe_us, new.expires_us),
+                    )
+        except (sqlite3.Error, OSError) as error:
+            log_outage(backend="sqlite", key=key, error=error)
+            return 0, int(FAIL_CLOSED_RETRY_SECONDS * MICROSECONDS)
+        return first, second
+
+    @contextmanager
+    def _immediate(self):
+        """One BEGIN IMMEDIATE transaction: the write lock first, then the clock and the rows."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
     def _connection(self) -> sqlite3.Connection:
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
@@ -120,6 +178,7 @@ class SqliteRateLimiter(GcraLimiter):
             # grants, which is harmless, and commits need no fsync.
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute(SCHEMA)
+            connection.execute(COOLDOWN_SCHEMA)
             local.connection, local.pid = connection, os.getpid()
         return local.connection
 

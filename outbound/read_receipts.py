@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from outbound import ratelimit
 from waco.channels.models import PhoneNumber
 from waco.cloud_api.client import GraphClient
-from waco.cloud_api.errors import GraphError
+from waco.cloud_api.errors import PAIR_RATE_LIMIT_CODE, ErrorClass, GraphError
 from waco.dispatch import send_task_or_log
 
 logger = logging.getLogger(__name__)
@@ -56,12 +56,19 @@ def messages_mark_read(*, phone_number: PhoneNumber, message_ids: list[str]) -> 
     if now:
         client = GraphClient(access_token=phone_number.business_account.access_token)
         with ThreadPoolExecutor(max_workers=min(MARK_READ_CONCURRENCY, len(now))) as pool:
-            list(pool.map(lambda wamid: _mark_read(client, phone_number, wamid), now))
+            errors = list(pool.map(lambda wamid: _mark_read(client, phone_number, wamid), now))
+        # These calls spend the number's throughput too: Meta's 130429 on them cools the number.
+        if any(e and e.error_class == ErrorClass.RATE and e.code != PAIR_RATE_LIMIT_CODE for e in errors):
+            ratelimit.number_throttled(phone_number=phone_number)
+        elif not all(errors):
+            ratelimit.number_clean(phone_number=phone_number)
     return later
 
 
-def _mark_read(client: GraphClient, phone_number: PhoneNumber, message_id: str) -> None:
+def _mark_read(client: GraphClient, phone_number: PhoneNumber, message_id: str) -> GraphError | None:
     try:
         client.mark_read(phone_number.graph_id, message_id)
     except GraphError as error:
         logger.warning("marking %s read on %s failed: %s", message_id, phone_number, str(error))
+        return error
+    return None

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from outbound import policy, ratelimit, services
 from outbound.models import (
-    AlertSeverity,
     MessageCategory,
     MessageStatus,
     OutboundMessage,
@@ -25,12 +24,15 @@ from outbound.models import (
     SendAttempt,
     SendOutcome,
 )
+from waco.alerts.models import AlertSeverity
+from waco.alerts.services import alert_raise
 from waco.backoff import backoff_delay
 from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
 from waco.channels import services as channels
 from waco.channels.models import PhoneNumber
 from waco.cloud_api.client import GraphClient
-from waco.cloud_api.errors import ErrorClass, GraphError
+from waco.cloud_api.errors import PAIR_RATE_LIMIT_CODE, ErrorClass, GraphError
+from waco.cloud_api.recipients import recipient_fields
 from waco.dispatch import send_task_or_log
 from waco.doorbell import doorbell_ring, doorbell_silence
 
@@ -46,11 +48,15 @@ SEND_CONCURRENCY = 16
 # A message left `sending` this long (its worker died mid-call) becomes `unknown`.
 SENDING_LEASE = timedelta(minutes=2)
 DRAIN_TIME_BUDGET_SECONDS = 20
-# How long a drain waits when the limiter holds every due message back (1/80 s is Meta's default pace).
+# How long a drain waits at least when the limiter holds every due message back (1/80 s is Meta's default pace).
 RATE_WAIT_SECONDS = 0.0125
+# A longer wait (a number cooling down after 130429) frees the worker: a delayed drain comes back.
+LONG_WAIT_SECONDS = 0.5
 RETRY_BASE = timedelta(seconds=5)
 RETRY_MAX = timedelta(minutes=30)
 MAX_ATTEMPTS = 10
+# Rate-limit answers are not attempts (the message did nothing wrong); after this many retries a person looks.
+MAX_RATE_LIMIT_RETRIES = 10
 # 131049: Meta's per-user marketing limit; retrying within a day only fails again.
 LATER_RETRY = timedelta(hours=24)
 # An `unknown` outcome waits this long for a status webhook, then fails and alerts.
@@ -77,11 +83,14 @@ def outbox_drain(*, queue: str) -> int:
     sent = 0
     deadline = time.monotonic() + DRAIN_TIME_BUDGET_SECONDS
     while time.monotonic() < deadline:
-        messages, held_back = outbox_claim(queue=queue, now=timezone.now())
-        if not messages and not held_back:
+        messages, wait = outbox_claim(queue=queue, now=timezone.now())
+        if not messages and wait is None:
+            return sent
+        if not messages and wait > LONG_WAIT_SECONDS:  # a number cooling down: free the worker meanwhile
+            outbox_ring_later(queue, timedelta(seconds=wait))
             return sent
         if not messages:
-            time.sleep(RATE_WAIT_SECONDS)  # due messages wait for the limiter: claim again shortly
+            time.sleep(max(wait, RATE_WAIT_SECONDS))  # due messages wait for the limiter: claim again shortly
             continue
         messages_send(messages=messages)
         sent += len(messages)
@@ -91,10 +100,11 @@ def outbox_drain(*, queue: str) -> int:
 
 def outbox_claim(
     *, queue: str, now: datetime, limit: int = CLAIM_BATCH
-) -> tuple[list[OutboundMessage], bool]:
-    """Lease due messages, as many per number as its rate limit grants now.
+) -> tuple[list[OutboundMessage], float | None]:
+    """Lease due messages, as many per number as its rate limit grants now, and decide
+    them again with their customers' consent and windows of now (policy.recheck).
 
-    Also says whether due messages were held back by the limiter.
+    Also says how long until the limiter lets more of the due messages go (None: none held back).
     """
     due = (
         OutboundMessage.objects.filter(
@@ -106,15 +116,16 @@ def outbox_claim(
         .values("phone_number")
         .annotate(waiting=Count("id"))
     )
-    claimed, held_back = [], False
+    claimed, wait = [], None
     numbers = PhoneNumber.objects.in_bulk([row["phone_number"] for row in due])
     for row in due:
         wanted = min(row["waiting"], limit)
-        granted = ratelimit.number_acquire_many(phone_number=numbers[row["phone_number"]], count=wanted)
-        held_back |= granted < wanted
-        if granted:
-            claimed += _claim_for_number(number_id=row["phone_number"], queue=queue, now=now, count=granted)
-    return claimed, held_back
+        grant = ratelimit.number_take(phone_number=numbers[row["phone_number"]], count=wanted)
+        if grant.granted < wanted:
+            wait = grant.retry_after if wait is None else min(wait, grant.retry_after)
+        if grant.granted:
+            claimed += _claim_for_number(number_id=row["phone_number"], queue=queue, now=now, count=grant.granted)
+    return claimed, wait
 
 
 def _claim_for_number(*, number_id: int, queue: str, now: datetime, count: int) -> list[OutboundMessage]:
@@ -133,11 +144,37 @@ def _claim_for_number(*, number_id: int, queue: str, now: datetime, count: int) 
         OutboundMessage.objects.filter(pk__in=ids).update(
             status=MessageStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
         )
-    return list(
-        OutboundMessage.objects.select_related("phone_number__business_account", "contact")
-        .filter(pk__in=ids)
-        .order_by("pk")
+    claimed = policy.with_facts(  # the customers' consent and windows come with the rows: one query
+        OutboundMessage.objects.select_related("phone_number__business_account", "contact").filter(pk__in=ids)
     )
+    return _decide_again(list(claimed.order_by("pk")), now=now)
+
+
+def _decide_again(messages: list[OutboundMessage], *, now: datetime) -> list[OutboundMessage]:
+    """The claimed messages that may still go, a template standing in where the window closed
+    while a free-form one waited; the others fail with the policy's reason, before any call."""
+    going, refused = [], {}
+    for message in messages:
+        try:
+            decision = policy.recheck(message=message, facts=policy.facts_of(message), now=now)
+        except policy.PolicyRefusal as refusal:
+            refused.setdefault((refusal.reason, refusal.needs_person), []).append(message)
+            continue
+        if decision is not None:
+            message.content, message.template_name = decision.content, decision.template_name
+            OutboundMessage.objects.filter(pk=message.pk).update(
+                content=decision.content, template_name=decision.template_name,
+                error_detail="the service window closed while the message waited",
+            )
+        going.append(message)
+    for (reason, needs_person), group in refused.items():
+        OutboundMessage.objects.filter(pk__in=[m.pk for m in group]).update(
+            status=MessageStatus.FAILED, error_class="policy", error_detail=f"at send time: {reason}"[:2000],
+            needs_person=needs_person,
+        )
+        for subject in {f"{m.phone_number.business_account}: {m.purpose}" for m in group if needs_person}:
+            alert_raise(kind="unusable_purpose", subject=subject, detail=reason, severity=AlertSeverity.CRITICAL)
+    return going
 
 
 def messages_send(*, messages: list[OutboundMessage]) -> None:
@@ -166,11 +203,15 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
     else:
         with ThreadPoolExecutor(max_workers=min(SEND_CONCURRENCY, len(chains))) as pool:
             calls = [call for chain in pool.map(_chain_send, chains.values()) for call in chain]
+    cooling = _report_to_numbers(calls)
     attempts, accepted = [], []
     for message, started, duration_ms, result in sorted(calls, key=lambda call: call[0].pk):
         if isinstance(result, GraphError):
             attempts.append(_attempt(message, started, duration_ms, _error_outcome(result), error=result))
-            SEND_ERROR_HANDLERS[result.error_class](message=message, error=result)
+            if _is_rate(result):
+                _on_rate(message=message, error=result, cooling=cooling.get(message.phone_number_id, 0.0))
+            else:
+                SEND_ERROR_HANDLERS[result.error_class](message=message, error=result)
         else:
             attempts.append(_attempt(message, started, duration_ms, SendOutcome.ACCEPTED, wamid=result.wamid))
             accepted.append((message.pk, result.wamid))
@@ -178,11 +219,31 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
     messages_accepted(accepted=accepted)
 
 
+def _is_rate(result) -> bool:
+    return isinstance(result, GraphError) and result.error_class == ErrorClass.RATE
+
+
+def _report_to_numbers(calls: list[tuple]) -> dict[int, float]:
+    """Tell each number's cool-down how its calls went; returns the seconds each throttled number cools.
+
+    A rate limit other than the pair's (131056) is Meta's for the whole number: it cools
+    down, for every worker. An accepted call after a cool-down (the probe) ends it.
+    """
+    numbers = {call[0].phone_number_id: call[0].phone_number for call in calls}
+    throttled = {c[0].phone_number_id for c in calls if _is_rate(c[3]) and c[3].code != PAIR_RATE_LIMIT_CODE}
+    accepted = {c[0].phone_number_id for c in calls if not isinstance(c[3], GraphError)}
+    for number_id in accepted - throttled:
+        ratelimit.number_clean(phone_number=numbers[number_id])
+    return {number_id: ratelimit.number_throttled(phone_number=numbers[number_id]) for number_id in throttled}
+
+
 def _chain_send(chain: list[tuple[OutboundMessage, GraphClient]]) -> list[tuple]:
     """One recipient's messages, in order: (message, started, duration_ms, result or GraphError)."""
     calls = []
     for message, client in chain:
-        payload = {"to": message.recipient, **message.content, "biz_opaque_callback_data": str(message.pk)}
+        # The phone in `to`, or the BSUID in `recipient`: Meta silently drops a BSUID sent in `to`.
+        addressing = recipient_fields(message.recipient)
+        payload = {**addressing, **message.content, "biz_opaque_callback_data": str(message.pk)}
         started, clock = timezone.now(), time.monotonic()
         try:
             result = client.send_message(message.phone_number.graph_id, payload)
@@ -249,10 +310,17 @@ def _error_outcome(error: GraphError) -> str:
     return SendOutcome.ERROR
 
 
-def _on_rate(*, message, error):
-    # 131056 is this recipient only: the pair bucket's pace. 130429 is the number: back off.
-    delay = timedelta(seconds=6) if error.code == 131056 else _backoff(message.attempts)
-    _requeue(message, delay=delay, count_attempt=False)
+def _on_rate(*, message, error, cooling: float):
+    """131056 is this recipient only: the pair bucket's pace. Others: the message waits for
+    its number's cool-down. After MAX_RATE_LIMIT_RETRIES retries a person looks at why."""
+    if message.rate_limit_retries >= MAX_RATE_LIMIT_RETRIES:
+        detail = f"rate-limited after {message.rate_limit_retries} retries ({error.code}: {error}); not retried again"
+        _fail(message, code=error.code, error_class=error.error_class, detail=detail, needs_person=True)
+        alert_raise(kind="rate_limited", subject=str(message.phone_number),
+                    detail=f"message {message.pk} to {message.recipient}: {detail}", severity=AlertSeverity.WARNING)
+        return
+    delay = timedelta(seconds=6) if error.code == PAIR_RATE_LIMIT_CODE else timedelta(seconds=cooling)
+    _requeue(message, delay=delay, count_attempt=False, rate_limited=True)
 
 
 def _on_transient(*, message, error):
@@ -283,14 +351,14 @@ def _on_auth(*, message, error):
     """The token no longer works: stop the number, keep the message queued for after the fix."""
     number = message.phone_number
     channels.phone_number_pause_sending(phone_number=number, reason=f"{channels.AUTH_PAUSE_PREFIX} {error.code}: {error}")
-    services.alert_raise(kind="number_paused", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
+    alert_raise(kind="number_paused", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
     _requeue(message, delay=timedelta(0), count_attempt=False)
 
 
 def _on_integrity(*, message, error):
     number = message.phone_number
     channels.phone_number_pause_sending(phone_number=number, reason=f"Meta integrity error {error.code}: {error}")
-    services.alert_raise(kind="integrity", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
+    alert_raise(kind="integrity", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
     _fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
 
 
@@ -300,8 +368,7 @@ def _on_permanent(*, message, error):
 
 
 NEEDS_PERSON = {ErrorClass.REQUEST, ErrorClass.UNCLASSIFIED, ErrorClass.INTEGRITY, ErrorClass.TEMPLATE}
-SEND_ERROR_HANDLERS = {
-    ErrorClass.RATE: _on_rate,
+SEND_ERROR_HANDLERS = {  # a rate limit (ErrorClass.RATE) goes to _on_rate with its number's cool-down
     ErrorClass.TRANSIENT: _on_transient,
     ErrorClass.LATER: _on_later,
     ErrorClass.WINDOW: _on_window,
@@ -336,10 +403,14 @@ def _fall_back_to_template(message: OutboundMessage, *, reason: str, exclude: tu
     return True
 
 
-def _requeue(message: OutboundMessage, *, delay: timedelta, count_attempt: bool = True) -> None:
+def _requeue(
+    message: OutboundMessage, *, delay: timedelta, count_attempt: bool = True, rate_limited: bool = False
+) -> None:
     changes = {"status": MessageStatus.QUEUED, "next_attempt_at": timezone.now() + delay, "wamid": None}
     if not count_attempt:
         changes["attempts"] = F("attempts") - 1
+    if rate_limited:
+        changes["rate_limit_retries"] = F("rate_limit_retries") + 1
     OutboundMessage.objects.filter(pk=message.pk).update(**changes)
     queue = services.queue_for(message.category)
     transaction.on_commit(lambda: outbox_ring_later(queue, delay))

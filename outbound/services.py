@@ -1,9 +1,9 @@
-"""The outbox: enqueue through the policy, apply statuses, raise alerts."""
+"""The outbox: enqueue through the policy, apply statuses."""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.mail import mail_admins
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -12,13 +12,13 @@ from outbound import policy
 from outbound.models import (
     FAILABLE_STATUSES,
     STATUS_RANK,
-    Alert,
-    AlertSeverity,
     MessageCategory,
     MessageStatus,
     OutboundMessage,
     ParkedStatus,
 )
+from waco.alerts.models import AlertSeverity
+from waco.alerts.services import alert_raise
 from waco.channels.models import PhoneNumber
 from waco.contacts.models import Contact
 
@@ -88,6 +88,48 @@ def message_enqueue(
     return message
 
 
+@dataclass(frozen=True)
+class ResendResult:
+    queued: int
+    refused: int
+
+
+def messages_resend(*, messages, now: datetime | None = None) -> ResendResult:
+    """Staff re-send failed messages: each is decided again by the policy, as at enqueue.
+
+    Allowed: queued again with what the policy allows now (free-form in the window,
+    else a template of its purpose), its counts reset. Refused: it stays failed, with
+    the reason of now. The drain decides once more when it claims the message.
+    """
+    from outbound.sending import outbox_ring
+
+    now = now or timezone.now()
+    queued = refused = 0
+    failed = messages.filter(status=MessageStatus.FAILED).select_related("phone_number__business_account", "contact")
+    for message in failed:
+        try:
+            decision = policy.decide(
+                phone_number=message.phone_number, contact=message.contact, category=message.category,
+                purpose=message.purpose, content=None if message.template_name else message.content,
+                template_params=message.template_params, now=now,
+            )
+        except policy.PolicyRefusal as refusal:
+            OutboundMessage.objects.filter(pk=message.pk).update(
+                error_class="policy", error_detail=f"re-send refused: {refusal.reason}"[:2000],
+                needs_person=refusal.needs_person,
+            )
+            refused += 1
+            continue
+        OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
+            status=MessageStatus.QUEUED, content=decision.content, template_name=decision.template_name,
+            needs_person=False, next_attempt_at=now, wamid=None, attempts=0, rate_limit_retries=0,
+            error_code=None, error_class="", error_detail="",
+        )
+        transaction.on_commit(lambda category=message.category: outbox_ring(queue_for(category)))
+        queued += 1
+    return ResendResult(queued=queued, refused=refused)
+
+
 def queue_for(category: str) -> str:
     from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
 
@@ -133,29 +175,3 @@ def _record_pricing(message: OutboundMessage, pricing) -> None:
 def status_park(*, wamid: str, status: str, raw: dict) -> None:
     ParkedStatus.objects.create(wamid=wamid, status=status, raw=raw)
 
-
-# --- alerts -------------------------------------------------------------------------------
-
-
-def alert_raise(*, kind: str, subject: str, detail: str = "", severity: str = AlertSeverity.WARNING) -> Alert:
-    """Open an alert (or refresh the open one of the same kind and subject) and mail staff once."""
-    subject = subject[:255]
-    with transaction.atomic():
-        alert = Alert.objects.select_for_update().filter(kind=kind, subject=subject, resolved_at__isnull=True).first()
-        if alert:
-            alert.detail = detail
-            alert.save(update_fields=["detail"])
-            return alert
-        alert = Alert.objects.create(
-            kind=kind, subject=subject, detail=detail, severity=severity, opened_at=timezone.now()
-        )
-    transaction.on_commit(
-        lambda: mail_admins(f"[Waco {severity}] {kind}: {subject}", detail or subject, fail_silently=True)
-    )
-    return alert
-
-
-def alert_resolve(*, kind: str, subject: str) -> int:
-    return Alert.objects.filter(kind=kind, subject=subject[:255], resolved_at__isnull=True).update(
-        resolved_at=timezone.now()
-    )

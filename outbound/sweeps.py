@@ -4,9 +4,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
-from outbound import services
-from outbound.models import AlertSeverity, MessageStatus, OutboundMessage, ParkedStatus
+from outbound.models import MessageStatus, OutboundMessage, ParkedStatus
 from outbound.sending import QUEUE_CATEGORIES, UNKNOWN_GIVE_UP_AFTER, outbox_ring
+from waco.alerts.models import AlertSeverity
+from waco.alerts.services import alert_raise
 
 # A status for a wamid we never recorded is kept this long, then dropped.
 PARKED_STATUS_TTL = timedelta(days=2)
@@ -27,9 +28,9 @@ def outbox_sweep(*, now: datetime) -> dict:
         )
         if updated:
             gave_up += 1
-            services.alert_raise(kind="unknown_outcome", subject=f"message {message.pk} to {message.recipient}",
-                                 detail="The send may or may not have reached the customer.",
-                                 severity=AlertSeverity.WARNING)
+            alert_raise(kind="unknown_outcome", subject=f"message {message.pk} to {message.recipient}",
+                        detail="The send may or may not have reached the customer.",
+                        severity=AlertSeverity.WARNING)
     woken = []
     for queue, categories in QUEUE_CATEGORIES.items():
         due = OutboundMessage.objects.filter(

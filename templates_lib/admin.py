@@ -218,7 +218,7 @@ class TemplateAdmin(admin.ModelAdmin):
             parameters is not None and parameters != version.parameters
         )
 
-    @admin.action(description="Submit for review (create at Meta)")
+    @admin.action(description="Submit for review (create at Meta)", permissions=["change"])
     def submit_for_review(self, request, queryset):
         for template in queryset:
             try:
@@ -228,7 +228,7 @@ class TemplateAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{template}: submitted, now {template.status}.", messages.SUCCESS)
 
-    @admin.action(description="Sync now from Meta (the accounts of the selected templates)")
+    @admin.action(description="Sync now from Meta (the accounts of the selected templates)", permissions=["change"])
     def sync_now(self, request, queryset):
         accounts = {template.business_account_id: template.business_account for template in queryset}
         _sync_accounts(self, request, accounts.values())
@@ -297,7 +297,7 @@ class TemplateAccountAdmin(admin.ModelAdmin):
     def last_sync(self, obj):
         return obj.last_sync or "never"
 
-    @admin.action(description="Sync templates now from Meta")
+    @admin.action(description="Sync templates now from Meta", permissions=["change"])
     def sync_now(self, request, queryset):
         _sync_accounts(self, request, queryset)
 

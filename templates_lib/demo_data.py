@@ -27,6 +27,9 @@ DEMO_TEMPLATES = [
      "Hello {{customer}}, we have an update about your order {{order_ref}}. Reply to see it."),
     ("opt_in_confirmation", "demo_opt_in_confirmation", "UTILITY",
      "Hello {{customer}}, you will now get {{topic}} from us on WhatsApp. Reply STOP to end them."),
+    ("payment_refunded", "demo_payment_refunded", "UTILITY",
+     "Hello {{customer}}, your payment of {{total}} for order {{order_ref}} arrived after the items sold out, "
+     "so we refunded it in full. Your bank shows it within a few days."),
 ]
 
 

@@ -68,9 +68,3 @@ class WebhookReceiver:
                     return list(self.bodies)
             time.sleep(0.02)
         raise AssertionError(f"expected {count} webhook(s), got {len(self.bodies)}")
-
-    def wait_for_nothing(self, seconds: float) -> bool:
-        """True if a webhook arrives within `seconds` (it should not)."""
-        time.sleep(seconds)
-        with self._lock:
-            return bool(self.bodies)

@@ -9,14 +9,20 @@ class WacoConfig(AppConfig):
     verbose_name = "Waco core"
 
     def ready(self):
-        from waco import periodic
+        from waco import periodic, roles
 
         periodic.register(
             periodic.PeriodicJob(
                 name="waco.heartbeat", task="waco.tasks.heartbeat", every_seconds=30
             )
         )
+        periodic.register(
+            periodic.PeriodicJob(
+                name="waco.check_stored_secrets", task="waco.tasks.check_stored_secrets", every_seconds=60 * 60
+            )
+        )
         post_migrate.connect(periodic.sync_periodic_tasks_after_migrate, sender=self)
+        post_migrate.connect(roles.roles_sync_after_migrate, sender=self)  # the staff role groups
         _disable_nagle_in_the_development_server()
 
 

@@ -30,7 +30,7 @@ def check_production_secrets(
     meta_verify_token: str,
     field_encryption_keys: list[str],
     stripe_secret_key: str,
-    stripe_webhook_secret: str,
+    stripe_webhook_secrets: list[str],
 ) -> None:
     """Refuse to start production with a missing, demo or short secret.
 
@@ -43,7 +43,7 @@ def check_production_secrets(
         ("WACO_META_VERIFY_TOKEN", [meta_verify_token], DEMO_META_VERIFY_TOKEN, 16),
         ("WACO_FIELD_ENCRYPTION_KEY", field_encryption_keys, DEMO_FIELD_ENCRYPTION_KEY, MIN_SECRET_LENGTH),
         ("WACO_STRIPE_SECRET_KEY", [stripe_secret_key], DEMO_STRIPE_SECRET_KEY, 16),
-        ("WACO_STRIPE_WEBHOOK_SECRET", [stripe_webhook_secret], DEMO_STRIPE_WEBHOOK_SECRET, 16),
+        ("WACO_STRIPE_WEBHOOK_SECRET", stripe_webhook_secrets, DEMO_STRIPE_WEBHOOK_SECRET, 16),
     ]
     for name, values, demo_value, min_length in named_values:
         values = [v for v in values if v]
@@ -55,6 +55,18 @@ def check_production_secrets(
             problems.append(f"{name} is shorter than {min_length} characters")
     if problems:
         raise ImproperlyConfigured("Production refuses to start: " + "; ".join(problems))
+
+
+# Stripe's live secret and restricted keys; test-mode keys start sk_test_ / rk_test_.
+LIVE_STRIPE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+
+
+def check_no_live_stripe_key(*, name: str, value: str, env: str) -> None:
+    """Refuse a live Stripe key outside production: a demo or a test must never charge anyone."""
+    if value.strip().startswith(LIVE_STRIPE_KEY_PREFIXES):
+        raise ImproperlyConfigured(
+            f"{name} is a live Stripe key; WACO_ENV={env} accepts only test-mode keys (sk_test_..., rk_test_...)"
+        )
 
 
 def database_tuning(engine: str) -> dict:

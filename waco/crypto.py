@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
-__all__ = ["EncryptedTextField", "InvalidToken", "decrypt", "encrypt"]
+__all__ = ["EncryptedTextField", "InvalidToken", "decrypt", "encrypt", "needs_rotation"]
 
 
 def _fernet_key(secret: str) -> bytes:
@@ -36,6 +36,17 @@ def encrypt(plaintext: str) -> str:
 def decrypt(ciphertext: str) -> str:
     """Raises InvalidToken when no configured key opened it (wrong key or tampering)."""
     return _current_cipher().decrypt(ciphertext.encode()).decode()
+
+
+def needs_rotation(ciphertext: str) -> bool:
+    """True when only a later key opens it; raises InvalidToken when none does."""
+    keys = tuple(settings.WACO_FIELD_ENCRYPTION_KEYS)
+    try:
+        _cipher(keys[:1]).decrypt(ciphertext.encode())
+        return False
+    except InvalidToken:
+        _cipher(keys).decrypt(ciphertext.encode())
+        return True
 
 
 class EncryptedTextField(models.TextField):

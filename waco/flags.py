@@ -60,3 +60,28 @@ def members_touch(key: str, member: str, ttl_seconds: float) -> int:
 def member_remove(key: str, member: str) -> None:
     if settings.REDIS_URL:
         _redis_client(settings.REDIS_URL).zrem(key, member)
+
+
+def recent_times_push(key: str, at: float, keep: int, ttl_seconds: int) -> list[float]:
+    """Record the moment `at` in the list `key`; returns the latest `keep` moments, newest first.
+
+    One round trip, and at most `keep` entries however many are pushed (a flood costs
+    no memory). The list is forgotten `ttl_seconds` after the last push.
+    """
+    if not settings.REDIS_URL:
+        times = ([at] + cache.get(key, []))[:keep]
+        cache.set(key, times, ttl_seconds)
+        return times
+    pipe = _redis_client(settings.REDIS_URL).pipeline()
+    pipe.lpush(key, at)
+    pipe.ltrim(key, 0, keep - 1)
+    pipe.lrange(key, 0, -1)
+    pipe.expire(key, ttl_seconds)
+    return [float(t) for t in pipe.execute()[2]]
+
+
+def recent_times(key: str) -> list[float]:
+    """The moments `recent_times_push` kept, newest first."""
+    if not settings.REDIS_URL:
+        return cache.get(key, [])
+    return [float(t) for t in _redis_client(settings.REDIS_URL).lrange(key, 0, -1)]

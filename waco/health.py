@@ -1,10 +1,17 @@
-"""Liveness of the parts Waco needs: the database, the broker, the worker."""
+"""Liveness of the parts Waco needs: the database, the broker, the worker.
 
+Anyone may ask whether Waco is up (a load balancer must); only staff and monitors
+holding WACO_HEALTH_TOKEN see which part is down and why, since error texts name
+hosts, ports and processes.
+"""
+
+import hmac
 import os
 import socket
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
@@ -57,6 +64,16 @@ def check_worker() -> dict:
 REQUIRED_CHECKS = {"database": check_database, "broker": check_broker}
 
 
+def may_see_detail(request) -> bool:
+    """Staff signed in to the admin, or a monitor sending `Authorization: Bearer <WACO_HEALTH_TOKEN>`."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active and user.is_staff:
+        return True
+    token = settings.WACO_HEALTH_TOKEN
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode())
+
+
 def health_view(request):
     started = time.monotonic()
     parts, down = {}, []
@@ -68,10 +85,9 @@ def health_view(request):
             down.append(name)
     if "database" not in down:
         parts["worker"] = check_worker()
-    body = {
-        "status": "down" if down else "ok",
-        "down": down,
-        "checks": parts,
-        "took_ms": round((time.monotonic() - started) * 1000, 1),
-    }
-    return JsonResponse(body, status=503 if down else 200)
+    body = {"status": "down" if down else "ok"}
+    if may_see_detail(request):
+        body |= {"down": down, "checks": parts, "took_ms": round((time.monotonic() - started) * 1000, 1)}
+    response = JsonResponse(body, status=503 if down else 200)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,7 +1,8 @@
 """Waco settings, read from the environment through one helper (django-environ).
 
-Three modes, chosen by WACO_ENV:
-- demo (default): SQLite (WAL, immediate transactions), kombu's filesystem
+Three modes, chosen by WACO_ENV; nothing set means production, so a server started
+bare refuses the demo secrets. `manage.py demo` and the test settings choose their own:
+- demo: SQLite (WAL, immediate transactions), kombu's filesystem
   transport as broker, the sandbox as Graph API and Stripe. Nothing to install.
 - test: PostgreSQL and Redis on 127.0.0.1 unless DATABASE_URL / REDIS_URL say
   otherwise; the sandbox installed.
@@ -20,7 +21,7 @@ from waco.celery_config import BROKER_VISIBILITY_TIMEOUT_SECONDS
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
-WACO_ENV = env.str("WACO_ENV", default="demo")
+WACO_ENV = env.str("WACO_ENV", default="production")
 if WACO_ENV not in config.ENVIRONMENTS:
     raise environ.ImproperlyConfigured(
         f"WACO_ENV must be one of {', '.join(config.ENVIRONMENTS)}, not {WACO_ENV!r}"
@@ -36,8 +37,9 @@ WACO_FIELD_ENCRYPTION_KEYS = env.list(
     "WACO_FIELD_ENCRYPTION_KEY", default=[config.DEMO_FIELD_ENCRYPTION_KEY]
 )
 WACO_STRIPE_SECRET_KEY = env.str("WACO_STRIPE_SECRET_KEY", default=config.DEMO_STRIPE_SECRET_KEY)
-WACO_STRIPE_WEBHOOK_SECRET = env.str(
-    "WACO_STRIPE_WEBHOOK_SECRET", default=config.DEMO_STRIPE_WEBHOOK_SECRET
+# Comma-separated, like Meta's: during a rotation every one verifies; the first signs (the sandbox).
+WACO_STRIPE_WEBHOOK_SECRETS = env.list(
+    "WACO_STRIPE_WEBHOOK_SECRET", default=[config.DEMO_STRIPE_WEBHOOK_SECRET]
 )
 if PRODUCTION:
     config.check_production_secrets(
@@ -46,8 +48,11 @@ if PRODUCTION:
         meta_verify_token=WACO_META_VERIFY_TOKEN,
         field_encryption_keys=WACO_FIELD_ENCRYPTION_KEYS,
         stripe_secret_key=WACO_STRIPE_SECRET_KEY,
-        stripe_webhook_secret=WACO_STRIPE_WEBHOOK_SECRET,
+        stripe_webhook_secrets=WACO_STRIPE_WEBHOOK_SECRETS,
     )
+else:
+    # Real money never moves from a demo or a test run.
+    config.check_no_live_stripe_key(name="WACO_STRIPE_SECRET_KEY", value=WACO_STRIPE_SECRET_KEY, env=WACO_ENV)
 
 # --- integration endpoints -----------------------------------------------------
 PORT = env.int("PORT", default=8000)
@@ -74,6 +79,13 @@ WACO_SANDBOX_WEBHOOK_URL = env.str(
 WACO_SANDBOX_STRIPE_WEBHOOK_URL = env.str(
     "WACO_SANDBOX_STRIPE_WEBHOOK_URL", default=f"{WACO_PUBLIC_URL}/webhooks/stripe/"
 )
+# Meta's webhook bodies can reach 3 MB: the webhook views take up to 3 MiB (waco.ingest.views).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
+# This many webhooks refused for their signature within the window raise an alert (a rotated secret).
+WACO_WEBHOOK_SIGNATURE_ALERT_FAILURES = env.int("WACO_WEBHOOK_SIGNATURE_ALERT_FAILURES", default=20)
+WACO_WEBHOOK_SIGNATURE_ALERT_SECONDS = env.int("WACO_WEBHOOK_SIGNATURE_ALERT_SECONDS", default=300)
+if WACO_WEBHOOK_SIGNATURE_ALERT_FAILURES < 1 or WACO_WEBHOOK_SIGNATURE_ALERT_SECONDS < 1:
+    raise environ.ImproperlyConfigured("WACO_WEBHOOK_SIGNATURE_ALERT_FAILURES and _SECONDS must be at least 1")
 
 # The pair limit: how fast one business number may message one customer. Meta
 # publishes no figure (about one per 6 s is reported), so a bucket refilling at
@@ -119,6 +131,17 @@ ALLOWED_HOSTS = env.list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise environ.ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies stand in front of Waco. 0 (the default): forwarded headers
+# (X-Forwarded-For, X-Forwarded-Proto) are anyone's to write and are ignored; the
+# client is the connection's address. See waco.proxy.client_ip.
+WACO_TRUSTED_PROXY_COUNT = env.int("WACO_TRUSTED_PROXY_COUNT", default=0)
+if WACO_TRUSTED_PROXY_COUNT < 0:
+    raise environ.ImproperlyConfigured("WACO_TRUSTED_PROXY_COUNT must be 0 or more")
+if WACO_TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /health/ tells anyone up or down; its detail (which part, errors, the worker's
+# process) goes to staff and to monitors that send this token as a bearer header.
+WACO_HEALTH_TOKEN = env.str("WACO_HEALTH_TOKEN", default="")
 
 # --- apps ------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -132,6 +155,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "waco",
+    "waco.alerts",
     "waco.channels",
     "waco.contacts",
     "waco.ingest",
@@ -154,6 +178,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if "waco.sandbox" in INSTALLED_APPS:
+    # The sandbox fakes payments and plays customers: it answers this machine only
+    # (loopback) unless a hosted demo opens it on purpose.
+    WACO_SANDBOX_OPEN = env.bool("WACO_SANDBOX_OPEN", default=False)
+    MIDDLEWARE.insert(1, "waco.sandbox.access.SandboxLoopbackOnlyMiddleware")  # refuses before CSRF does
 ROOT_URLCONF = "waco.urls"
 WSGI_APPLICATION = "waco.wsgi.application"
 TEMPLATES = [
@@ -221,6 +250,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed log-ins (django-axes): a username is locked from one client address (waco.proxy.client_ip,
+# the trusted-proxy rule) after AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_TIME hours.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as axes asks
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "waco.proxy.client_ip"
+AXES_FAILURE_LIMIT = env.int("WACO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("WACO_LOGIN_LOCKOUT_HOURS", default=0.25)
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # waco/admin.py registers axes' pages with declared action permissions
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -237,12 +277,14 @@ SPECTACULAR_SETTINGS = {"TITLE": "Waco API", "VERSION": "0.1.0"}
 
 # --- production hardening (manage.py check --deploy is clean with these) -----------
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+    # Preloading is close to irreversible (browsers ship the list): an operator opts in.
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "preload is off": that is the choice above
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 

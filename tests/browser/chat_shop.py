@@ -41,7 +41,7 @@ def chat_shop(transactional_db, seed_keywords, settings, live_server, tmp_path):
     )
     shop.variants = {
         size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size},
-                             price_minor=price, stock=stock)
+                             price_minor=price, on_hand=stock)
         for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10), ("XL", 360_00, 3))
     }
     assert catalog_push_to_meta(business_account=account, now=timezone.now()).pushed == 4

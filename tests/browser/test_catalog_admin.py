@@ -19,8 +19,8 @@ def staff(transactional_db):
 
 def test_a_product_page_lists_its_variants_with_formatted_prices(page, live_server, staff):
     product = ProductFactory(name="Linen Abaya")
-    VariantFactory(product=product, sku="ABAYA-M-SAND", price_minor=32050, currency="AED", stock=3)
-    VariantFactory(product=product, sku="ABAYA-L-SAND", price_minor=32050, currency="AED", stock=0)
+    VariantFactory(product=product, sku="ABAYA-M-SAND", price_minor=32050, currency="AED", on_hand=3)
+    VariantFactory(product=product, sku="ABAYA-L-SAND", price_minor=32050, currency="AED", on_hand=0)
 
     page.goto(f"{live_server.url}/admin/login/?next=/admin/catalog/product/{product.pk}/change/")
     page.fill("#id_username", "staff")

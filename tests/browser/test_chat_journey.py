@@ -110,7 +110,7 @@ def test_a_customer_shops_on_the_chat_page_and_staff_see_the_same_thread(page, c
     expect(cart).to_contain_text("Total: 675.00 AED")
 
     # XL sells out while the options list is on screen: tapping it is refused, the cart is kept.
-    Variant.objects.filter(pk=v["XL"].pk).update(stock=0)
+    Variant.objects.filter(pk=v["XL"].pk).update(on_hand=0)
     picks(page, "Options", "XL")
     refused = shop_says(page, "Sorry, I could not add that: Linen Abaya XL is sold out.")
     expect(refused).to_contain_text("Total: 675.00 AED")

@@ -1,13 +1,16 @@
 """Staff find the messages that need a person and send them again."""
 
 import os
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from outbound.models import MessageStatus, OutboundMessage
 from tests.browser_fixtures import screenshot
 from tests.outbound.factories import OutboundMessageFactory
+from waco.contacts import services as contacts
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "a-strong-staff-password-123"
@@ -22,6 +25,9 @@ def test_failed_messages_that_need_a_person_are_listed_and_can_be_resent(page, l
     monkeypatch.setattr("outbound.sending.outbox_ring", lambda *a, **k: None)
     stuck = OutboundMessageFactory(status=MessageStatus.FAILED, needs_person=True, error_code=100,
                                    error_detail="(#100) Invalid parameter")
+    # The re-send goes through the send policy: the customer wrote an hour ago, so free-form is allowed.
+    contacts.window_touch(contact=stuck.contact, phone_number=stuck.phone_number,
+                          inbound_at=timezone.now() - timedelta(hours=1))
     OutboundMessageFactory(status=MessageStatus.FAILED, needs_person=False, error_code=131026)
     OutboundMessageFactory(status=MessageStatus.READ)
 

@@ -40,7 +40,7 @@ class VariantFactory(factory.django.DjangoModelFactory):
     attributes = factory.LazyFunction(lambda: {"size": "M"})
     price_minor = 12_50
     currency = "AED"
-    stock = 5
+    on_hand = 5
 
 
 class FeedSourceFactory(factory.django.DjangoModelFactory):

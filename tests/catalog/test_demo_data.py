@@ -13,7 +13,7 @@ def test_the_demo_seed_looks_like_a_real_shop():
     assert run.status == SyncStatus.SUCCEEDED and run.error_count == 0
     assert 4 <= Category.objects.filter(business_account=account).count() <= 5
     assert Product.objects.filter(business_account=account).count() >= 15
-    assert Variant.objects.filter(stock=0).exists()
+    assert Variant.objects.filter(on_hand=0).exists()
     assert set(Variant.objects.values_list("currency", flat=True)) == {"AED"}
     assert all(v.image_url.startswith("/static/catalog/demo/") for v in Variant.objects.all())
 

@@ -40,7 +40,7 @@ def test_a_csv_feed_is_fetched_with_attribute_columns():
     tasks.sync_feed.apply(args=[feed.pk])
     variant = Variant.objects.get(sku="ABY-1-M")
     assert variant.attributes == {"size": "M", "colour": "Black"}
-    assert (variant.price_minor, variant.stock) == (32000, 0)
+    assert (variant.price_minor, variant.on_hand) == (32000, 0)
 
 
 @responses.activate

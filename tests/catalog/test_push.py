@@ -1,9 +1,11 @@
 """The push to Meta's catalog, against the real sandbox over HTTP."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
-from catalog import tasks
+from catalog import stock, tasks
 from catalog.models import MetaPush, Variant
 from catalog.push import catalog_push_to_meta
 from catalog.services import catalog_upsert
@@ -77,3 +79,15 @@ def test_a_graph_error_is_recorded_and_the_variants_stay_dirty(shop, settings):
     assert not push.succeeded and push.error
     assert Variant.objects.get(sku="A-1").meta_dirty
     assert not CatalogItem.objects.exists()
+
+
+def test_the_push_sends_what_can_be_sold_now_not_the_level_on_hand(shop):
+    upsert(shop, [feed_item("ABY-2-M", stock=3), feed_item("ABY-2-L", stock=1)])
+    medium, large = Variant.objects.get(sku="ABY-2-M"), Variant.objects.get(sku="ABY-2-L")
+    now = timezone.now()
+    stock.stock_hold(holder="order:A", wanted={medium.pk: 1, large.pk: 1}, held_until=now + timedelta(minutes=40), now=now)
+    stock.stock_sell(holder="order:A", wanted={medium.pk: 1, large.pk: 1}, now=now)
+    catalog_push_to_meta(business_account=shop, now=timezone.now())
+    items = {item.retailer_id: item.data for item in CatalogItem.objects.filter(catalog_id=CATALOG_ID)}
+    assert (items["ABY-2-M"]["inventory"], items["ABY-2-M"]["availability"]) == (2, "in stock")
+    assert (items["ABY-2-L"]["inventory"], items["ABY-2-L"]["availability"]) == (0, "out of stock")

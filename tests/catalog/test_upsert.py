@@ -33,7 +33,10 @@ def test_running_the_same_feed_twice_changes_nothing():
     before = list(Variant.objects.order_by("pk").values())
     second = upsert(account, items)
     assert (second.created, second.updated, second.unchanged, second.deactivated) == (0, 0, 2, 0)
-    assert list(Variant.objects.order_by("pk").values()) == before
+    after = list(Variant.objects.order_by("pk").values())
+    # The same level, confirmed later: only its as_of moves.
+    assert [{**row, "on_hand_as_of": None} for row in after] == [{**row, "on_hand_as_of": None} for row in before]
+    assert all(new["on_hand_as_of"] > old["on_hand_as_of"] for new, old in zip(after, before))
 
 
 def test_a_changed_price_updates_the_variant_and_queues_it_for_meta():
@@ -43,7 +46,7 @@ def test_a_changed_price_updates_the_variant_and_queues_it_for_meta():
     result = upsert(account, [feed_item("A-1", price="14.00", stock=0)])
     assert (result.updated, result.unchanged) == (1, 0)
     variant = Variant.objects.get(sku="A-1")
-    assert (variant.price_minor, variant.stock, variant.meta_dirty) == (1400, 0, True)
+    assert (variant.price_minor, variant.on_hand, variant.meta_dirty) == (1400, 0, True)
 
 
 def test_a_product_missing_from_a_full_feed_is_deactivated_not_deleted():

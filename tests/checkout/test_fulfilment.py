@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from catalog.models import StockReservation
 from checkout import stripe_client
 from checkout.fulfilment import FulfilmentRefused, fulfilment_apply
-from checkout.models import LinkStatus, Order, OrderChange, OrderStatus, Refund, RefundStatus, StockReservation
+from checkout.models import LinkStatus, Order, OrderChange, OrderStatus, Refund, RefundStatus
 from conversations import order_updates
 from conversations.models import ThreadState, ThreadTransition
 from outbound.models import MessageStatus, OutboundMessage
@@ -198,8 +199,9 @@ def test_cancelling_an_unpaid_order_closes_its_stripe_page_frees_the_stock_and_s
     order = OrderFactory()
     utility_consent(order.contact)
     link = PaymentLinkFactory(order=order)
-    variant = VariantFactory(stock=5)
-    StockReservation.objects.create(order=order, variant=variant, quantity=2, expires_at=link.expires_at)
+    variant = VariantFactory(on_hand=5)
+    StockReservation.objects.create(holder=f"order:{order.reference}", variant=variant, quantity=2,
+                                    held_until=link.expires_at)
     thread = ThreadFactory(contact=order.contact, phone_number=order.phone_number, state=ThreadState.AWAITING_PAYMENT)
     window(order, hours_ago=0.2)
     updated = apply(order, "cancelled", reason="duplicate order")

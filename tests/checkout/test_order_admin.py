@@ -112,3 +112,35 @@ def test_the_fulfil_view_takes_only_posts_with_csrf_from_staff_who_may_change(ad
     anonymous = Client().post(f"/admin/checkout/order/{order.pk}/fulfil/packed/")
     assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def staff_with(*codenames: str) -> Client:
+    user = get_user_model().objects.create_user("-".join(codenames), password="x", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_only_staff_who_may_refund_see_or_send_a_refund_or_a_cancel_that_refunds(stripe):
+    order = paid_order()
+    fulfiller = staff_with("view_order", "change_order")
+    page = fulfiller.get(change_url(order)).content.decode()
+    assert 'id="do-packed"' in page
+    assert 'id="do-refunded"' not in page and 'id="do-cancelled"' not in page
+    assert fulfiller.post(f"/admin/checkout/order/{order.pk}/fulfil/refunded/").status_code == 403
+    assert fulfiller.post(f"/admin/checkout/order/{order.pk}/fulfil/cancelled/", {"reason": "x"}).status_code == 403
+    assert (Order.objects.get(pk=order.pk).status, Refund.objects.count(), stripe.refunds) == (OrderStatus.PAID, 0, [])
+
+    owner = staff_with("view_order", "change_order", "refund_order")
+    assert 'id="do-refunded"' in owner.get(change_url(order)).content.decode()
+    fulfil(owner, order, "refunded")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED and len(stripe.refunds) == 1
+
+
+def test_staff_who_may_not_refund_may_still_cancel_an_unpaid_order(stripe):
+    order = OrderFactory()
+    fulfiller = staff_with("view_order", "change_order")
+    assert 'id="do-cancelled"' in fulfiller.get(change_url(order)).content.decode()
+    fulfil(fulfiller, order, "cancelled", reason="the customer asked")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED

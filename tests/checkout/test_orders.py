@@ -7,9 +7,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from catalog.models import Variant
+from catalog.models import StockReservation, Variant
+from catalog.stock import available_one
 from checkout import services
-from checkout.models import LinkStatus, Order, OrderChange, OrderStatus, PaymentLink, StockReservation
+from checkout.models import LinkStatus, Order, OrderChange, OrderStatus, PaymentLink
 from checkout.services import CheckoutRefusal, PricesChanged, WantedLine
 from tests.catalog.factories import VariantFactory
 from tests.channels.factories import PhoneNumberFactory
@@ -29,15 +30,16 @@ def place(variant, quantity=1, *, contact=None, number=None, seen=None):
 
 @pytest.mark.django_db
 def test_an_order_copies_sku_name_quantity_and_price_and_holds_the_stock():
-    variant = VariantFactory(sku="ABY-M", product__name="Linen Abaya", attributes={"size": "M"}, price_minor=320_00, stock=3)
+    variant = VariantFactory(sku="ABY-M", product__name="Linen Abaya", attributes={"size": "M"}, price_minor=320_00, on_hand=3)
     order, link = place(variant, 2, seen=640_00)
     line = order.lines.get()
     assert (line.sku, line.name, line.quantity, line.unit_price_minor, line.line_total_minor) == ("ABY-M", "Linen Abaya M", 2, 320_00, 640_00)
     assert (order.total_minor, order.currency, order.status) == (640_00, "AED", S.PENDING_PAYMENT)
-    assert services.stock_available(variant=variant) == 1
+    assert available_one(variant=variant) == 1
     assert link.status == LinkStatus.ISSUING and link.idempotency_key == f"waco-order-{order.reference}-attempt-1"
     assert timedelta(minutes=39) < link.expires_at - timezone.now() <= timedelta(minutes=40)
-    assert StockReservation.objects.get().expires_at == link.expires_at
+    reservation = StockReservation.objects.get()
+    assert (reservation.holder, reservation.held_until) == (f"order:{order.reference}", link.expires_at)
     Variant.objects.filter(pk=variant.pk).update(price_minor=1)
     assert order.lines.get().unit_price_minor == 320_00  # the order keeps what the customer agreed to
 
@@ -61,7 +63,7 @@ def test_a_total_that_changed_since_the_customer_saw_it_is_refused_with_the_new_
 
 @pytest.mark.django_db
 def test_stock_held_by_another_unpaid_order_cannot_be_sold_twice():
-    variant = VariantFactory(stock=1)
+    variant = VariantFactory(on_hand=1)
     place(variant)
     with pytest.raises(CheckoutRefusal, match="not enough stock"):
         place(variant)
@@ -70,9 +72,9 @@ def test_stock_held_by_another_unpaid_order_cannot_be_sold_twice():
 
 @pytest.mark.django_db
 def test_expired_reservations_no_longer_hold_stock():
-    variant = VariantFactory(stock=1)
+    variant = VariantFactory(on_hand=1)
     place(variant)
-    StockReservation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    StockReservation.objects.update(held_until=timezone.now() - timedelta(seconds=1))
     place(variant)
     assert Order.objects.count() == 2
 
@@ -87,7 +89,7 @@ def test_an_inactive_variant_or_an_empty_cart_is_refused():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_last_unit_raced_by_two_customers_goes_to_one():
-    variant = VariantFactory(stock=1)
+    variant = VariantFactory(on_hand=1)
     numbers = PhoneNumberFactory(), PhoneNumberFactory()
     customers = ContactFactory(), ContactFactory()
     barrier, outcomes = threading.Barrier(2), []
@@ -126,6 +128,7 @@ ALLOWED = [
     (S.PAID, "refund", S.REFUNDED),
     (S.DELIVERED, "refund", S.REFUNDED),
     (S.CANCELLED, "refund", S.REFUNDED),
+    (S.EXPIRED, "refund", S.REFUNDED),  # paid after the link closed, the stock gone: the money goes back
 ]
 REFUSED = [
     (S.PAID, "pay"),  # paid once
@@ -163,9 +166,9 @@ def test_each_refused_order_transition_changes_nothing(source, name):
 
 @pytest.mark.django_db
 def test_a_second_attempt_keeps_holding_the_stock_until_its_own_expiry():
-    variant = VariantFactory(stock=1)
+    variant = VariantFactory(on_hand=1)
     order, first = place(variant)
     PaymentLink.objects.filter(pk=first.pk).update(status=LinkStatus.FAILED)
     second = services.payment_link_open(order=order, now=timezone.now() + timedelta(minutes=5))
     assert second.attempt == 2
-    assert StockReservation.objects.get().expires_at == second.expires_at
+    assert StockReservation.objects.get().held_until == second.expires_at

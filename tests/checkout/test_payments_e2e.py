@@ -13,9 +13,10 @@ from django.conf import settings
 
 from catalog.models import Variant
 from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
-from checkout.services import stock_available
+from catalog.stock import available_one
 from conversations.models import ThreadState
 from tests.conversations.shopper import Shopper, text_of
+from tests.support.drain import wait_drained
 from tests.workers import run_python, wait_until
 from waco.ingest.models import Delivery, DeliverySource
 from waco.sandbox import services as sandbox
@@ -57,19 +58,20 @@ def test_a_customer_pays_through_the_link_and_gets_one_receipt_despite_duplicate
     assert url == f"{worker_shop.live_url}/pay/{link.token}/"
     opened = requests.get(url, allow_redirects=False, timeout=5)
     assert opened.status_code == 302 and "/sandbox/stripe/" in opened.headers["Location"]
-    assert stock_available(variant=worker_shop.variants["M"]) == 2  # held while the link is open
+    assert available_one(variant=worker_shop.variants["M"]) == 2  # held while the link is open
 
     session_pay_card(session_id=link.stripe_session_id)
-    time.sleep(0.3)
+    time.sleep(0.3)  # past reorder_delay_ms: the held-back events come due
     stripe_events_delivered()
     wait_until(lambda: receipts(amal), message="the receipt")
-    time.sleep(1.5)  # a duplicate would have produced a second receipt by now
     stripe_events_delivered()
+    wait_drained()  # every duplicate has been applied or skipped: a second receipt would be out
     assert len(receipts(amal)) == 1
     assert "Total paid: 640.00 AED" in text_of(receipts(amal)[0])
     assert order_status(order) == OrderStatus.PAID
     assert PaymentLink.objects.get(pk=link.pk).status == LinkStatus.PAID
-    assert Variant.objects.get(pk=worker_shop.variants["M"].pk).stock == 2  # sold, not held
+    medium = Variant.objects.get(pk=worker_shop.variants["M"].pk)
+    assert (medium.on_hand, available_one(variant=medium)) == (4, 2)  # sold, not held; the level is the ERP's
     assert order.contact.threads.get().state == ThreadState.AWAITING_FULFILLMENT
     assert Delivery.objects.filter(source=DeliverySource.STRIPE).count() >= 2  # duplicates arrived, one applied
     used = requests.get(url, allow_redirects=False, timeout=5)
@@ -82,7 +84,7 @@ def test_a_completed_but_unpaid_session_is_not_paid_until_the_money_settles(work
     session_pay_delayed(session_id=link.stripe_session_id)  # checkout.session.completed, payment_status unpaid
     stripe_events_delivered()
     wait_until(lambda: Delivery.objects.filter(source=DeliverySource.STRIPE, status="done").exists(), message="the event")
-    time.sleep(1)
+    wait_drained()
     assert order_status(order) == OrderStatus.PENDING_PAYMENT and not receipts(noor)
 
     session_delayed_settle(session_id=link.stripe_session_id, succeeded=True)
@@ -101,7 +103,7 @@ def test_a_failed_delayed_payment_releases_the_stock_and_tells_the_customer(work
                       message="the failure told")
     assert "nothing was charged" in text_of(told)
     assert order_status(order) == OrderStatus.EXPIRED
-    assert stock_available(variant=worker_shop.variants["M"]) == 4
+    assert available_one(variant=worker_shop.variants["M"]) == 4
     assert order.contact.threads.get().state == ThreadState.BUILDING_CART  # the cart is kept
 
 
@@ -111,12 +113,12 @@ def test_an_expired_link_releases_the_stock_and_a_late_completed_event_changes_n
     session_leave(session_id=link.stripe_session_id)  # checkout.session.expired
     stripe_events_delivered()
     wait_until(lambda: next((i for i in huda.outbox() if "has expired" in text_of(i)), None), message="expiry told")
-    assert order_status(order) == OrderStatus.EXPIRED and stock_available(variant=worker_shop.variants["M"]) == 4
+    assert order_status(order) == OrderStatus.EXPIRED and available_one(variant=worker_shop.variants["M"]) == 4
     assert requests.get(url, allow_redirects=False, timeout=5).status_code == 410
 
     # A forged-late "completed" for the same session: the re-read session says expired.
     post_signed_event(worker_shop, "checkout.session.completed", link.stripe_session_id)
-    time.sleep(1.5)
+    wait_drained()
     assert order_status(order) == OrderStatus.EXPIRED and not receipts(huda)
 
 
@@ -127,7 +129,7 @@ def test_an_expired_event_after_payment_changes_nothing(worker_shop):
     stripe_events_delivered()
     wait_until(lambda: receipts(lina), message="the receipt")
     post_signed_event(worker_shop, "checkout.session.expired", link.stripe_session_id)
-    time.sleep(1.5)
+    wait_drained()
     assert order_status(order) == OrderStatus.PAID and len(receipts(lina)) == 1
 
 
@@ -137,7 +139,7 @@ def test_a_dropped_webhook_is_repaired_by_the_registered_reconciliation_job(work
     order, link, _ = checkout(worker_shop, maha)
     session_pay_card(session_id=link.stripe_session_id)
     stripe_events_delivered()
-    time.sleep(1)
+    wait_drained()
     assert order_status(order) == OrderStatus.PENDING_PAYMENT  # Waco never heard of it
     run_python(RUN_BEAT_JOB % "checkout.reconcile_payments", {"WACO_STRIPE_API_BASE": worker_shop.live_url + "/sandbox/stripe"})
     wait_until(lambda: receipts(maha), message="the receipt after reconciliation")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from checkout import payments, stripe_client
 from checkout.models import LinkStatus, OrderStatus, PaymentLink
-from checkout.services import stock_available
+from catalog.stock import available_one
 from outbound.models import OutboundMessage
 from tests.catalog.factories import VariantFactory
 from tests.checkout.test_orders import place
@@ -39,19 +39,19 @@ def issued_link(variant):
 
 
 def test_a_session_past_its_reservation_is_expired_at_stripe_and_the_stock_released(stripe_sandbox):
-    variant = VariantFactory(stock=2)
+    variant = VariantFactory(on_hand=2)
     order, link = issued_link(variant)
-    assert link.status == LinkStatus.OPEN and stock_available(variant=variant) == 0
+    assert link.status == LinkStatus.OPEN and available_one(variant=variant) == 0
     payments.payments_reconcile_due(now=link.expires_at + timedelta(seconds=1))
     link.refresh_from_db()
     order.refresh_from_db()
     assert link.status == LinkStatus.EXPIRED and order.status == OrderStatus.EXPIRED
     assert stripe_client.checkout_session_retrieve(link.stripe_session_id).status == "expired"
-    assert stock_available(variant=variant) == 2
+    assert available_one(variant=variant) == 2
 
 
 def test_an_open_session_is_left_alone_before_its_reservation_ends(stripe_sandbox):
-    order, link = issued_link(VariantFactory(stock=2))
+    order, link = issued_link(VariantFactory(on_hand=2))
     payments.payments_reconcile_due(now=link.expires_at - timedelta(minutes=1))
     assert PaymentLink.objects.get(pk=link.pk).status == LinkStatus.OPEN
     assert stripe_client.checkout_session_retrieve(link.stripe_session_id).status == "open"
@@ -59,7 +59,7 @@ def test_an_open_session_is_left_alone_before_its_reservation_ends(stripe_sandbo
 
 def test_card_details_and_the_stripe_secret_are_in_no_table_and_no_log_record(stripe_sandbox, caplog):
     caplog.set_level(logging.DEBUG)  # every logger, stripe-python's request and response bodies included
-    order, link = issued_link(VariantFactory(stock=2))
+    order, link = issued_link(VariantFactory(on_hand=2))
     session_pay_card(session_id=link.stripe_session_id)
     sandbox.deliveries_flush(horizon_seconds=5)  # the signed event reaches the webhook and the inbox
     inbox.inbox_drain()
@@ -95,9 +95,9 @@ def waco_columns_holding(needle: str) -> list[str]:
 @pytest.mark.django_db
 def test_money_taken_on_a_cancelled_order_raises_an_alert_and_changes_nothing(stripe):
     from checkout.services import order_transition
-    from outbound.models import Alert
+    from waco.alerts.models import Alert
 
-    order, link = place(VariantFactory(stock=2))
+    order, link = place(VariantFactory(on_hand=2))
     PaymentLink.objects.filter(pk=link.pk).update(status=LinkStatus.OPEN, stripe_session_id="cs_test_late")
     order_transition(order=order, name="cancel", cause="staff")
     stripe.session_paid = True
@@ -108,7 +108,7 @@ def test_money_taken_on_a_cancelled_order_raises_an_alert_and_changes_nothing(st
 
 
 def test_a_session_create_retried_after_a_lost_answer_makes_one_session_and_one_link_message(stripe_sandbox):
-    order, link = place(VariantFactory(stock=2))
+    order, link = place(VariantFactory(on_hand=2))
     ThreadFactory(contact=order.contact, phone_number=order.phone_number)
     contacts.window_touch(contact=order.contact, phone_number=order.phone_number, inbound_at=timezone.now())
     payments.payment_link_issue(link_id=link.pk)

@@ -58,6 +58,22 @@ def test_a_signed_event_is_stored_in_the_inbox_and_acknowledged(client):
     assert delivery.source == DeliverySource.STRIPE and json.loads(delivery.body)["id"] == "evt_1"
 
 
+def test_during_a_rotation_every_listed_secret_verifies_and_the_first_signs(client, settings):
+    old, new, unknown = event_body("evt_old"), event_body("evt_new"), event_body("evt_unknown")
+    settings.WACO_STRIPE_WEBHOOK_SECRETS = ["whsec_old_still_accepted"]
+    signed_with_old = stripe_signature_header(old)
+    settings.WACO_STRIPE_WEBHOOK_SECRETS = ["whsec_someone_elses"]
+    signed_with_unknown = stripe_signature_header(unknown)
+    settings.WACO_STRIPE_WEBHOOK_SECRETS = ["whsec_new_after_rotation", "whsec_old_still_accepted"]
+    signed_with_new = stripe_signature_header(new)  # the sandbox signs with the first
+    assert post(client, old, signed_with_old).status_code == 200
+    assert post(client, new, signed_with_new).status_code == 200
+    assert post(client, unknown, signed_with_unknown).status_code == 400
+    assert sorted(json.loads(d.body)["id"] for d in Delivery.objects.all()) == ["evt_new", "evt_old"]
+    settings.WACO_STRIPE_WEBHOOK_SECRETS = ["whsec_old_still_accepted"]
+    assert post(client, new, signed_with_new).status_code == 400  # signed with the new one, which is not listed
+
+
 def test_the_same_event_delivered_twice_is_applied_once(client, django_capture_on_commit_callbacks, monkeypatch):
     _, link = place(VariantFactory())
     PaymentLink.objects.filter(pk=link.pk).update(stripe_session_id="cs_test_1", status="open")

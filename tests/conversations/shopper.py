@@ -69,7 +69,7 @@ def open_shop(settings, live_server, tmp_path, *, env: dict | None = None):
     ShopFactory(business_account=account, meta_catalog_id=CATALOG_ID)
     product = ProductFactory(category=CategoryFactory(business_account=account, name="Abayas"), name="Linen Abaya")
     shop.variants = {
-        size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size}, price_minor=price, stock=stock)
+        size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size}, price_minor=price, on_hand=stock)
         for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10))
     }
     worker_env = {

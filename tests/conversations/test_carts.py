@@ -14,14 +14,14 @@ pytestmark = pytest.mark.django_db
 def abaya():
     product = ProductFactory(name="Linen Abaya")
     return (
-        VariantFactory(product=product, sku="AB-M", attributes={"size": "M"}, price_minor=32050, currency="AED", stock=5),
-        VariantFactory(product=product, sku="AB-L", attributes={"size": "L"}, price_minor=34000, currency="AED", stock=0),
+        VariantFactory(product=product, sku="AB-M", attributes={"size": "M"}, price_minor=32050, currency="AED", on_hand=5),
+        VariantFactory(product=product, sku="AB-L", attributes={"size": "L"}, price_minor=34000, currency="AED", on_hand=0),
     )
 
 
 def test_two_variants_make_a_total_from_live_prices(abaya):
     medium, _ = abaya
-    other = VariantFactory(sku="SCARF", price_minor=9900, currency="AED", stock=10)
+    other = VariantFactory(sku="SCARF", price_minor=9900, currency="AED", on_hand=10)
     thread = ThreadFactory()
     carts.cart_line_add(thread=thread, variant=medium, quantity=2)
     carts.cart_line_add(thread=thread, variant=other)
@@ -58,7 +58,7 @@ def test_a_line_that_sold_out_since_it_was_added_is_shown_and_left_out_of_the_to
     medium, _ = abaya
     thread = ThreadFactory()
     carts.cart_line_add(thread=thread, variant=medium, quantity=2)
-    Variant.objects.filter(pk=medium.pk).update(stock=1)
+    Variant.objects.filter(pk=medium.pk).update(on_hand=1)
     summary = carts.cart_summary(thread=thread)
     assert [line.variant.sku for line in summary.unavailable] == ["AB-M"]
     assert summary.total_minor == 0

@@ -9,11 +9,12 @@ from catalog.models import Variant
 from conversations.models import Cart, CartLine, Direction, ThreadMessage, ThreadState, ThreadTransition
 from conversations.services import thread_transition
 from checkout.models import Order, OrderStatus
-from checkout.services import stock_available
-from outbound.models import Alert, OutboundMessage
+from catalog.stock import available_one
+from outbound.models import OutboundMessage
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.channels.factories import PhoneNumberFactory
 from tests.conversations.chat import Chat, body, buttons, rows
+from waco.alerts.models import Alert
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
 
@@ -32,7 +33,7 @@ def abaya(number):
     product = ProductFactory(category=category, name="Linen Abaya", description="Light linen.")
     return {
         size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size},
-                             price_minor=price, stock=stock)
+                             price_minor=price, on_hand=stock)
         for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10))
     }
 
@@ -187,7 +188,7 @@ def test_checkout_places_the_order_at_live_prices_and_reserves_the_stock(chat, a
     assert f"Order {order.reference} (640.00 AED) is reserved for you for 40 minutes" in body(reply)
     assert chat.thread.state == ThreadState.AWAITING_PAYMENT
     assert [(line.sku, line.quantity, line.unit_price_minor) for line in order.lines.all()] == [("ABY-M", 2, 320_00)]
-    assert stock_available(variant=abaya["M"]) == 2
+    assert available_one(variant=abaya["M"]) == 2
     assert contacts.consent_current(contact=chat.thread.contact, category=ConsentCategory.UTILITY).source == ConsentSource.CHECKOUT
 
 
@@ -197,7 +198,7 @@ def test_back_to_the_cart_ends_the_unpaid_order_and_frees_its_stock(chat, abaya)
     assert "Total: 320.00 AED" in body(chat.taps("back")[0])
     assert chat.thread.state == ThreadState.BUILDING_CART
     assert Order.objects.get().status == OrderStatus.EXPIRED
-    assert stock_available(variant=abaya["M"]) == 4
+    assert available_one(variant=abaya["M"]) == 4
 
 
 def test_a_price_change_since_the_cart_was_shown_needs_a_second_checkout(chat, abaya):

@@ -12,6 +12,7 @@ from conversations import services as threads
 from conversations.models import CartLine, InboundMedia, MediaStatus, ThreadMessage, ThreadState
 from outbound.models import MessageCategory, MessageStatus
 from tests.conversations.shopper import Shopper, reply_ids, text_of
+from tests.support.drain import wait_drained
 from tests.workers import wait_until
 from waco.contacts.models import ConsentAction, ConsentCategory
 from waco.contacts import services as contacts
@@ -70,11 +71,11 @@ def test_duplicated_and_reordered_deliveries_change_nothing(worker_shop):
     noor, v = Shopper(worker_shop, "971501110002", "Noor"), worker_shop.variants
     for reply_id in (f"add:{v['M'].pk}", f"add:{v['L'].pk}", f"add:{v['M'].pk}"):
         noor.send({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": reply_id, "title": "x"}}})
-    time.sleep(0.4)
+    time.sleep(0.4)  # past reorder_delay_ms: the held-back deliveries come due
     sandbox.deliveries_flush(horizon_seconds=5)
     wait_until(lambda: len(noor.outbox()) >= 3, timeout=30, message="three replies")
-    time.sleep(1.5)  # duplicates would have been answered by now
     sandbox.deliveries_flush(horizon_seconds=5)
+    wait_drained()  # every duplicate has been handled: any answer to one is in the outbox now
     assert len(noor.outbox()) == 3
     assert noor.inbound_count() == 3
     assert sorted((line.variant.sku, line.quantity) for line in CartLine.objects.all()) == [("ABY-L", 1), ("ABY-M", 2)]
@@ -86,7 +87,7 @@ def test_agent_stops_the_bot_until_staff_hand_back(worker_shop):
     assert "A person from the shop will answer" in text_of(handed)
     sara.send({"type": "text", "text": {"body": "hi"}})
     wait_until(lambda: sara.inbound_count() == 2, message="the second message to be recorded")
-    time.sleep(1)
+    wait_drained()
     assert len(sara.outbox()) == 1  # the bot stayed silent
     thread = ThreadMessage.objects.filter(thread__contact__wa_id=sara.wa_id).first().thread
     threads.thread_transition(thread=thread, name="hand_back", cause="staff")
@@ -104,7 +105,7 @@ def test_after_stop_marketing_is_refused_and_after_yes_it_goes(worker_shop):
     refused = threads.thread_reply(thread=thread, content=offer, text="offer", category=MessageCategory.MARKETING,
                                    purpose="cart_recovery")
     assert refused.status == MessageStatus.FAILED and "no marketing consent" in refused.error_detail
-    time.sleep(1)
+    wait_drained()
     assert all("Eid offer" not in text_of(item) for item in huda.outbox())
 
     [thanks] = huda.taps("consent:yes")

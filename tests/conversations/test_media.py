@@ -23,11 +23,11 @@ from conversations import media as media_service
 from conversations.media import MediaRefused, media_download, media_download_enqueue, media_redispatch_lost
 from conversations.models import InboundMedia, MediaStatus, Thread, ThreadMessage
 from conversations.tasks import download_media, redispatch_lost_media
-from outbound.models import Alert
 from tests.conversations.factories import InboundMediaFactory
 from tests.outbound.meta import wire_shop
 from tests.workers import celery_worker, wait_until
 from waco import periodic
+from waco.alerts.models import Alert
 from waco.celery_config import QUEUE_MAINTENANCE, QUEUE_SERVICE
 from waco.cloud_api.client import GraphClient
 from waco.dispatch import send_task_or_log

@@ -36,8 +36,7 @@ def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everyt
             timeout=90, message="the demo to print the admin password",
         )
         health = wait_until(lambda: _get_json(f"{base}/health/"), timeout=60, message="the demo to serve /health/")
-        assert health["checks"]["database"]["vendor"] == "sqlite"
-        assert health["checks"]["broker"]["transport"] == "filesystem"
+        assert health == {"status": "ok"}  # the public learns up or down only
 
         session = requests.Session()
         login = session.get(f"{base}/admin/login/", timeout=5)
@@ -50,6 +49,9 @@ def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everyt
         assert response.status_code == 200
         assert "Site administration" in response.text
         assert 'href="/demo/chat/"' in response.text  # the admin index opens the chat
+        detail = session.get(f"{base}/health/", timeout=5).json()  # staff see which parts answer
+        assert detail["checks"]["database"]["vendor"] == "sqlite"
+        assert detail["checks"]["broker"]["transport"] == "filesystem"
 
         # The chat page is printed beside the admin and served, with the demo shop to write to.
         chat_url = re.search(r"Chat:\s+(\S+)", log.read_text()).group(1)

@@ -43,7 +43,7 @@ def secrets(**overrides) -> dict:
         "meta_verify_token": STRONG["WACO_META_VERIFY_TOKEN"],
         "field_encryption_keys": [STRONG["WACO_FIELD_ENCRYPTION_KEY"]],
         "stripe_secret_key": STRONG["WACO_STRIPE_SECRET_KEY"],
-        "stripe_webhook_secret": STRONG["WACO_STRIPE_WEBHOOK_SECRET"],
+        "stripe_webhook_secrets": [STRONG["WACO_STRIPE_WEBHOOK_SECRET"]],
     }
     return values | overrides
 
@@ -60,7 +60,7 @@ def test_strong_secrets_pass_the_production_guard():
         ({"meta_verify_token": config.DEMO_META_VERIFY_TOKEN}, "WACO_META_VERIFY_TOKEN is the demo default"),
         ({"field_encryption_keys": [config.DEMO_FIELD_ENCRYPTION_KEY]}, "WACO_FIELD_ENCRYPTION_KEY is the demo default"),
         ({"stripe_secret_key": config.DEMO_STRIPE_SECRET_KEY}, "WACO_STRIPE_SECRET_KEY is the demo default"),
-        ({"stripe_webhook_secret": ""}, "WACO_STRIPE_WEBHOOK_SECRET is not set"),
+        ({"stripe_webhook_secrets": []}, "WACO_STRIPE_WEBHOOK_SECRET is not set"),
         ({"secret_key": "short"}, "DJANGO_SECRET_KEY is shorter than 50"),
     ],
 )
@@ -107,3 +107,59 @@ def test_a_real_stripe_key_in_the_demo_means_stripe_test_mode_with_the_same_code
     result = run_manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == base
+
+
+# --- safe by default ---------------------------------------------------------------------
+
+
+def settings_value(expression: str, env: dict) -> str:
+    """`expression` evaluated under the settings a fresh process gets from `env`."""
+    result = run_manage("shell", "-c", f"from django.conf import settings; print({expression})", env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_server_started_with_nothing_set_is_production_and_refuses_the_demo_secrets():
+    result = run_manage("check", env={})
+    assert result.returncode != 0
+    assert "Production refuses to start" in result.stderr
+    assert "DJANGO_SECRET_KEY is the demo default" in result.stderr
+
+
+def test_the_demo_command_brings_its_own_environment(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "WACO_DATA_DIR": str(tmp_path)}
+    result = run_manage("demo", "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Run the demo shop" in result.stdout
+
+
+@pytest.mark.parametrize("env_name", ["demo", "test"])
+@pytest.mark.parametrize("key", ["sk_live_51AbCdEfGhIjKlMnOpQrStUv", "rk_live_51AbCdEfGhIjKlMnOpQrStUv"])
+def test_a_live_stripe_key_is_refused_outside_production(env_name, key, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "WACO_ENV": env_name, "WACO_STRIPE_SECRET_KEY": key, "WACO_DATA_DIR": str(tmp_path)}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert f"WACO_STRIPE_SECRET_KEY is a live Stripe key; WACO_ENV={env_name}" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["sk_live_x", " rk_live_x"])
+def test_the_live_key_guard_names_the_variable(key):
+    with pytest.raises(ImproperlyConfigured, match="WACO_STRIPE_SECRET_KEY is a live Stripe key"):
+        config.check_no_live_stripe_key(name="WACO_STRIPE_SECRET_KEY", value=key, env="demo")
+    config.check_no_live_stripe_key(name="WACO_STRIPE_SECRET_KEY", value="sk_test_x", env="demo")
+
+
+def test_production_accepts_a_live_stripe_key():
+    assert settings_value("settings.WACO_STRIPE_API_BASE", PRODUCTION_ENV | STRONG) == "https://api.stripe.com"
+
+
+def test_forwarded_proto_is_ignored_without_a_proxy_and_trusted_with_one():
+    assert settings_value("getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)", PRODUCTION_ENV | STRONG) == "None"
+    with_proxy = PRODUCTION_ENV | STRONG | {"WACO_TRUSTED_PROXY_COUNT": "1"}
+    assert settings_value("settings.SECURE_PROXY_SSL_HEADER", with_proxy) == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_hsts_preload_is_off_unless_asked_for():
+    assert settings_value("settings.SECURE_HSTS_PRELOAD", PRODUCTION_ENV | STRONG) == "False"
+    asked = PRODUCTION_ENV | STRONG | {"DJANGO_SECURE_HSTS_PRELOAD": "true"}
+    assert settings_value("settings.SECURE_HSTS_PRELOAD", asked) == "True"

@@ -90,8 +90,7 @@ def test_with_the_broker_stopped_the_webhook_answers_200_and_applies_once_it_is_
         private_redis.stop()
         body = text_message_body(phone_number_id=number.graph_id)
         answer = json.loads(post_in_child(body, broker))
-        assert answer["status"] == 200
-        assert answer["seconds"] < 5  # a down broker costs little time
+        assert answer["status"] == 200  # how long a down broker costs is bench/ingest.py's figure (c)
         assert Delivery.objects.get().status == DeliveryStatus.PENDING
 
         private_redis.start()

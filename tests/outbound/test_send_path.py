@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from outbound import sending, services
-from outbound.models import Alert, MessageCategory, MessageStatus, OutboundMessage, SendAttempt
+from outbound.models import MessageCategory, MessageStatus, OutboundMessage, SendAttempt
 from tests.outbound.meta import wire_shop
+from waco.alerts.models import Alert
 from waco.celery_config import QUEUE_SERVICE
 from waco.channels.models import PhoneNumber
 

@@ -6,11 +6,12 @@ import pytest
 from django.utils import timezone
 
 from outbound import sending, services
-from outbound.models import Alert, MessageCategory, MessageStatus
+from outbound.models import MessageCategory, MessageStatus
 from templates_lib import services as templates
 from templates_lib.models import TemplateCategory
 from tests.outbound.meta import wire_shop
 from tests.templates_lib.factories import BODY, PARAMETERS, PurposeFactory
+from waco.alerts.models import Alert
 from waco.celery_config import QUEUE_SERVICE
 from waco.contacts import services as contacts
 from waco.sandbox import services as sandbox

@@ -96,7 +96,7 @@ class StripeReceiver(WebhookReceiver):
 
     def signature_ok(self, raw: bytes, header: str) -> bool:
         try:
-            stripe.Webhook.construct_event(raw, header, settings.WACO_STRIPE_WEBHOOK_SECRET)
+            stripe.Webhook.construct_event(raw, header, settings.WACO_STRIPE_WEBHOOK_SECRETS[0])
         except stripe.SignatureVerificationError:
             return False
         return True

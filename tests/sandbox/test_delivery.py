@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from tests.sandbox.conftest import customer_says
 from tests.sandbox.stripe_helpers import stripe_receiver  # noqa: F401 (fixture)
+from tests.workers import wait_until
 from waco.sandbox.delivery import delivery_enqueue, signature, worker
 from waco.sandbox.models import Delivery, DeliveryKind
-from waco.sandbox.services import config_update, deliveries_flush, deliveries_pending
+from waco.sandbox.services import config_get, config_update, deliveries_flush, deliveries_pending
 
 pytestmark = pytest.mark.usefixtures("number")
 
@@ -78,12 +79,16 @@ def test_backoff_is_capped():
 @pytest.mark.django_db(transaction=True)
 def test_webhook_is_sent_by_the_worker_thread_only_after_commit(client, receiver, settings):
     settings.WACO_SANDBOX_DELIVERY_THREAD = True
+    config_get()  # the config row exists before the transaction, so no pass waits on its insert
     try:
         with transaction.atomic():
             customer_says(client)
-            # Not before commit, even with the thread running.
+            # Not before commit, even with the thread running: a whole pass sees nothing.
             worker.wake()
-            assert not receiver.wait_for_nothing(0.3)
+            wait_until(lambda: not worker.wake_pending, message="the delivery thread to start a pass")
+            worker.wake()  # taken only once that pass has ended
+            wait_until(lambda: not worker.wake_pending, message="the delivery thread to end its pass")
+            assert receiver.bodies == []
         [body] = receiver.wait_for(1)
         assert body["entry"][0]["changes"][0]["value"]["messages"][0]["text"] == {"body": "hi"}
     finally:

@@ -37,7 +37,7 @@ def _listed(stripe_api, **params) -> list[str]:
 
 
 def test_signature_verifies_with_stripe_python_and_fails_with_another_secret():
-    body, secret = b'{"id": "evt_1", "object": "event"}', settings.WACO_STRIPE_WEBHOOK_SECRET
+    body, secret = b'{"id": "evt_1", "object": "event"}', settings.WACO_STRIPE_WEBHOOK_SECRETS[0]
     header = stripe_signature_header(body)
     assert stripe.Webhook.construct_event(body, header, secret).id == "evt_1"
     with pytest.raises(stripe.SignatureVerificationError):

@@ -45,6 +45,13 @@ class BusinessAccountAdmin(admin.ModelAdmin):
     readonly_fields = ["access_token_hint", "created_at", "updated_at"]
     inlines = [PhoneNumberInline]
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj) or (obj is None and self.has_add_permission(request)):
+            return fields
+        # A view-only page shows every field as text: the token field would show the decrypted token.
+        return [field for field in fields if field != "access_token"]
+
     @admin.display(description="access token")
     def access_token_hint(self, obj):
         return obj.access_token_hint
@@ -75,7 +82,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     readonly_fields = ["sending_paused", "sending_paused_reason", "sending_paused_at", "quality_checked_at"]
     actions = ["pause_sending", "resume_sending"]
 
-    @admin.action(description="Pause sending from the selected numbers")
+    @admin.action(description="Pause sending from the selected numbers", permissions=["change"])
     def pause_sending(self, request, queryset):
         paused = sum(
             services.phone_number_pause_sending(
@@ -85,7 +92,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"Paused {paused} number(s).", messages.SUCCESS)
 
-    @admin.action(description="Resume sending from the selected numbers")
+    @admin.action(description="Resume sending from the selected numbers", permissions=["change"])
     def resume_sending(self, request, queryset):
         resumed = sum(services.phone_number_resume_sending(phone_number=n) for n in queryset)
         self.message_user(request, f"Resumed {resumed} number(s).", messages.SUCCESS)

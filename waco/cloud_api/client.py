@@ -30,7 +30,7 @@ from waco.cloud_api.values import as_dict, as_id, as_int, as_str, dicts
 DEFAULT_TIMEOUT = (3.05, 10)
 # Media can be 100 MB (documents): reading it takes longer than a JSON answer.
 MEDIA_TIMEOUT = (3.05, 60)
-# Meta's size limits per media kind (CLOUD_API.md); stickers: 100 KB static, 500 KB animated.
+# Meta's size limits per media kind (docs/cloud-api.md); stickers: 100 KB static, 500 KB animated.
 MEDIA_MAX_BYTES = {
     "image": 5 * 1024 * 1024,
     "audio": 16 * 1024 * 1024,

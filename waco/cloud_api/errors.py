@@ -1,4 +1,4 @@
-"""Graph API errors, classified by code as in CLOUD_API.md's table.
+"""Graph API errors, classified by code as in the table of docs/cloud-api.md.
 
 Callers branch on the class (or catch its exception subclass), never on titles
 or messages: Meta rewords those freely. The same error object arrives from a
@@ -26,7 +26,7 @@ class ErrorClass(StrEnum):
     UNCLASSIFIED = "unclassified"  # a code the table does not list
 
 
-# The table of CLOUD_API.md, one entry per code. 200-299 is a range of permission codes.
+# The table of docs/cloud-api.md, one entry per code. 200-299 is a range of permission codes.
 ERROR_CODE_CLASSES: dict[int, ErrorClass] = {
     **{code: ErrorClass.RATE for code in (130429, 131056, 4, 80007)},
     **{

@@ -345,7 +345,7 @@ class BusinessCapabilityEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UnsupportedEvent(Event):
-    """A field or item CLOUD_API.md does not list, or one of the wrong shape: stored, ignored."""
+    """A field or item docs/cloud-api.md does not list, or one of the wrong shape: stored, ignored."""
 
     kind: ClassVar[str] = "unsupported"
     reason: str

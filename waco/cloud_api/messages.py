@@ -1,4 +1,4 @@
-"""Inbound message content: one frozen dataclass per message type CLOUD_API.md lists.
+"""Inbound message content: one frozen dataclass per message type docs/cloud-api.md lists.
 
 The parsers that build them are in message_parsers.py.
 """

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_OBJECT = "whatsapp_business_account"
 
-# The fields CLOUD_API.md lists. Any other field is stored as an UnsupportedEvent.
+# The fields docs/cloud-api.md lists. Any other field is stored as an UnsupportedEvent.
 FIELD_PARSERS: dict[str, Callable[[dict, Change], list[Event]]] = {
     "messages": parse_messages,
     "message_template_status_update": parse_template_status,

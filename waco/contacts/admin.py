@@ -1,15 +1,24 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from waco.contacts.models import ConsentEntry, Contact, ServiceWindow
+from waco.contacts import services
+from waco.contacts.models import ConsentEntry, ConsentSource, Contact, ServiceWindow
 
 
 class ConsentEntryInline(admin.TabularInline):
+    """The ledger as history: corrections are new entries, added from the consent entries page."""
+
     model = ConsentEntry
     extra = 0
     fields = ["category", "action", "source", "recorded_at", "reference"]
     readonly_fields = fields
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ServiceWindowInline(admin.TabularInline):
@@ -19,9 +28,12 @@ class ServiceWindowInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def has_add_permission(self, request, obj=None):
+        return False  # windows are Meta's facts, opened by the customer's messages
+
     @admin.display(boolean=True, description="open now")
     def is_open_now(self, obj):
-        return obj.is_open(now=timezone.now())
+        return obj.is_open(now=timezone.now()) if obj.last_inbound_at else None
 
 
 @admin.register(Contact)
@@ -34,7 +46,33 @@ class ContactAdmin(admin.ModelAdmin):
 
 @admin.register(ConsentEntry)
 class ConsentEntryAdmin(admin.ModelAdmin):
-    list_display = ["contact", "category", "action", "source", "recorded_at"]
+    """Append-only: an entry is never edited or deleted; a correction is a new entry (source admin)."""
+
+    list_display = ["contact", "category", "action", "source", "recorded_at", "reference"]
     list_filter = ["category", "action", "source"]
     search_fields = ["contact__wa_id", "contact__user_id", "reference"]
     autocomplete_fields = ["contact"]
+    fields = ["contact", "category", "action", "recorded_at", "reference"]
+
+    def get_changeform_initial_data(self, request):
+        return {"recorded_at": timezone.now(), **super().get_changeform_initial_data(request)}
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["source", *self.fields] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        return ["source", *self.fields] if obj is not None else self.fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        entry = services.consent_record(
+            contact=data["contact"], category=data["category"], action=data["action"], source=ConsentSource.ADMIN,
+            recorded_at=data["recorded_at"], reference=data["reference"] or f"by {request.user.get_username()}",
+        )
+        obj.pk, obj._state.adding = entry.pk, False

@@ -19,8 +19,10 @@ class Contact(models.Model):
     """
 
     wa_id = models.CharField("WhatsApp id", max_length=64, unique=True, null=True, blank=True)
-    user_id = models.CharField("business-scoped user id", max_length=128, unique=True, null=True, blank=True)
-    parent_user_id = models.CharField(max_length=128, blank=True)
+    user_id = models.CharField("business-scoped user id", max_length=255, unique=True, null=True, blank=True)
+    # Stored for reference only: a parent id (CC.ENT...) spans linked business portfolios,
+    # while one deployment serves one, so it never identifies or merges contacts.
+    parent_user_id = models.CharField(max_length=255, blank=True)
     username = models.CharField(max_length=128, blank=True)
     profile_name = models.CharField(max_length=256, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -96,7 +98,7 @@ class ServiceWindow(models.Model):
 
     @property
     def open_until(self):
-        return self.last_inbound_at + SERVICE_WINDOW
+        return self.last_inbound_at + SERVICE_WINDOW if self.last_inbound_at else None  # None: an unsaved row
 
     def is_open(self, *, now) -> bool:
         return now < self.open_until

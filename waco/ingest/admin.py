@@ -43,7 +43,7 @@ class DeliveryAdmin(admin.ModelAdmin):
             text = obj.body
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text)
 
-    @admin.action(description="Re-run the selected deliveries")
+    @admin.action(description="Re-run the selected deliveries", permissions=["change"])
     def rerun(self, request, queryset):
         count = 0
         for delivery in queryset.exclude(status=DeliveryStatus.DONE):

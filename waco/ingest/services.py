@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from waco.alerts.models import AlertSeverity
+from waco.alerts.services import alert_raise
 from waco.backoff import backoff_delay
 from waco.channels.models import PhoneNumber
 from waco.cloud_api.webhooks import parse_delivery
-from waco.ingest import registry
+from waco.ingest import registry, signatures
 from waco.ingest.models import Delivery, DeliverySource, DeliveryStatus, EventOutcome, InboxEvent
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ def deliveries_process(*, delivery_ids: list[int], now: datetime | None = None) 
     Delivery.objects.filter(pk__in=done, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.DONE, processed_at=now or timezone.now(), last_error=""
     )
+    _signatures_passed([delivery for delivery, _ in deliveries])
     for hook in registry.after_batch_hooks():
         try:
             hook()
@@ -163,6 +166,28 @@ def _retry_later(delivery: Delivery, errors: list[str], now: datetime) -> None:
         if locked.attempts >= MAX_ATTEMPTS:
             locked.status = DeliveryStatus.FAILED
         locked.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+        if locked.status == DeliveryStatus.FAILED:
+            _alert_failed(locked)
+
+
+def _alert_failed(delivery: Delivery) -> None:
+    """One alert per source, refreshed by each delivery that fails after it: a bug that fails
+    every delivery mails staff once, not once per webhook."""
+    alert_raise(
+        kind="delivery_failed", subject=f"{delivery.get_source_display()} webhook deliveries",
+        severity=AlertSeverity.CRITICAL,
+        detail=f"Delivery {delivery.pk} failed {delivery.attempts} times and is no longer retried. Fix the cause, "
+               f"then re-run the failed deliveries from the admin (Ingest > Deliveries).\n\n{delivery.last_error}",
+    )
+
+
+def _signatures_passed(deliveries: list[Delivery]) -> None:
+    """Each stored delivery passed its signature check: the secret works again for its source."""
+    latest = {}
+    for delivery in deliveries:
+        latest[delivery.source] = max(latest.get(delivery.source, delivery.received_at), delivery.received_at)
+    for source, received_at in latest.items():
+        signatures.signed_deliveries_processed(source=source, latest_received_at=received_at)
 
 
 def _known_numbers(events: list) -> dict[str, PhoneNumber]:

@@ -9,11 +9,12 @@ from django.views.decorators.http import require_http_methods
 
 from waco.cloud_api.signature import SIGNATURE_HEADER, verify_signature
 from waco.cloud_api.webhooks import WebhookEnvelopeError, decode_envelope
-from waco.ingest import inbox
+from waco.ingest import inbox, signatures
 from waco.ingest.models import DeliverySource
 
-# Meta's bodies are a few KB; anything near this is not from Meta.
-MAX_BODY_BYTES = 1024 * 1024
+# Meta's bodies are usually a few KB but are reported to reach 3 MB; Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE (settings) is raised to the same figure.
+MAX_BODY_BYTES = 3 * 1024 * 1024
 # What we keep of the request: enough to re-verify and to debug, no cookies.
 STORED_HEADERS = ("Content-Type", "User-Agent", SIGNATURE_HEADER)
 
@@ -43,8 +44,10 @@ def whatsapp_webhook(request):
     body = request.body
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
+        signatures.signature_failed(source=DeliverySource.META)
         return error(401, f"missing {SIGNATURE_HEADER}")
     if not verify_signature(body, signature, settings.WACO_META_APP_SECRETS):
+        signatures.signature_failed(source=DeliverySource.META)
         return error(403, f"{SIGNATURE_HEADER} does not match the body")
     try:
         decode_envelope(body)

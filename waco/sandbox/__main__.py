@@ -13,6 +13,8 @@ def main(argv: list[str]) -> None:
     if not argv or argv[0] not in COMMANDS:
         sys.exit(f"usage: python -m waco.sandbox {{{'|'.join(COMMANDS)}}} [options]")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waco.settings")
+    # Settings default to production's, where the sandbox is not installed.
+    os.environ.setdefault("WACO_ENV", "demo")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["manage.py", COMMANDS[argv[0]], *argv[1:]])

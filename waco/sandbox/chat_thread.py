@@ -18,6 +18,7 @@ from waco.sandbox.config import Config
 from waco.sandbox.customers import WA_ID
 from waco.sandbox.models import Delivery, DeliveryKind, InboundMessage, PhoneNumber, SentMessage
 from waco.sandbox.outbox import outbox_list
+from waco.sandbox.validation import is_bsuid
 
 # Ticks keep changing for a while after a message: the newest ones are re-reported on every poll.
 TICK_WINDOW = 50
@@ -144,12 +145,12 @@ def _customer_side(*, number: PhoneNumber, wa_id: str, since: int, now) -> tuple
 def _business_side(
     *, config: Config, number: PhoneNumber, wa_id: str, since: int, now
 ) -> tuple[list[dict], dict, int]:
-    rows = SentMessage.objects.filter(number=number, to=wa_id)
+    rows = SentMessage.objects.filter(number=number, customer=wa_id)
     window = list(rows.order_by("-id").values_list("id", flat=True)[:TICK_WINDOW])
     recent = set(rows.filter(created_at__gte=now - OVERLAP).values_list("id", flat=True))
     sends = [
         s
-        for s in outbox_list(config=config, to=wa_id, since_id=_floor(window, list(recent), since))
+        for s in outbox_list(config=config, customer=wa_id, since_id=_floor(window, list(recent), since))
         if s["phone_number_id"] == number.phone_number_id
     ]
     times = dict(rows.filter(wamid__in=[s["wamid"] for s in sends]).values_list("wamid", "created_at"))
@@ -183,13 +184,18 @@ def _typing(*, number: PhoneNumber, wa_id: str, now) -> bool:
     )
     if latest is None:
         return False
-    return not SentMessage.objects.filter(number=number, to=wa_id, created_at__gt=latest).exists()
+    return not SentMessage.objects.filter(number=number, customer=wa_id, created_at__gt=latest).exists()
 
 
 def chat_thread_read(*, config: Config, number: PhoneNumber, wa_id: str, since: Cursor) -> dict:
-    """New items after `since` (oldest first), the current ticks of the newest ones, the next cursor."""
-    if not isinstance(wa_id, str) or not WA_ID.match(wa_id):
-        raise ChatInputError("wa_id must be the customer's phone number in digits (6 to 20)")
+    """New items after `since` (oldest first), the current ticks of the newest ones, the next cursor.
+
+    `wa_id` is the customer's phone in digits, or the BSUID of a username-only customer.
+    """
+    if not isinstance(wa_id, str) or not (WA_ID.match(wa_id) or is_bsuid(wa_id)):
+        raise ChatInputError(
+            "wa_id must be the customer's phone number in digits (6 to 20), or a business-scoped user id"
+        )
     now = timezone.now()
     mine, my_ticks, inbound_id = _customer_side(number=number, wa_id=wa_id, since=since.inbound_id, now=now)
     theirs, their_ticks, outbox_id = _business_side(

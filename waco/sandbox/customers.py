@@ -17,6 +17,7 @@ from waco.sandbox.delivery import delivery_enqueue
 from waco.sandbox.errors import GraphError
 from waco.sandbox.media import DEFAULT_MIME, MEDIA_TYPES, media_store, placeholder
 from waco.sandbox.models import DeliveryKind, InboundMessage, Media, PhoneNumber, ServiceWindow
+from waco.sandbox.validation import is_bsuid
 from waco.sandbox.webhooks import inbound_message_body, new_wamid
 
 WA_ID = re.compile(r"^\d{6,20}$")
@@ -182,32 +183,47 @@ def _number(phone_number_id: str | None) -> PhoneNumber:
 
 def customer_message_send(
     *,
-    wa_id: str,
+    wa_id: str | None = None,
     message: dict,
     name: str = "",
     phone_number_id: str | None = None,
     media_bytes: bytes | None = None,
+    user_id: str | None = None,
+    username: str = "",
 ) -> InboundMessage:
-    """A customer writes to a business number: record it and queue the signed webhook."""
+    """A customer writes to a business number: record it and queue the signed webhook.
+
+    A customer who shows the business only a username has no `wa_id`: their
+    webhooks carry `contacts[].user_id` and `messages[].from_user_id` (their BSUID)
+    and no `wa_id` or `from`; the sandbox keys them on the BSUID.
+    """
+    _require(wa_id is not None or user_id is not None, '"from" (a wa_id) or "user_id" (a BSUID) is required')
     _require(
-        isinstance(wa_id, str) and WA_ID.match(wa_id), '"from" must be the customer\'s wa_id: 6 to 20 digits'
+        wa_id is None or (isinstance(wa_id, str) and WA_ID.match(wa_id)),
+        '"from" must be the customer\'s wa_id: 6 to 20 digits',
+    )
+    _require(
+        user_id is None or is_bsuid(user_id),
+        '"user_id" must be a business-scoped user id, like US.13491208655302741918',
     )
     _require(isinstance(message, dict), '"message" must be an object')
-    _require(isinstance(name, str), '"name" must be a string')
+    _require(isinstance(name, str) and isinstance(username, str), '"name" and "username" must be strings')
     kind = message.get("type")
     _require(kind in SUPPORTED_TYPES, f"message.type must be one of {', '.join(SUPPORTED_TYPES)}")
     number = _number(phone_number_id)
     config = config_get()
     now = timezone.now()
     wamid = new_wamid()
-    name = name or f"Customer {wa_id[-4:]}"
+    customer = wa_id or user_id
+    name = name or f"Customer {customer[-4:]}"
     with transaction.atomic():
         if kind in MEDIA_TYPES:
             content = _media_content(message, number, media_bytes)
         else:
             content = CONTENT_BUILDERS[kind](message, number)
         inbound = {
-            "from": wa_id,
+            **({"from": wa_id} if wa_id else {}),
+            **({"from_user_id": user_id} if user_id else {}),
             "id": wamid,
             "timestamp": str(int(now.timestamp())),
             "type": kind,
@@ -215,13 +231,18 @@ def customer_message_send(
         }
         if isinstance(message.get("context"), dict):
             inbound["context"] = message["context"]
+        known = {"user_id": user_id or "", "username": username}
         ServiceWindow.objects.update_or_create(
-            number=number, wa_id=wa_id, defaults={"last_inbound_at": now, "name": name}
+            number=number,
+            wa_id=customer,
+            defaults={"last_inbound_at": now, "name": name, **{k: v for k, v in known.items() if v}},
         )
         record = InboundMessage.objects.create(
-            wamid=wamid, number=number, wa_id=wa_id, type=kind, created_at=now
+            wamid=wamid, number=number, wa_id=customer, type=kind, created_at=now
         )
-        body = inbound_message_body(number=number, wa_id=wa_id, name=name, message=inbound)
+        body = inbound_message_body(
+            number=number, wa_id=wa_id, user_id=user_id, username=username, name=name, message=inbound
+        )
         # Meta delivers at least once and in no guaranteed order; the faults say how often not.
         held = faults.fault_roll(config, "inbound_reorder", config["inbound_reorder_rate"])
         delay = config["reorder_delay_ms"] / 1000 if held else 0.0

@@ -344,6 +344,11 @@ class DeliveryWorker:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def wake_pending(self) -> bool:
+        """A wake-up the loop has not taken yet: it takes one as each pass starts."""
+        return self._wake.is_set()
+
 
 worker = DeliveryWorker()
 

@@ -5,7 +5,8 @@ a missing or unapproved template (132001, 132015, 132016), a parameter count
 mismatch (132000), the number's throughput (130429), the pair limit (131056)
 or an injected error. Otherwise it is accepted and its fate comes later, by
 status webhooks: sent, delivered, read, or failed (131047 outside the window,
-131049 over the marketing limit, or an injected asynchronous error).
+131049 over the marketing limit, or an injected asynchronous error); a BSUID
+in `to` gets none (see waco.sandbox.addressing).
 """
 
 import time
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from waco.sandbox import faults
+from waco.sandbox.addressing import Addressee, addressee_for
 from waco.sandbox.config import Config
 from waco.sandbox.delivery import delivery_enqueue
 from waco.sandbox.errors import GraphError, webhook_error
@@ -33,7 +35,7 @@ from waco.sandbox.models import (
 )
 from waco.sandbox.outbox import lean_outbox
 from waco.sandbox.ratelimit import bucket_take
-from waco.sandbox.validation import is_mark_read, validate_mark_read, validate_send, wa_id_for
+from waco.sandbox.validation import is_mark_read, validate_mark_read, validate_send
 from waco.sandbox.webhooks import new_wamid, status_body
 
 SERVICE_WINDOW = timedelta(hours=24)
@@ -152,9 +154,8 @@ def message_post(*, number: PhoneNumber, payload: dict, raw_body: bytes, config:
     template = _template_check(number, payload) if kind == "template" else None
     if kind in MEDIA_TYPES and payload[kind].get("id"):
         _media_check(number, payload[kind]["id"])
-    to = payload["to"]
-    wa_id = wa_id_for(to)
-    _limits_check(number, wa_id, config)
+    addressee = addressee_for(number, payload)
+    _limits_check(number, addressee.customer or payload["to"], config)
     code = faults.sync_error_pick(config)
     if code is not None:
         raise GraphError(code)
@@ -162,7 +163,8 @@ def message_post(*, number: PhoneNumber, payload: dict, raw_body: bytes, config:
     lean = config["lean"]
     if lean:
         lean_outbox.record(
-            config=config, phone_number_id=number.phone_number_id, wa_id=wa_id, wamid=wamid, raw_body=raw_body
+            config=config, phone_number_id=number.phone_number_id, addressee=addressee, wamid=wamid,
+            raw_body=raw_body,
         )
     if not lean or config["lean_statuses"]:
         # Lean mode writes no send row; its statuses, when wanted, still go through the outbox table.
@@ -171,13 +173,13 @@ def message_post(*, number: PhoneNumber, payload: dict, raw_body: bytes, config:
             payload=payload,
             raw_body=None if lean else raw_body,
             wamid=wamid,
-            wa_id=wa_id,
+            addressee=addressee,
             template=template,
             config=config,
         )
     return {
         "messaging_product": "whatsapp",
-        "contacts": [{"input": to, "wa_id": wa_id}],
+        "contacts": [addressee.response_contact],
         "messages": [{"id": wamid, "message_status": "accepted"}],
     }
 
@@ -194,7 +196,7 @@ def _media_check(number: PhoneNumber, media_id: str) -> None:
         raise GraphError(100, f"Invalid parameter: media id {media_id} does not exist for this business.")
 
 
-def _limits_check(number: PhoneNumber, wa_id: str, config: Config) -> None:
+def _limits_check(number: PhoneNumber, customer: str, config: Config) -> None:
     if faults.throttle_burst_take(config):
         raise GraphError(130429)
     rate = config.number(number.phone_number_id)["messages_per_second"]
@@ -202,7 +204,7 @@ def _limits_check(number: PhoneNumber, wa_id: str, config: Config) -> None:
         ("throughput", config.generation, number.phone_number_id), rate_per_second=rate, capacity=rate
     ):
         raise GraphError(130429)
-    pair_key = ("pair", config.generation, number.phone_number_id, wa_id)
+    pair_key = ("pair", config.generation, number.phone_number_id, customer)
     if not bucket_take(
         pair_key, rate_per_second=config.pair_rate_per_minute / 60, capacity=config.pair_burst
     ):
@@ -234,30 +236,37 @@ def pricing_for(*, category: str, window_open: bool) -> dict:
     }
 
 
-def _accept(*, number, payload, raw_body, wamid, wa_id, template, config) -> None:
+def _accept(*, number, payload, raw_body, wamid, addressee: Addressee, template, config) -> None:
     """Record an accepted send and queue its statuses, all in one transaction."""
     now = timezone.now()
     category = template.category.lower() if template else "service"
-    window = ServiceWindow.objects.filter(number=number, wa_id=wa_id).first()
-    window_open = window is not None and window.last_inbound_at >= now - SERVICE_WINDOW
     with transaction.atomic():
         if raw_body is not None:
             SentMessage.objects.create(
                 wamid=wamid,
                 number=number,
-                to=wa_id,
+                to=addressee.to,
+                recipient=addressee.recipient,
+                customer=addressee.customer,
                 body=raw_body.decode("utf-8", errors="replace"),
                 category=category,
                 created_at=now,
             )
+        if not addressee.customer:
+            return  # dropped: accepted, never delivered, no status
+        window = ServiceWindow.objects.filter(number=number, wa_id=addressee.customer).first()
+        window_open = window is not None and window.last_inbound_at >= now - SERVICE_WINDOW
+        # Statuses name the BSUID when the sandbox knows it, or when the send named it.
+        user_id = (window.user_id if window else "") or (addressee.recipient if not addressee.to else "")
         failure = _failure_code(
-            number=number, wa_id=wa_id, category=category, window_open=window_open, config=config
+            number=number, customer=addressee.customer, category=category, window_open=window_open, config=config
         )
         if config["statuses"]:
             statuses_enqueue(
                 number=number,
                 wamid=wamid,
-                wa_id=wa_id,
+                wa_id=addressee.wa_id,
+                user_id=user_id or None,
                 name=window.name if window else None,
                 pricing=pricing_for(category=category, window_open=window_open),
                 callback_data=payload.get("biz_opaque_callback_data"),
@@ -266,20 +275,20 @@ def _accept(*, number, payload, raw_body, wamid, wa_id, template, config) -> Non
             )
 
 
-def _failure_code(*, number, wa_id, category, window_open, config) -> int | None:
+def _failure_code(*, number, customer, category, window_open, config) -> int | None:
     """Why an accepted send will fail later, as Meta reports it: by a failed status."""
     if category == "service" and not window_open:
         return 131047
     limit = config["marketing_limit_per_user"]
     if category == "marketing" and limit is not None:
         since = timezone.now() - MARKETING_WINDOW
-        recent = SentMessage.objects.filter(to=wa_id, category="marketing", created_at__gte=since).count()
+        recent = SentMessage.objects.filter(customer=customer, category="marketing", created_at__gte=since).count()
         if recent > limit:
             return 131049
     return faults.async_error_pick(config)
 
 
-def statuses_enqueue(*, number, wamid, wa_id, name, pricing, callback_data, failure_code, config) -> None:
+def statuses_enqueue(*, number, wamid, wa_id, name, pricing, callback_data, failure_code, config, user_id=None) -> None:
     """Queue sent, delivered, read (or one failed) webhooks, with the configured faults."""
     delays = config["status_delays_ms"]
     if failure_code is not None:
@@ -299,6 +308,7 @@ def statuses_enqueue(*, number, wamid, wa_id, name, pricing, callback_data, fail
             wamid=wamid,
             status=status,
             recipient_id=wa_id,
+            recipient_user_id=user_id,
             timestamp=int(time.time() + delay_ms / 1000),
             name=name,
             pricing=None if status == "failed" else pricing,

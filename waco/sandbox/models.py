@@ -34,10 +34,17 @@ class PhoneNumber(models.Model):
 
 
 class ServiceWindow(models.Model):
-    """The last time a customer wrote to a number: free-form sends need it within 24 h."""
+    """The last time a customer wrote to a number: free-form sends need it within 24 h.
+
+    Also the sandbox's record of who the customer is. `wa_id` keys them: their
+    phone's wa_id, or their business-scoped user id (BSUID) when they show Waco
+    only a username; `user_id` is the BSUID of a customer who has both.
+    """
 
     number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="windows")
-    wa_id = models.CharField(max_length=32)
+    wa_id = models.CharField(max_length=255)
+    user_id = models.CharField(max_length=255, blank=True, db_index=True)
+    username = models.CharField(max_length=128, blank=True)
     name = models.CharField(max_length=200, blank=True)
     last_inbound_at = models.DateTimeField()
 
@@ -52,7 +59,7 @@ class InboundMessage(models.Model):
 
     wamid = models.CharField(max_length=128, unique=True)
     number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="inbound")
-    wa_id = models.CharField(max_length=32, db_index=True)
+    wa_id = models.CharField(max_length=255, db_index=True, help_text="The customer's key, as on ServiceWindow.")
     type = models.CharField(max_length=32)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
@@ -64,7 +71,10 @@ class SentMessage(models.Model):
 
     wamid = models.CharField(max_length=128, unique=True)
     number = models.ForeignKey(PhoneNumber, on_delete=models.CASCADE, related_name="sent")
-    to = models.CharField(max_length=64, db_index=True)
+    to = models.CharField(max_length=255, blank=True, db_index=True, help_text="`to` as sent (a phone in digits).")
+    recipient = models.CharField(max_length=255, blank=True, db_index=True, help_text="`recipient` as sent (a BSUID).")
+    # Whose phone shows it (their ServiceWindow key); empty when Meta dropped it (a BSUID in `to`).
+    customer = models.CharField(max_length=255, blank=True, db_index=True)
     body = models.TextField(help_text="The raw request body, so the outbox shows it byte for byte.")
     # Meta's pricing category: service, utility, marketing or authentication.
     category = models.CharField(max_length=20)

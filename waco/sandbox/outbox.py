@@ -31,21 +31,24 @@ class LeanOutbox:
         self._items: deque = deque(maxlen=LEAN_CAPACITY)
         self._ids = itertools.count(1)
 
-    def record(
-        self, *, config: Config, phone_number_id: str, wa_id: str, wamid: str, raw_body: bytes
-    ) -> None:
+    def record(self, *, config: Config, phone_number_id: str, addressee, wamid: str, raw_body: bytes) -> None:
         with self._lock:
             self._reset_if_stale(config)
-            self._items.append((next(self._ids), phone_number_id, wa_id, wamid, raw_body, time.time()))
+            self._items.append(
+                (next(self._ids), phone_number_id, addressee.to, addressee.recipient, wamid, raw_body, time.time())
+            )
 
     def list(
-        self, *, config: Config, to: str = "", since_id: int = 0, limit: int = DEFAULT_LIMIT
+        self, *, config: Config, to: str = "", recipient: str = "", since_id: int = 0, limit: int = DEFAULT_LIMIT
     ) -> list[dict]:
         with self._lock:
             self._reset_if_stale(config)
-            items = [i for i in self._items if i[0] > since_id and (not to or i[2] == to)][:limit]
+            items = [
+                i for i in self._items
+                if i[0] > since_id and (not to or i[2] == to) and (not recipient or i[3] == recipient)
+            ][:limit]
         return [
-            _item(outbox_id=i[0], phone_number_id=i[1], wamid=i[3], raw=i[4], status="accepted") | {"accepted_at": i[5]}
+            _item(outbox_id=i[0], phone_number_id=i[1], wamid=i[4], raw=i[5], status="accepted") | {"accepted_at": i[6]}
             for i in items
         ]
 
@@ -86,13 +89,18 @@ def _latest_statuses(wamids: list[str]) -> dict[str, str]:
     return latest
 
 
-def outbox_list(*, config: Config, to: str = "", since_id: int = 0, limit: int = DEFAULT_LIMIT) -> list[dict]:
-    """Sends oldest first, optionally for one recipient (wa_id) and after an outbox_id."""
+def outbox_list(
+    *, config: Config, to: str = "", recipient: str = "", customer: str = "", since_id: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> list[dict]:
+    """Sends oldest first, after an outbox_id, optionally only those with this `to` (a wa_id)
+    or `recipient` (a BSUID) as sent, or those that reach this customer (a ServiceWindow key)."""
     if config["lean"]:
-        return lean_outbox.list(config=config, to=to, since_id=since_id, limit=limit)
+        return lean_outbox.list(config=config, to=to, recipient=recipient, since_id=since_id, limit=limit)
     rows = SentMessage.objects.select_related("number").filter(id__gt=since_id).order_by("id")
-    if to:
-        rows = rows.filter(to=to)
+    for name, value in (("to", to), ("recipient", recipient), ("customer", customer)):
+        if value:
+            rows = rows.filter(**{name: value})
     rows = list(rows[:limit])
     statuses = _latest_statuses([r.wamid for r in rows])
     return [

@@ -15,5 +15,6 @@ def stripe_signature_header(body: bytes, *, timestamp: int | None = None) -> str
     """`t=<ts>,v1=<hex HMAC-SHA256(webhook secret, "<ts>.<raw body>")>`."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     signed = f"{timestamp}.".encode() + body
-    digest = hmac.new(settings.WACO_STRIPE_WEBHOOK_SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    # The first secret signs, as Stripe signs with the newest during a rotation.
+    digest = hmac.new(settings.WACO_STRIPE_WEBHOOK_SECRETS[0].encode(), signed, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"

@@ -28,6 +28,8 @@ MAX_CTA_DISPLAY_TEXT = 20
 MAX_CALLBACK_DATA = 512
 CAPTIONED_MEDIA = ("image", "video", "document")
 PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]+$")
+# A business-scoped user id: "US.13491208655302741918", a parent one "US.ENT.1181...".
+BSUID = re.compile(r"^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$")
 
 
 def _require(condition, details: str) -> None:
@@ -56,6 +58,10 @@ def _text(container: dict, key: str, where: str, *, max_len: int, required: bool
 def wa_id_for(to: str) -> str:
     """The wa_id Meta answers for a recipient: digits of a phone number, else the id as given."""
     return re.sub(r"\D", "", to) if PHONE_LIKE.match(to) else to
+
+
+def is_bsuid(value) -> bool:
+    return isinstance(value, str) and bool(BSUID.match(value))
 
 
 # --- message types ------------------------------------------------------------
@@ -333,8 +339,14 @@ def validate_send(payload: dict) -> str:
         payload.get("recipient_type", "individual") == "individual",
         "Param recipient_type must be individual.",
     )
-    to = payload.get("to")
-    _require(isinstance(to, str) and to.strip(), "The parameter to is required.")
+    # A phone goes in `to`, a BSUID in `recipient`; with both, `to` wins (as on Meta).
+    to, recipient = payload.get("to"), payload.get("recipient")
+    _require(to is not None or recipient is not None, "The parameter to or recipient is required.")
+    _require(to is None or (isinstance(to, str) and to.strip()), "Param to must be a non-empty string.")
+    _require(
+        recipient is None or is_bsuid(recipient),
+        "Param recipient must be a business-scoped user id, like US.13491208655302741918.",
+    )
     # Meta treats a body without a type as text.
     kind = payload.setdefault("type", "text")
     _require(kind in MESSAGE_VALIDATORS, f"Param type must be one of {', '.join(MESSAGE_VALIDATORS)}.")

@@ -229,7 +229,7 @@ def _int_param(request, name: str, default: int) -> int:
 
 @csrf_exempt
 def outbox(request):
-    """GET /sandbox/graph/outbox?to=&since_id=&limit=: sends, oldest first."""
+    """GET /sandbox/graph/outbox?to=&recipient=&since_id=&limit=: sends, oldest first."""
     if request.method != "GET":
         return _bad_request("use GET")
     try:
@@ -237,7 +237,8 @@ def outbox(request):
     except CustomerInputError as exc:
         return _bad_request(str(exc))
     to = wa_id_for(request.GET.get("to", "")) if request.GET.get("to") else ""
-    items = outbox_list(config=config_get(), to=to, since_id=since_id, limit=limit)
+    recipient = request.GET.get("recipient", "")
+    items = outbox_list(config=config_get(), to=to, recipient=recipient, since_id=since_id, limit=limit)
     return JsonResponse(items, safe=False)
 
 
@@ -262,15 +263,19 @@ def _inbound_list(request) -> JsonResponse:
 
 @csrf_exempt
 def customer_messages(request):
-    """POST: a customer sends a message; GET ?from=<wa_id>: their messages and read marks."""
+    """POST: a customer sends a message; GET ?from=<wa_id or BSUID>: their messages and read marks.
+
+    POST {"from": wa_id, "message": ...}; a username-only customer sends "user_id"
+    (their BSUID) instead of "from"; a customer with both may send both.
+    """
     try:
         if request.method == "GET":
             return _inbound_list(request)
         if request.method != "POST":
             return _bad_request("use POST to send, GET to list")
         payload = _json_object(request)
-        if "from" not in payload or "message" not in payload:
-            raise CustomerInputError('"from" and "message" are required')
+        if ("from" not in payload and "user_id" not in payload) or "message" not in payload:
+            raise CustomerInputError('"from" (or "user_id") and "message" are required')
         media_bytes = None
         if payload.get("media_base64") is not None:
             try:
@@ -278,7 +283,9 @@ def customer_messages(request):
             except (binascii.Error, TypeError, ValueError):
                 raise CustomerInputError("media_base64 is not valid base64") from None
         record = customer_message_send(
-            wa_id=payload["from"],
+            wa_id=payload.get("from"),
+            user_id=payload.get("user_id"),
+            username=payload.get("username") or "",
             message=payload["message"],
             name=payload.get("name") or "",
             phone_number_id=payload.get("phone_number_id"),

@@ -1,4 +1,4 @@
-"""Webhook bodies shaped like Meta's (see /work/shared/payloads/webhooks/)."""
+"""Webhook bodies shaped like Meta's (real ones, for comparison: tests/fixtures/webhooks/)."""
 
 import base64
 import os
@@ -30,15 +30,25 @@ def _messages_value(number: PhoneNumber, **parts) -> dict:
     return value
 
 
-def _contacts(wa_id: str, name: str | None) -> list | None:
+def _contacts(*, wa_id: str | None, user_id: str | None, name: str | None, username: str = "") -> list | None:
+    """A customer as Meta names them: wa_id only with a phone, user_id (their BSUID) when known."""
     if not name:
         return None
-    return [{"profile": {"name": name}, "wa_id": wa_id}]
+    contact = {"profile": {"name": name, **({"username": username} if username else {})}}
+    if wa_id:
+        contact["wa_id"] = wa_id
+    if user_id:
+        contact["user_id"] = user_id
+    return [contact]
 
 
-def inbound_message_body(*, number: PhoneNumber, wa_id: str, name: str, message: dict) -> dict:
-    """A `messages` change carrying one customer message."""
-    value = _messages_value(number, contacts=_contacts(wa_id, name), messages=[message])
+def inbound_message_body(
+    *, number: PhoneNumber, wa_id: str | None, name: str, message: dict, user_id: str | None = None,
+    username: str = "",
+) -> dict:
+    """A `messages` change carrying one customer message (`from` and/or `from_user_id` set by the caller)."""
+    contacts = _contacts(wa_id=wa_id, user_id=user_id, name=name, username=username)
+    value = _messages_value(number, contacts=contacts, messages=[message])
     return envelope(waba_id=number.account.waba_id, field="messages", value=value)
 
 
@@ -47,22 +57,31 @@ def status_body(
     number: PhoneNumber,
     wamid: str,
     status: str,
-    recipient_id: str,
+    recipient_id: str | None,
     timestamp: int,
+    recipient_user_id: str | None = None,
     name: str | None = None,
     pricing: dict | None = None,
     callback_data: str | None = None,
     errors: list | None = None,
 ) -> dict:
-    """A `messages` change carrying one status of an accepted send."""
-    entry = {"id": wamid, "status": status, "timestamp": str(timestamp), "recipient_id": recipient_id}
+    """A `messages` change carrying one status of an accepted send.
+
+    `recipient_id` (the phone) only when the customer has one; `recipient_user_id` when known.
+    """
+    entry = {"id": wamid, "status": status, "timestamp": str(timestamp)}
+    if recipient_id:
+        entry["recipient_id"] = recipient_id
+    if recipient_user_id:
+        entry["recipient_user_id"] = recipient_user_id
     if callback_data is not None:
         entry["biz_opaque_callback_data"] = callback_data
     if pricing is not None:
         entry["pricing"] = pricing
     if errors is not None:
         entry["errors"] = errors
-    value = _messages_value(number, contacts=_contacts(recipient_id, name), statuses=[entry])
+    contacts = _contacts(wa_id=recipient_id, user_id=recipient_user_id, name=name)
+    value = _messages_value(number, contacts=contacts, statuses=[entry])
     return envelope(waba_id=number.account.waba_id, field="messages", value=value)
 
 

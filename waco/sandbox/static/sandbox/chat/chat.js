@@ -8,6 +8,8 @@
   const ERROR_POLL_MS = 2000;
   const MAX_IMAGE_BYTES = 5 * 1024 * 1024;  // Meta's image limit; the sandbox refuses more
   const WA_ID = /^\d{6,20}$/;
+  // A customer who shows the business only a username is known by their BSUID, never a phone.
+  const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]{1,128}$/;
   const STORE = { waId: "waco.chat.wa_id", name: "waco.chat.name", number: "waco.chat.number" };
 
   const numbers = JSON.parse(document.getElementById("chat-numbers").textContent);
@@ -49,8 +51,12 @@
   }
 
   function openChat() {
-    const waId = $("wa-id").value.replace(/\D/g, "");
-    if (!WA_ID.test(waId)) { showError("Your phone number must be 6 to 20 digits, with the country code."); return; }
+    const typed = $("wa-id").value.trim();
+    const waId = BSUID.test(typed) ? typed : typed.replace(/\D/g, "");
+    if (!WA_ID.test(waId) && !BSUID.test(waId)) {
+      showError("Your phone number must be 6 to 20 digits, with the country code (or a BSUID like US.13491208655302741918).");
+      return;
+    }
     state.waId = waId;
     state.name = $("name").value.trim();
     state.numberId = $("number").value;
@@ -74,7 +80,8 @@
 
   async function send(message, extra) {
     if (!state.waId) { showError("Open a chat first: type your phone number."); return false; }
-    const payload = { from: state.waId, name: state.name, phone_number_id: state.numberId, message, ...extra };
+    const who = BSUID.test(state.waId) ? { user_id: state.waId } : { from: state.waId };
+    const payload = { ...who, name: state.name, phone_number_id: state.numberId, message, ...extra };
     try {
       const response = await fetch(urls.send, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload) });
       const answer = await response.json().catch(() => ({}));
@@ -190,5 +197,6 @@
   $("open-catalog").addEventListener("click", () => (state.waId ? shop.openCatalog() : showError("Open a chat first: type your phone number.")));
   document.addEventListener("visibilitychange", () => { if (!document.hidden) pollSoon(); });
   restore();
-  if (WA_ID.test($("wa-id").value) && numbers.length) openChat();
+  const remembered = $("wa-id").value.trim();
+  if ((WA_ID.test(remembered) || BSUID.test(remembered)) && numbers.length) openChat();
 })();

@@ -1,0 +1,131 @@
+"""Available stock, defined once, and the reservations that hold it.
+
+    available = on_hand − open reservations − units sold after on_hand's as_of
+
+`on_hand` is the system of record's last level and `on_hand_as_of` the moment it
+describes; Waco never decrements it. A reservation is open while neither released
+nor consumed and before `held_until`; a consumed one is a sale made at
+`consumed_at`, which the level already counts when it came later. Every reader
+(the thread, the cart, checkout, the Meta push, the API) asks `availability_for`
+or `available_one`; checkout holds, releases and sells through the functions
+below, which lock the variant rows in id order so two buyers of the last unit are
+served one after the other.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from catalog.models import StockReservation, Variant
+
+
+class NotEnoughStock(Exception):
+    """Some variants cannot supply what was asked; `available` maps each short variant id to what it has."""
+
+    def __init__(self, available: Mapping[int, int]):
+        super().__init__(f"not enough stock for variants {sorted(available)}")
+        self.available = dict(available)
+
+
+def with_availability(variants: QuerySet[Variant], *, now: datetime, holder: str | None = None) -> QuerySet[Variant]:
+    """The variants, each annotated with `available` (never below zero). With `holder`, what that
+    buyer holds counts as available to them (their own cart during checkout)."""
+    held = Q(reservations__released_at__isnull=True, reservations__consumed_at__isnull=True,
+             reservations__held_until__gt=now)
+    if holder:
+        held &= ~Q(reservations__holder=holder)
+    sold_since_level = Q(reservations__consumed_at__gt=F("on_hand_as_of"))
+    return variants.annotate(
+        available=Greatest(
+            F("on_hand")
+            - Coalesce(Sum("reservations__quantity", filter=held), Value(0))
+            - Coalesce(Sum("reservations__quantity", filter=sold_since_level), Value(0)),
+            Value(0),
+        )
+    )
+
+
+def availability_for(*, variant_ids: Iterable[int], now: datetime | None = None,
+                     holder: str | None = None) -> dict[int, int]:
+    """Units that can be sold now, per variant id (unknown ids are left out)."""
+    rows = with_availability(Variant.objects.filter(pk__in=list(variant_ids)), now=now or timezone.now(), holder=holder)
+    return dict(rows.values_list("pk", "available"))
+
+
+def available_one(*, variant: Variant, now: datetime | None = None, holder: str | None = None) -> int:
+    return availability_for(variant_ids=[variant.pk], now=now, holder=holder).get(variant.pk, 0)
+
+
+def _lock(variant_ids: Iterable[int]) -> None:
+    # Every change to what is held takes these locks first, in id order: no deadlock, no double sale.
+    list(Variant.objects.select_for_update().filter(pk__in=list(variant_ids)).order_by("pk").values_list("pk"))
+
+
+def _open(holder: str, now: datetime) -> QuerySet[StockReservation]:
+    return StockReservation.objects.filter(holder=holder, released_at__isnull=True, consumed_at__isnull=True,
+                                           held_until__gt=now)
+
+
+def _availability_changed(variant_ids: Iterable[int], now: datetime) -> None:
+    """What Meta shows (in stock or not, and how many) follows availability: queue the variants' push."""
+    Variant.objects.filter(pk__in=list(variant_ids)).update(meta_dirty=True, updated_at=now)
+
+
+@transaction.atomic
+def stock_hold(*, holder: str, wanted: Mapping[int, int], held_until: datetime, now: datetime) -> None:
+    """Hold `wanted` units (variant id -> quantity) for `holder` until `held_until`: all of them, or
+    none and NotEnoughStock. The variant locks last until the caller's transaction commits."""
+    _take(holder=holder, wanted=wanted, held_until=held_until, now=now, sold=False)
+
+
+def _take(*, holder: str, wanted: Mapping[int, int], held_until: datetime, now: datetime, sold: bool) -> None:
+    _lock(wanted)
+    available = availability_for(variant_ids=wanted, now=now)
+    short = {pk: available.get(pk, 0) for pk, quantity in wanted.items() if available.get(pk, 0) < quantity}
+    if short:
+        raise NotEnoughStock(short)
+    StockReservation.objects.bulk_create(
+        StockReservation(holder=holder, variant_id=pk, quantity=quantity, held_until=held_until,
+                         consumed_at=now if sold else None)
+        for pk, quantity in wanted.items() if quantity > 0
+    )
+    _availability_changed(wanted, now)
+
+
+def stock_hold_extend(*, holder: str, held_until: datetime, now: datetime) -> int:
+    """Keep the holder's open reservations until `held_until` (a new payment attempt); returns how many."""
+    return _open(holder, now).update(held_until=held_until)
+
+
+def stock_is_held(*, holder: str, now: datetime) -> bool:
+    return _open(holder, now).exists()
+
+
+def stock_release(*, holder: str, now: datetime) -> int:
+    """The sale fell through: the holder's unconsumed reservations stop holding anything."""
+    released = StockReservation.objects.filter(holder=holder, released_at__isnull=True, consumed_at__isnull=True)
+    variant_ids = set(released.values_list("variant_id", flat=True))
+    count = released.update(released_at=now)
+    _availability_changed(variant_ids, now)
+    return count
+
+
+@transaction.atomic
+def stock_sell(*, holder: str, wanted: Mapping[int, int], now: datetime) -> None:
+    """The holder paid at `now`: its held units are sold. Units it no longer holds (the hold ran out
+    or was released) are taken again at today's availability, all or none, else NotEnoughStock
+    (and nothing changed: the caller releases what the holder still has)."""
+    _lock(wanted)
+    open_holds = _open(holder, now)
+    held: dict[int, int] = dict(open_holds.values("variant_id").annotate(units=Sum("quantity"))
+                                .values_list("variant_id", "units"))
+    if held == {pk: quantity for pk, quantity in wanted.items() if quantity > 0}:
+        open_holds.update(consumed_at=now)
+        _availability_changed(wanted, now)
+        return
+    stock_release(holder=holder, now=now)
+    _take(holder=holder, wanted=wanted, held_until=now, now=now, sold=True)

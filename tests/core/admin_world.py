@@ -1,0 +1,158 @@
+"""A shop's data for walking the admin: every registered model has rows, and the rows include the
+empty and partial cases the pages must survive (a contact with no window or consent, an order with
+no line or payment link, a thread with no message, an account with no number, a draft template with
+no version, a failed message with no attempt...), plus the staff of each seeded role.
+
+The secrets planted here (an access token, a password) must never appear on an admin page.
+"""
+
+from datetime import timedelta
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth.models import Group, Permission, User
+from django.utils import timezone
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, SolarSchedule
+
+from catalog.demo_data import demo_catalog_seed
+from catalog.models import MetaPush, Product
+from checkout.models import LinkStatus, OrderChange, Refund
+from conversations.models import Keyword, ThreadMessage
+from outbound.models import MessageStatus, SendAttempt
+from templates_lib.models import Template, TemplateStatusChange, TemplateSyncRun
+from tests.catalog.factories import FeedSourceFactory, ShopFactory
+from tests.channels.factories import BusinessAccountFactory, PhoneNumberFactory
+from tests.checkout.factories import OrderFactory, paid_order
+from tests.contacts.factories import ContactFactory
+from tests.conversations.factories import InboundMediaFactory, ThreadFactory, ThreadMessageFactory
+from tests.outbound.factories import OutboundMessageFactory
+from tests.templates_lib.factories import PurposeTemplateFactory, TemplateFactory
+from waco.alerts.models import Alert
+from waco.contacts import services as contacts
+from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
+from waco.ingest.models import Delivery, InboxEvent
+from waco.roles import ROLES
+from waco.sandbox import models as sandbox
+
+ACCESS_TOKEN = "EAAG-planted-secret-token-0123456789-never-shown"
+PASSWORD = "planted-password-never-shown-42"
+VIEW_ONLY = "view-only"
+
+
+def staff_users() -> dict[str, User]:
+    """A superuser, one user per seeded role group, and a user who may view everything and change nothing."""
+    users = {"superuser": User.objects.create_superuser("root", password=PASSWORD)}
+    for role in ROLES:
+        user = User.objects.create_user(role.group.lower().replace(" ", "-"), password=PASSWORD, is_staff=True)
+        user.groups.add(Group.objects.get(name=role.group))
+        users[role.group] = user
+    viewer = User.objects.create_user(VIEW_ONLY, password=PASSWORD, is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    users[VIEW_ONLY] = viewer
+    return users
+
+
+def shop_world() -> dict:
+    now = timezone.now()
+    account = BusinessAccountFactory(access_token=ACCESS_TOKEN)
+    BusinessAccountFactory(name="No numbers yet")  # partial: an account with no phone number
+    number = PhoneNumberFactory(business_account=account)
+
+    # Contacts: one with nothing attached, one with a window and a ledger, one known by BSUID only.
+    bare = ContactFactory(profile_name="No window, no consent")
+    full = ContactFactory(profile_name="Amal")
+    contacts.window_touch(contact=full, phone_number=number, inbound_at=now - timedelta(hours=1))
+    contacts.consent_record(contact=full, category=ConsentCategory.MARKETING, action=ConsentAction.OPT_IN,
+                            source=ConsentSource.THREAD, recorded_at=now - timedelta(days=2))
+    contacts.consent_record(contact=full, category=ConsentCategory.MARKETING, action=ConsentAction.OPT_OUT,
+                            source=ConsentSource.WHATSAPP, recorded_at=now - timedelta(days=1))
+    ContactFactory(wa_id=None, user_id="US.13491208655302741918", profile_name="")
+
+    # Catalog: the demo shop, a product with no variant, a feed, a Meta push.
+    demo_catalog_seed(business_account=account)
+    ShopFactory(business_account=account)
+    Product.objects.create(business_account=account, category=Product.objects.first().category,
+                           external_id="NO-VARIANTS", name="A product with no variant")
+    FeedSourceFactory(business_account=account)
+    MetaPush.objects.create(business_account=account, attempted_at=now)
+
+    # Orders: one with no line and no link, one paid with a refund, one whose link expired.
+    OrderFactory(contact=bare, phone_number=number, line=None)
+    paid = paid_order(phone_number=number)
+    link = paid.payment_links.get()
+    Refund.objects.create(order=paid, payment_link=link, amount_minor=100_00, currency=paid.currency,
+                          idempotency_key=f"refund-{paid.pk}-1")
+    OrderChange.objects.create(order=paid, name="pay", source="pending_payment", target="paid", cause="payment",
+                               at=now)
+    expired = OrderFactory(phone_number=number)
+    expired.payment_links.create(attempt=1, token="expired-link-token", idempotency_key="expired-link",
+                                 status=LinkStatus.EXPIRED, expires_at=now - timedelta(minutes=1))
+
+    # Threads: one with no message; one with text, a staff message and a media still downloading.
+    ThreadFactory(contact=bare, phone_number=number)
+    thread = ThreadFactory(contact=full, phone_number=number)
+    ThreadMessageFactory(thread=thread)
+    InboundMediaFactory(message=ThreadMessageFactory(thread=thread, type="image", text="[image]",
+                                                     payload={"type": "image"}))
+    Keyword.objects.get_or_create(word="walkthrough", defaults={"intent": Keyword._meta.get_field("intent").choices[0][0]})
+
+    # The outbox: a failed message with an attempt, a queued one with none.
+    failed = OutboundMessageFactory(phone_number=number, contact=full, status=MessageStatus.FAILED,
+                                    needs_person=True, error_code=131047)
+    SendAttempt.objects.create(message=failed, started_at=now, outcome=SendAttempt._meta.get_field("outcome").choices[0][0])
+    ThreadMessage.objects.create(thread=thread, direction="out", type="text", text="hello", payload={},
+                                 sent_at=now, outbound=failed)
+    OutboundMessageFactory(phone_number=number, contact=bare)
+
+    # Templates: approved in a purpose's chain, a draft with no version, a sync run, a status change.
+    approved = TemplateFactory(business_account=account)
+    PurposeTemplateFactory(template=approved)
+    Template.objects.create(business_account=account, name="draft_without_version", language="en",
+                            category="utility")
+    TemplateSyncRun.objects.create(business_account=account, started_at=now)
+    TemplateStatusChange.objects.create(template=approved, from_status="PENDING", to_status="APPROVED",
+                                        cause=TemplateStatusChange._meta.get_field("cause").choices[0][0], at=now)
+
+    # Ingest: a delivery with an event, one with none.
+    delivery = Delivery.objects.create(source="meta", body='{"object": "whatsapp_business_account"}',
+                                       headers={}, received_at=now, next_attempt_at=now)
+    InboxEvent.objects.create(source="meta", dedupe_key="walk:1", kind="message", delivery=delivery,
+                              outcome=InboxEvent._meta.get_field("outcome").choices[0][0])
+    Delivery.objects.create(source="stripe", body="not json", headers={}, received_at=now, next_attempt_at=now)
+
+    Alert.objects.create(kind="walk", severity=Alert._meta.get_field("severity").choices[0][0],
+                         subject="A number", opened_at=now)
+    _sandbox_rows(now)
+    _beat_and_axes_rows(now)
+    return {"account": account, "number": number, "bare_contact": bare, "contact": full, "paid_order": paid,
+            "thread": thread, "failed_message": failed}
+
+
+def _sandbox_rows(now) -> None:
+    meta_account = sandbox.BusinessAccount.objects.create(waba_id="300000000000001", access_token=ACCESS_TOKEN)
+    meta_number = sandbox.PhoneNumber.objects.create(account=meta_account, phone_number_id="100000000000999",
+                                                     display_phone_number="+971 50 000 0999")
+    sandbox.SentMessage.objects.create(wamid="wamid.walk", number=meta_number, to="971500000001", body="{}",
+                                       category="service", created_at=now)
+    sandbox.Template.objects.create(account=meta_account, template_id="1", name="walk", language="en",
+                                    category="UTILITY", status="PENDING", review_outcome="APPROVED",
+                                    review_due_at=now)
+    sandbox.Delivery.objects.create(kind="message", body="{}", next_attempt_at=now)
+    sandbox.SandboxConfig.objects.get_or_create(pk=1, defaults={"generation": "walk"})
+    sandbox.StripeCheckoutSession.objects.create(
+        session_id="cs_test_walk", status="open", payment_status="unpaid", mode="payment", currency="aed",
+        amount_total=100, line_items=[], success_url="https://example.test/ok", expires_at=now, created_at=now)
+    sandbox.StripeEvent.objects.create(event_id="evt_walk", type="checkout.session.completed", body={},
+                                       created_at=now)
+
+
+def _beat_and_axes_rows(now) -> None:
+    ClockedSchedule.objects.create(clocked_time=now)
+    CrontabSchedule.objects.create(minute="0", hour="3")
+    SolarSchedule.objects.create(event="sunrise", latitude=25.2, longitude=55.3)
+    AccessAttempt.objects.create(username="someone", ip_address="203.0.113.9", user_agent="walk", attempt_time=now,
+                                 get_data="", post_data="", http_accept="", path_info="/admin/login/",
+                                 failures_since_start=1)
+    AccessLog.objects.create(username="root", ip_address="203.0.113.9", user_agent="walk", attempt_time=now,
+                             http_accept="", path_info="/admin/login/")
+    AccessFailureLog.objects.create(username="someone", ip_address="203.0.113.9", user_agent="walk",
+                                    attempt_time=now, http_accept="", path_info="/admin/login/", locked_out=False)
