@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # Reinstall whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install demo test services bench browser clean
+.PHONY: install demo lint test services bench browser clean
 
 install: $(STAMP)
 
@@ -21,8 +21,14 @@ $(STAMP): pyproject.toml
 demo: install
 	$(PY) manage.py demo
 
-# The whole suite on PostgreSQL and Redis at 127.0.0.1 (started here if needed).
-test: install services browser
+# Lint, format and the import contracts of pyproject.toml: the same checks as CI, in seconds.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# Lint first, then the whole suite on PostgreSQL and Redis at 127.0.0.1 (started here if needed).
+test: lint services browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 services:

@@ -2,7 +2,6 @@
 import os
 import sys
 
-
 # Settings default to production's. These commands exist for the demo (and the sandbox
 # stands in for Meta and Stripe only outside production), so they bring their own
 # environment unless one is given; the processes they start inherit it.

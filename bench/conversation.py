@@ -183,7 +183,8 @@ def quiet() -> bool:
 def machine_busy() -> tuple[int, int]:
     """(busy, total) jiffies of the whole machine: PostgreSQL and Redis serve others too, so
     their share cannot be told apart; what this says is whether the cores were saturated."""
-    fields = [int(x) for x in open("/proc/stat").readline().split()[1:8]]
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:8]]
     idle = fields[3] + fields[4]
     return sum(fields) - idle, sum(fields)
 

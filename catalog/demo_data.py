@@ -12,7 +12,7 @@ IMAGE = "/static/catalog/demo/{}.png"  # WhatsApp image headers take JPEG or PNG
 _SIZES = ("S", "M", "L")
 PRODUCTS = [
     ("Abayas", "ABY-CLASSIC", "Classic Black Abaya", "Flowing crepe abaya with a hidden zip.", "abaya", "320.00",
-     [("BLK-" + s, {"size": s, "colour": "Black"}, stock) for s, stock in zip(_SIZES, (8, 12, 0))]),
+     [("BLK-" + s, {"size": s, "colour": "Black"}, stock) for s, stock in zip(_SIZES, (8, 12, 0), strict=True)]),
     ("Abayas", "ABY-LINEN", "Linen Open Abaya", "Light linen, open front, for summer.", "abaya", "275.50",
      [("SND-" + s, {"size": s, "colour": "Sand"}, 5) for s in _SIZES]),
     ("Abayas", "ABY-EMBR", "Embroidered Abaya", "Hand embroidered sleeves.", "abaya", "540.00",

@@ -208,3 +208,6 @@ class MetaPush(models.Model):
 
     class Meta:
         ordering = ["-attempted_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.variant_count} variants at {self.attempted_at:%Y-%m-%d %H:%M}"

@@ -8,7 +8,6 @@ or deleted here. No card data exists to show: Stripe keeps it.
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django_fsm import can_proceed
@@ -17,7 +16,8 @@ from catalog.money import amount_format, amount_parse
 from checkout.fulfilment import CANCEL_REFUNDS_FROM, EVENTS, FulfilmentRefused, fulfilment_apply
 from checkout.models import Order
 from checkout.services import TRANSITIONS
-from outbound.models import OutboundMessage
+from checkout.signals import ORDER_SUBJECT
+from outbound.selectors import messages_about
 
 ORDER_FIELDS = ["reference", "contact", "phone_number", "status", "total", "paid_at", "carrier", "tracking_url",
                 "cancel_reason", "created_at", "updated_at"]
@@ -39,14 +39,8 @@ def event_moves_money(order: Order, event: str) -> bool:
 
 
 def order_messages(order: Order):
-    """What was sent to the customer about this order, found by the dedupe keys conversations gives
-    such messages (checkout_replies, order_updates): exact keys, so no other order's message matches."""
-    link_ids = list(order.payment_links.values_list("pk", flat=True))
-    per_link = [f"{kind}:{pk}" for pk in link_ids for kind in ("payment_link", "payment_reminder", "payment_ended")]
-    return (OutboundMessage.objects
-            .filter(Q(dedupe_key__startswith=f"order_update:{order.pk}:") | Q(dedupe_key=f"order_receipt:{order.pk}")
-                    | Q(dedupe_key__in=per_link))
-            .order_by("created_at", "pk"))
+    """What was sent to the customer about this order: the messages whose subject is the order."""
+    return messages_about(subject_type=ORDER_SUBJECT, subject_id=order.reference)
 
 
 def message_text(content: dict) -> str:
@@ -104,7 +98,8 @@ class OrderAdmin(admin.ModelAdmin):
         done = 0
         for order in queryset:
             try:
-                fulfilment_apply(order=order, event=event, by="staff", by_name=request.user.get_username())
+                fulfilment_apply(order=order, event=event, by="staff", by_name=request.user.get_username(),
+                                 actor=request.user)
             except FulfilmentRefused as exc:
                 self.message_user(request, exc.message, messages.WARNING)
             else:
@@ -133,7 +128,7 @@ class OrderAdmin(admin.ModelAdmin):
             "total_display": money(order.total_minor),
             "links": [{"link": link, "paid": money(link.amount_paid_minor)} for link in order.payment_links.all()],
             "refunds": [{"refund": refund, "amount": money(refund.amount_minor)} for refund in order.refunds.all()],
-            "changes": order.changes.all(),
+            "changes": order.changes.select_related("actor"),
             "order_messages": [{"message": m, "text": message_text(m.content)} for m in order_messages(order)],
         }
 
@@ -161,7 +156,7 @@ class OrderAdmin(admin.ModelAdmin):
         try:
             amount = request.POST.get("amount", "").strip()
             updated = fulfilment_apply(
-                order=order, event=event, by="staff", by_name=request.user.get_username(),
+                order=order, event=event, by="staff", by_name=request.user.get_username(), actor=request.user,
                 carrier=request.POST.get("carrier", ""), tracking_url=request.POST.get("tracking_url", ""),
                 reason=request.POST.get("reason", ""), amount_minor=_amount_minor(amount, order.currency),
             )

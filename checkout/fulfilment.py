@@ -49,12 +49,13 @@ class FulfilmentRefused(Exception):
 
 
 def fulfilment_apply(
-    *, order: Order, event: str, by: str, by_name: str = "", now: datetime | None = None, carrier: str = "",
-    tracking_url: str = "", reason: str = "", amount_minor: int | None = None,
+    *, order: Order, event: str, by: str, by_name: str = "", actor=None, now: datetime | None = None,
+    carrier: str = "", tracking_url: str = "", reason: str = "", amount_minor: int | None = None,
 ) -> Order:
     """Apply one fulfilment event to the order and return it as it is now, or raise FulfilmentRefused.
 
-    `by` is "staff" or "api"; `by_name` (a username, an API key's name) goes into the history.
+    `by` is "staff" or "api"; `by_name` (a username, an API key's name) goes into the history's detail,
+    `actor` (the staff user, for staff) into its actor.
     shipped needs `carrier` and an http(s) `tracking_url`; cancelled needs a `reason`;
     refunded takes `amount_minor` (default: all that is left of the payment).
     """
@@ -65,7 +66,7 @@ def fulfilment_apply(
     now = now or timezone.now()
     order = Order.objects.get(pk=order.pk)  # decide on the stored status, not on the caller's copy
     _check_fits(order, event)
-    ask = _Ask(by=by, by_name=by_name, now=now)
+    ask = _Ask(by=by, by_name=by_name, actor=actor, now=now)
     if event == "shipped":
         return _ship(order, ask, carrier=carrier.strip(), tracking_url=tracking_url.strip())
     if event == "cancelled":
@@ -81,6 +82,7 @@ class _Ask:
 
     by: str
     by_name: str
+    actor: object  # a user, or None
     now: datetime
 
     def detail(self, text: str = "") -> str:
@@ -96,7 +98,8 @@ def _check_fits(order: Order, event: str) -> None:
 def _move(order: Order, name: str, ask: _Ask, detail: str = "") -> Order:
     """One transition under the order's lock; a status that moved meanwhile is refused, not forced."""
     try:
-        return order_transition(order=order, name=name, cause=ask.by, detail=ask.detail(detail), now=ask.now)
+        return order_transition(order=order, name=name, cause=ask.by, detail=ask.detail(detail), actor=ask.actor,
+                                now=ask.now)
     except OrderTransitionRefused as exc:
         raise FulfilmentRefused(str(exc)) from exc
 

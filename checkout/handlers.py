@@ -1,5 +1,6 @@
 """Stripe events from ingest's durable inbox: deduped by event id, then re-read from Stripe by a task."""
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from typing import Any, ClassVar
 from django.db import transaction
 
 from checkout.models import PaymentLink
+from checkout.tasks import reconcile_payment
 from waco.dispatch import send_task_or_log
 from waco.ingest.models import DeliverySource
 from waco.ingest.registry import HandlerOrder, register
@@ -51,8 +53,6 @@ def parse_stripe_body(body: str) -> list:
         return [StripeWebhookEvent(id=str(data["id"]), type=str(data["type"]), object_type=str(obj.get("object", "")),
                                    object_id=str(obj.get("id", "")), raw=data)]
     except (ValueError, KeyError, TypeError, AttributeError):
-        import hashlib
-
         return [StripeUnreadable(dedupe_key="stripe:unreadable:" + hashlib.sha256(body.encode()).hexdigest(), raw=body)]
 
 
@@ -67,6 +67,4 @@ def stripe_event_rereads_its_session(event: StripeWebhookEvent, *, phone_number)
     if link is None:
         logger.info("Stripe event %s names session %s, which is not ours", event.id, event.object_id)
         return
-    from checkout.tasks import reconcile_payment
-
     transaction.on_commit(lambda: send_task_or_log(reconcile_payment, link.pk, event.type))

@@ -66,7 +66,7 @@ def closed_links_recheck(*, now: datetime, batch: int = 100) -> int:
 
 def closed_link_recheck(*, link: PaymentLink, now: datetime) -> str:
     """Read the session (ending it at Stripe if still open) and apply a payment; schedule the next look."""
-    from checkout.payments import session_paid_apply
+    from checkout.payments import session_paid_apply  # cycle: checkout.payments imports this module
 
     session = stripe_client.checkout_session_retrieve(link.stripe_session_id, with_intent_status=True)
     if session.status == "open":  # Waco closed it; Stripe must agree (the expire task may have been lost)

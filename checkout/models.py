@@ -9,6 +9,7 @@ from django_fsm import FSMField, transition
 
 from waco.channels.models import BusinessAccount, PhoneNumber
 from waco.contacts.models import Contact
+from waco.transitions import StateChange
 
 
 class OrderStatus(models.TextChoices):
@@ -29,8 +30,8 @@ S = OrderStatus
 class Order(models.Model):
     """What the customer agreed to buy, at the prices shown at checkout.
 
-    Status changes only through checkout.services.order_transition, which
-    locks the row and records each change with its cause.
+    Status changes only through checkout.services.order_transition, which locks
+    the row and applies the transition with waco.transitions.transition_apply.
     """
 
     reference = models.CharField(max_length=16, unique=True, help_text="What the customer and staff quote.")
@@ -73,7 +74,7 @@ class Order(models.Model):
         """Handed to the carrier, with a tracking address."""
 
     @transition(field=status, source=S.SHIPPED, target=S.OUT_FOR_DELIVERY)
-    def send_out_for_delivery(self):
+    def out_for_delivery(self):
         """The carrier's last leg."""
 
     @transition(field=status, source=[S.SHIPPED, S.OUT_FOR_DELIVERY], target=S.DELIVERED)
@@ -107,22 +108,18 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.name}"
 
 
-class OrderChange(models.Model):
-    """Each status change of an order: from, to, why, when."""
+class OrderCause(models.TextChoices):
+    CUSTOMER = "customer", "The customer"  # placed, or went back to the cart
+    PAYMENT = "payment", "A payment event"  # Stripe, re-read, or the link ran out
+    STAFF = "staff", "Staff in the admin"
+    API = "api", "The order system, through the API"
+
+
+class OrderChange(StateChange):
+    """Each status change of an order: from, to, why, when (placing it is the first, from blank)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="changes")
-    name = models.CharField(max_length=32)
-    source = models.CharField(max_length=20)
-    target = models.CharField(max_length=20)
-    cause = models.CharField(max_length=16, help_text="customer, payment, staff, api, reconciliation, expiry")
-    detail = models.CharField(max_length=255, blank=True)
-    at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.source} -> {self.target} ({self.cause})"
+    cause = models.CharField(max_length=16, choices=OrderCause.choices)
 
 
 class LinkStatus(models.TextChoices):

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.stock import NotEnoughStock
-from checkout import signals, stripe_client
+from checkout import late_payments, signals, stripe_client
 from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
 from checkout.services import order_transition, reservations_consume, reservations_release
+from waco.alerts.services import alert_raise
 from waco.backoff import backoff_delay
 from waco.dispatch import send_task_or_log
 
@@ -34,7 +35,7 @@ def link_url(link: PaymentLink) -> str:
 
 
 def payment_link_issue_enqueue(link: PaymentLink) -> None:
-    from checkout.tasks import issue_payment_link
+    from checkout.tasks import issue_payment_link  # cycle: checkout.tasks imports this module
 
     transaction.on_commit(lambda: send_task_or_log(issue_payment_link, link.pk))
 
@@ -68,8 +69,6 @@ def payment_link_issue(*, link_id: int, now: datetime | None = None) -> timedelt
     except stripe_client.StripeClientError as exc:
         _link_end(link_id=link.pk, status=LinkStatus.FAILED, reason="failed", error=str(exc), now=now)
         if isinstance(exc, stripe_client.StripeAuthError):
-            from waco.alerts.services import alert_raise
-
             alert_raise(kind="stripe_auth", subject="Stripe refused Waco's secret key", detail=str(exc))
         return None
     with transaction.atomic():
@@ -103,8 +102,6 @@ def session_paid_apply(*, link_id: int, session, now: datetime) -> str:
 
     A payment on a link Waco had closed takes its units again at today's availability; when
     they are gone the payment is refunded in full, once (checkout.late_payments)."""
-    from checkout import late_payments
-
     refund = None
     with transaction.atomic():
         link = PaymentLink.objects.select_for_update().select_related("order").get(pk=link_id)
@@ -115,8 +112,6 @@ def session_paid_apply(*, link_id: int, session, now: datetime) -> str:
             link.save(update_fields=["status", "settled_at", "next_check_at", "amount_paid_minor",
                                      "stripe_payment_intent_id"])
         if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
-            from waco.alerts.services import alert_raise
-
             alert_raise(kind="payment_after_cancel", subject=f"order {order.reference}",
                         detail=f"Stripe took {session.amount_total} {session.currency} on {session.id} after the order "
                                f"was {order.status}: refund it from the order's page.")
@@ -124,8 +119,6 @@ def session_paid_apply(*, link_id: int, session, now: datetime) -> str:
         if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
             return "already paid"
         if session.amount_total != order.total_minor or session.currency.upper() != order.currency:
-            from waco.alerts.services import alert_raise
-
             alert_raise(kind="payment_mismatch", subject=f"order {order.reference}",
                         detail=f"Stripe took {session.amount_total} {session.currency}, the order is {order.total_minor} {order.currency}")
         try:
@@ -164,8 +157,6 @@ def payments_reconcile_due(*, now: datetime, batch: int = 100) -> dict[str, int]
     """Beat: what webhooks missed. Re-issue lost creates, expire overdue sessions at Stripe,
     re-read open sessions, closed links not yet final and those named by undelivered events;
     send late-payment refunds Stripe has not yet confirmed."""
-    from checkout import late_payments
-
     counts = {"reissued": 0, "expired": 0, "reread": 0}
     for link in PaymentLink.objects.filter(status=LinkStatus.ISSUING, created_at__lt=now - ISSUE_STALE_AFTER)[:batch]:
         payment_link_issue_enqueue(link)
@@ -206,7 +197,7 @@ def order_abandon(*, order: Order, cause: str, now: datetime | None = None) -> b
             status=LinkStatus.EXPIRED, settled_at=now, next_check_at=now)
         reservations_release(order=locked, now=now)
         order_transition(order=locked, name="expire", cause=cause, detail="the customer went back to the cart", now=now)
-        from checkout.tasks import expire_session
+        from checkout.tasks import expire_session  # cycle: checkout.tasks imports this module
 
         for session_id in [link.stripe_session_id for link in open_links if link.stripe_session_id]:
             transaction.on_commit(lambda sid=session_id: send_task_or_log(expire_session, sid))

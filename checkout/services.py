@@ -17,17 +17,18 @@ from django_fsm import TransitionNotAllowed
 from catalog import stock
 from catalog.models import Variant
 from checkout import signals
-from checkout.models import LinkStatus, Order, OrderChange, OrderLine, OrderStatus, PaymentLink
+from checkout.models import LinkStatus, Order, OrderCause, OrderLine, OrderStatus, PaymentLink
 from waco.channels.models import PhoneNumber
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource, Contact
+from waco.transitions import transition_apply
 
 # Easy to read aloud and type: no 0/O or 1/I.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 TRANSITIONS = {
     "pay": Order.pay, "expire": Order.expire, "pack": Order.pack, "ship": Order.ship,
-    "out_for_delivery": Order.send_out_for_delivery, "deliver": Order.deliver, "cancel": Order.cancel,
+    "out_for_delivery": Order.out_for_delivery, "deliver": Order.deliver, "cancel": Order.cancel,
     "refund": Order.refund,
 }
 
@@ -116,7 +117,7 @@ def order_place(
                   unit_price_minor=v.price_minor, line_total_minor=v.price_minor * wanted[v.pk])
         for v in variants
     )
-    _record(order, name="place", source="", target=order.status, cause="customer", now=now)
+    order.changes.create(transition="place", to_state=order.status, cause=OrderCause.CUSTOMER, created_at=now)
     contacts.consent_record(
         contact=contact, category=ConsentCategory.UTILITY, action=ConsentAction.OPT_IN,
         source=ConsentSource.CHECKOUT, recorded_at=now, reference=f"order:{order.reference}",
@@ -145,18 +146,21 @@ def payment_link_open(*, order: Order, now: datetime) -> PaymentLink:
 
 
 @transaction.atomic
-def order_transition(*, order: Order, name: str, cause: str, detail: str = "", now: datetime | None = None) -> Order:
-    """Lock the order, apply one status change, record it and announce it (after commit)."""
+def order_transition(
+    *, order: Order, name: str, cause: str, detail: str = "", actor=None, now: datetime | None = None
+) -> Order:
+    """Lock the order, apply one status change, record it and announce it (after commit).
+
+    `actor` is the staff user who asked, if one did."""
     if name not in TRANSITIONS:
         raise OrderTransitionRefused(f"no order transition named {name!r}")
     locked = Order.objects.select_for_update().get(pk=order.pk)
     source = locked.status
     try:
-        TRANSITIONS[name](locked)
+        transition_apply(locked, transition=TRANSITIONS[name], history="changes", cause=cause, detail=detail,
+                         actor=actor, now=now)
     except TransitionNotAllowed as exc:
         raise OrderTransitionRefused(f"an order that is {source.replace('_', ' ')} cannot be {name}") from exc
-    locked.save()
-    _record(locked, name=name, source=source, target=locked.status, cause=cause, detail=detail, now=now or timezone.now())
     signals.order_status_changed.send(sender=Order, order=locked, old=source, new=locked.status, cause=cause)
     return locked
 
@@ -179,11 +183,6 @@ def order_pending(*, contact: Contact, phone_number: PhoneNumber) -> Order | Non
 
 def order_open_link(*, order: Order) -> PaymentLink | None:
     return order.payment_links.filter(status__in=[LinkStatus.ISSUING, LinkStatus.OPEN]).order_by("-attempt").first()
-
-
-def _record(order: Order, *, name: str, source: str, target: str, cause: str, now: datetime, detail: str = "") -> None:
-    OrderChange.objects.create(order=order, name=name, source=source, target=target, cause=cause,
-                               detail=detail[:255], at=now)
 
 
 def _new_reference() -> str:

@@ -3,6 +3,10 @@ checkout never imports conversations. Receivers run inside checkout's transactio
 
 from django.dispatch import Signal
 
+# What a message about an order carries as its outbound subject, with the order's reference
+# (outbound.selectors.messages_about): its links, reminders, receipt and updates.
+ORDER_SUBJECT = "order"
+
 # A payment link can be sent: kwargs order, link (its url is link_url(link)).
 payment_link_ready = Signal()
 # A payment attempt ended unpaid: kwargs order, link, reason ("expired" or "failed").

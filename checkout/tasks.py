@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from checkout import payments, stripe_client
 from checkout.models import PaymentLink
+from checkout.reminders import payment_reminders_send
 from waco.backoff import backoff_delay
 from waco.celery_config import QUEUE_MAINTENANCE, QUEUE_SERVICE
 
@@ -25,7 +26,7 @@ def reconcile_payment(self, link_id: int, event_type: str = "") -> None:
         payments.payment_reconcile(link=link, event_type=event_type)
     except stripe_client.StripeTransientError as exc:
         delay = backoff_delay(self.request.retries + 1, base=payments.ISSUE_RETRY_BASE, cap=payments.ISSUE_RETRY_CAP)
-        raise self.retry(countdown=delay.total_seconds(), exc=exc)
+        raise self.retry(countdown=delay.total_seconds(), exc=exc) from exc
 
 
 @shared_task(name="checkout.reconcile_payments", queue=QUEUE_MAINTENANCE)
@@ -40,12 +41,10 @@ def expire_session(self, session_id: str) -> None:
     try:
         stripe_client.checkout_session_expire(session_id)
     except stripe_client.StripeTransientError as exc:
-        raise self.retry(countdown=min(300, 5 * 2 ** self.request.retries), exc=exc)
+        raise self.retry(countdown=min(300, 5 * 2 ** self.request.retries), exc=exc) from exc
 
 
 @shared_task(name="checkout.send_payment_reminders", queue=QUEUE_MAINTENANCE)
 def send_payment_reminders() -> None:
     """Beat: remind each payment link left unused, once."""
-    from checkout.reminders import payment_reminders_send
-
     payment_reminders_send(now=timezone.now())

@@ -15,11 +15,12 @@ from conversations import replies
 from conversations.carts import CartRefusal, cart_line_add, cart_line_remove, cart_summary, thread_stock_holder
 from conversations.catalog_orders import order_to_cart
 from conversations.models import Cart, CartLine, Thread, ThreadState
+from conversations.turn import Turn
 from waco.alerts.models import AlertSeverity
 from waco.alerts.services import alert_raise
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
-from conversations.turn import Turn
+
 
 def _menu(turn: Turn) -> None:
     turn.say(replies.menu(turn.shop_name))
@@ -176,10 +177,8 @@ def _payment_again(turn: Turn) -> None:
         return _checkout(turn)
     if link.status != LinkStatus.OPEN:
         return turn.say(replies.payment_pending(order.reference))
-    from checkout.payments import link_url
-
     turn.say(replies.pay_link(reference=order.reference, total_display=amount_format(order.total_minor, order.currency),
-                              url=link_url(link), expires_at=replies.clock(link.expires_at)))
+                              url=checkout_payments.link_url(link), expires_at=replies.clock(link.expires_at)))
 
 
 def _order(turn: Turn) -> None:

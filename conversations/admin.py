@@ -193,7 +193,7 @@ class ThreadAdmin(admin.ModelAdmin):
             "window": window,
             "conversation": [self._message_row(m) for m in reversed(newest)],
             "messages_hidden": max(0, total - MESSAGES_SHOWN),
-            "transitions": thread.transitions.all(),
+            "transitions": thread.transitions.select_related("actor"),
             "cart": self._cart_context(thread),
             "template_offers": staff.templates_offered(thread=thread) if in_handoff and not window.is_open else [],
             "nonce": uuid.uuid4().hex,

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from catalog.money import amount_format
 from catalog.models import Variant
+from catalog.money import amount_format
 from catalog.stock import availability_for, available_one
 from checkout import services as checkout
 from conversations.models import Cart, CartLine, Thread

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from catalog.money import amount_format
 from checkout.payments import link_url
+from checkout.signals import ORDER_SUBJECT
 from conversations import replies
 from conversations.models import CartLine, ThreadState, TransitionCause
 from conversations.services import thread_locked, thread_reply, thread_transition
@@ -23,7 +24,7 @@ def payment_link_ready(sender, *, order, link, **kwargs) -> None:
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY, purpose="payment_link",
         template_params={"order_ref": order.reference, "total": total, "expires_at": replies.clock(link.expires_at),
                          "pay_token": link.token},
-        dedupe_key=f"payment_link:{link.pk}",
+        dedupe_key=f"payment_link:{link.pk}", subject_type=ORDER_SUBJECT, subject_id=order.reference,
     )
 
 
@@ -39,7 +40,7 @@ def order_paid(sender, *, order, **kwargs) -> None:
     thread_reply(
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY, purpose="order_receipt",
         template_params={"customer": order.contact.profile_name or "there", "total": total, "order_ref": order.reference},
-        dedupe_key=f"order_receipt:{order.pk}",
+        dedupe_key=f"order_receipt:{order.pk}", subject_type=ORDER_SUBJECT, subject_id=order.reference,
     )
 
 
@@ -50,4 +51,5 @@ def payment_link_ended(sender, *, order, link, reason, **kwargs) -> None:
     if not contacts.window_is_open(contact=thread.contact, phone_number=thread.phone_number, now=timezone.now()):
         return  # outside the window the cart waits for the recovery message, which has its own rules
     reply = replies.payment_ended(reference=order.reference, reason=reason)
-    thread_reply(thread=thread, content=reply.content, text=reply.text, dedupe_key=f"payment_ended:{link.pk}")
+    thread_reply(thread=thread, content=reply.content, text=reply.text, dedupe_key=f"payment_ended:{link.pk}",
+                 subject_type=ORDER_SUBJECT, subject_id=order.reference)

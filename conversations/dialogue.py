@@ -14,7 +14,16 @@ from django.utils import timezone
 from conversations import replies, services
 from conversations.actions import ACTIONS, record_consent, unknown
 from conversations.intents import request_from
-from conversations.models import CART_STATES, CartLine, Direction, InboundMedia, ThreadMessage, ThreadState, TransitionCause
+from conversations.media import media_download_enqueue
+from conversations.models import (
+    CART_STATES,
+    CartLine,
+    Direction,
+    InboundMedia,
+    ThreadMessage,
+    ThreadState,
+    TransitionCause,
+)
 from conversations.turn import Turn
 from outbound import read_receipts
 from waco.channels.models import PhoneNumber
@@ -88,8 +97,6 @@ def inbound_text(content) -> str:
 
 
 def _media_record(message: ThreadMessage, content: m.MediaContent) -> None:
-    from conversations.media import media_download_enqueue
-
     media = InboundMedia.objects.create(
         message=message, media_id=content.media_id, declared_mime_type=content.mime_type or "",
         declared_sha256=content.sha256 or "",

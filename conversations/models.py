@@ -3,6 +3,7 @@ from django_fsm import FSMField, transition
 
 from waco.channels.models import PhoneNumber
 from waco.contacts.models import Contact
+from waco.transitions import StateChange
 
 
 class ThreadState(models.TextChoices):
@@ -22,8 +23,8 @@ CART_STATES = [ThreadState.BUILDING_CART, ThreadState.AWAITING_PAYMENT]
 class Thread(models.Model):
     """One customer with one business number: the conversation as a state machine.
 
-    Transitions happen only through conversations.services.thread_transition,
-    which locks the row and records each change.
+    Transitions happen only through conversations.services.thread_transition, which
+    locks the row and applies the transition with waco.transitions.transition_apply.
     """
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="threads")
@@ -90,22 +91,11 @@ class TransitionCause(models.TextChoices):
     WINDOW = "window", "The service window closed"
 
 
-class ThreadTransition(models.Model):
+class ThreadTransition(StateChange):
     """Each state change of a thread: from, to, why, when."""
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="transitions")
-    name = models.CharField(max_length=64)
-    source = models.CharField(max_length=32)
-    target = models.CharField(max_length=32)
     cause = models.CharField(max_length=16, choices=TransitionCause.choices)
-    detail = models.CharField(max_length=255, blank=True)
-    at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.source} -> {self.target} ({self.name}, {self.cause})"
 
 
 class Cart(models.Model):
@@ -134,6 +124,9 @@ class CartLine(models.Model):
     class Meta:
         ordering = ["added_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["cart", "variant"], name="one_line_per_variant")]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.variant}"
 
 
 class Direction(models.TextChoices):

@@ -9,6 +9,7 @@ with the named parameters given here. Dedupe keys make a replayed event silent.
 from catalog.money import amount_format
 from checkout.models import REFUND_COUNTED, OrderStatus
 from checkout.payments import link_url
+from checkout.signals import ORDER_SUBJECT
 from conversations.models import ThreadState, TransitionCause
 from conversations.replies import Reply, clock, pay_link, text_reply
 from conversations.services import thread_locked, thread_reply, thread_transition
@@ -69,6 +70,7 @@ def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
     thread_reply(
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
         purpose="order_update", dedupe_key=f"order_update:{order.pk}:{new}",
+        subject_type=ORDER_SUBJECT, subject_id=order.reference,
         template_params={"customer": _customer(order), "order_ref": order.reference,
                          "status": OrderStatus(new).label.lower(), "detail": order_update_detail(order, new)},
     )
@@ -87,6 +89,7 @@ def late_payment_refunded(order) -> None:
     thread_reply(
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
         purpose="payment_refunded", dedupe_key=f"payment_refunded:{order.pk}",
+        subject_type=ORDER_SUBJECT, subject_id=order.reference,
         template_params={"customer": _customer(order), "order_ref": order.reference, "total": amount},
     )
 
@@ -103,6 +106,7 @@ def payment_reminder_due(sender, *, order, link, **kwargs) -> None:
     thread_reply(
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
         purpose="payment_reminder", dedupe_key=f"payment_reminder:{link.pk}",
+        subject_type=ORDER_SUBJECT, subject_id=order.reference,
         template_params={"customer": _customer(order), "order_ref": order.reference, "total": total,
                          "expires_at": clock(link.expires_at)},
         now=link.reminded_at,  # the beat's "now": the window is judged at the time the reminder is due

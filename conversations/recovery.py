@@ -18,7 +18,7 @@ from checkout.models import Order, OrderStatus
 from conversations.carts import cart_summary
 from conversations.models import Cart, CartLine, Thread, ThreadState
 from conversations.replies import Reply, buttons_reply
-from conversations.services import thread_reply
+from conversations.services import CART_SUBJECT, thread_reply
 from outbound.models import MessageCategory
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentEntry, ServiceWindow
 
@@ -85,6 +85,7 @@ def _recover(cart: Cart, *, now: datetime) -> int:
     thread_reply(
         thread=thread, content=reply.content, text=reply.text, category=MessageCategory.MARKETING,
         purpose="cart_recovery", dedupe_key=f"cart_recovery:{cart.pk}:{int(cart.quiet_since.timestamp())}",
+        subject_type=CART_SUBJECT, subject_id=cart.pk,
         template_params={"customer": _customer(thread), "items": _items_text(summary)}, now=now,
     )
     return 1

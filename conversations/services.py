@@ -11,9 +11,15 @@ from outbound import services as outbound
 from outbound.models import MessageCategory, OutboundMessage
 from waco.channels.models import PhoneNumber
 from waco.contacts.models import Contact
+from waco.transitions import transition_apply
 
 # The purpose of the bot's and staff's free-form replies (no template chain: replies go in the window).
 REPLY_PURPOSE = "reply"
+# Outbound subjects this app names (outbound.selectors.messages_about): a reply is about its
+# thread unless the caller says otherwise; a recovery message about its cart. Orders' messages
+# carry checkout.signals.ORDER_SUBJECT.
+THREAD_SUBJECT = "thread"
+CART_SUBJECT = "cart"
 
 # The transitions a service may ask for, by name: one explicit list, no getattr on input.
 TRANSITIONS = {
@@ -60,22 +66,18 @@ def _thread_get_or_create(threads, *, contact: Contact, phone_number: PhoneNumbe
 
 @transaction.atomic
 def thread_transition(
-    *, thread: Thread, name: str, cause: str, detail: str = "", now: datetime | None = None
+    *, thread: Thread, name: str, cause: str, detail: str = "", actor=None, now: datetime | None = None
 ) -> Thread:
-    """Lock the thread, apply one transition and record it; refused transitions change nothing."""
+    """Lock the thread, apply one transition and record it (`actor`: the staff user who asked, if one did);
+    refused transitions change nothing."""
     if name not in TRANSITIONS:
         raise ThreadTransitionRefused(f"no transition named {name!r}")
     locked = Thread.objects.select_for_update().get(pk=thread.pk)
-    source = locked.state
     try:
-        TRANSITIONS[name](locked)
+        transition_apply(locked, transition=TRANSITIONS[name], history="transitions", cause=cause, detail=detail,
+                         actor=actor, now=now)
     except TransitionNotAllowed as exc:
-        raise ThreadTransitionRefused(f"{name} is not allowed from {source}") from exc
-    locked.save()
-    ThreadTransition.objects.create(
-        thread=locked, name=name, source=source, target=locked.state, cause=cause, detail=detail[:255],
-        at=now or timezone.now(),
-    )
+        raise ThreadTransitionRefused(f"{name} is not allowed from {locked.state}") from exc
     return locked
 
 
@@ -120,16 +122,22 @@ def thread_reply(
     template_params: dict | None = None,
     staff_user=None,
     dedupe_key: str | None = None,
+    subject_type: str = "",
+    subject_id: str | int = "",
     now: datetime | None = None,
 ) -> OutboundMessage:
     """Send through the outbox (the policy decides how, or refuses) and keep it in the thread.
 
     `text` is what staff read in the thread; `content` is the Graph message object.
+    The message is about the thread unless `subject_type`/`subject_id` name something else.
     """
     now = now or timezone.now()
+    if not subject_type:
+        subject_type, subject_id = THREAD_SUBJECT, thread.pk
     message = outbound.message_enqueue(
         phone_number=thread.phone_number, contact=thread.contact, category=category, purpose=purpose,
-        content=content, template_params=template_params, dedupe_key=dedupe_key, now=now,
+        content=content, template_params=template_params, dedupe_key=dedupe_key,
+        subject_type=subject_type, subject_id=subject_id, now=now,
     )
     fields = {"thread": thread, "direction": Direction.OUTBOUND, "type": message.content.get("type", ""),
               "text": text[:4096], "payload": message.content, "sent_at": now, "staff_user": staff_user}

@@ -84,7 +84,7 @@ def thread_take(*, thread: Thread, user, now: datetime | None = None) -> Thread:
     """Staff take the thread: the bot goes silent until they hand it back."""
     try:
         return services.thread_transition(
-            thread=thread, name="hand_to_person", cause=TransitionCause.STAFF, detail=_who(user), now=now
+            thread=thread, name="hand_to_person", cause=TransitionCause.STAFF, detail=_who(user), actor=user, now=now
         )
     except services.ThreadTransitionRefused as exc:  # the only state it refuses from is handoff
         raise StaffRefusal("This thread is already with a person.") from exc
@@ -101,7 +101,7 @@ def thread_hand_back(*, thread: Thread, user, now: datetime | None = None) -> Th
     now = now or timezone.now()
     try:
         thread = services.thread_transition(
-            thread=thread, name="hand_back", cause=TransitionCause.STAFF, detail=_who(user), now=now
+            thread=thread, name="hand_back", cause=TransitionCause.STAFF, detail=_who(user), actor=user, now=now
         )
     except services.ThreadTransitionRefused as exc:
         raise StaffRefusal("This thread is not with a person: there is nothing to hand back.") from exc

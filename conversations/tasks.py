@@ -2,6 +2,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from conversations import media
+from conversations.expiry import threads_expire_windows
+from conversations.recovery import cart_recovery_send
 from waco.celery_config import QUEUE_MAINTENANCE, QUEUE_SERVICE
 
 
@@ -30,14 +32,10 @@ def redispatch_lost_media() -> None:
 @shared_task(name="conversations.send_cart_recovery", queue=QUEUE_MAINTENANCE)
 def send_cart_recovery() -> None:
     """Beat: one recovery message per cart left by a customer who opted in to offers."""
-    from conversations.recovery import cart_recovery_send
-
     cart_recovery_send(now=timezone.now())
 
 
 @shared_task(name="conversations.expire_windows", queue=QUEUE_MAINTENANCE)
 def expire_windows() -> None:
     """Beat: threads whose service window closed leave the cart states (the cart is kept)."""
-    from conversations.expiry import threads_expire_windows
-
     threads_expire_windows(now=timezone.now())

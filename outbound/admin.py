@@ -27,15 +27,20 @@ class NeedsPersonFilter(admin.SimpleListFilter):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "created_at", "recipient", "purpose", "category", "status", "template_name", "error_code"]
-    list_filter = [NeedsPersonFilter, "status", "category", "purpose", "phone_number"]
-    search_fields = ["recipient", "wamid", "dedupe_key"]
+    list_display = ["id", "created_at", "recipient", "purpose", "category", "status", "template_name", "error_code",
+                    "subject"]
+    list_filter = [NeedsPersonFilter, "status", "category", "purpose", "subject_type", "phone_number"]
+    search_fields = ["recipient", "wamid", "dedupe_key", "=subject_id"]
     readonly_fields = [f.name for f in OutboundMessage._meta.fields]
     inlines = [SendAttemptInline]
     actions = ["resend"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="about", ordering="subject_type")
+    def subject(self, obj):
+        return f"{obj.subject_type} {obj.subject_id}" if obj.subject_type else "-"
 
     @admin.action(description="Re-send the selected failed messages", permissions=["change"])
     def resend(self, request, queryset):

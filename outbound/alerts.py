@@ -1,7 +1,10 @@
 """Alerts raised (through waco.alerts) from other apps' signals: a template stopped, a purpose has no template left."""
 
+from outbound import sending
+from outbound.models import OutboundMessage
 from waco.alerts.models import AlertSeverity
 from waco.alerts.services import alert_raise, alert_resolve
+from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
 
 # Template states in which sends of it fail (132015 paused, 132016 disabled).
 STOPPED_STATES = {"paused", "disabled", "rejected", "archived"}
@@ -25,16 +28,11 @@ def on_template_status_changed(sender, *, template, old, new, reason="", unserve
 
 def on_phone_number_resumed(sender, *, phone_number, **kwargs) -> None:
     """Messages held while the number was paused go now; the pause alert is over."""
-    from outbound.sending import outbox_ring
-    from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
-
     alert_resolve(kind="number_paused", subject=str(phone_number))
     for queue in (QUEUE_SERVICE, QUEUE_MARKETING):
-        outbox_ring(queue)
+        sending.outbox_ring(queue)
 
 
 def on_contact_merged(sender, *, survivor, merged_id, **kwargs) -> None:
     """Messages to either record of the person stay with the one that survives."""
-    from outbound.models import OutboundMessage
-
     OutboundMessage.objects.filter(contact_id=merged_id).update(contact=survivor)

@@ -9,12 +9,11 @@ class OutboundConfig(AppConfig):
     verbose_name = "Outbound"
 
     def ready(self):
-        from outbound import alerts
-        from outbound import handlers  # noqa: F401  (registers with ingest)
+        from outbound import alerts, handlers  # noqa: F401  (handlers registers with ingest)
         from templates_lib.signals import template_status_changed
+        from waco import periodic
         from waco.channels.services import phone_number_resumed
         from waco.contacts.services import contact_merged
-        from waco import periodic
 
         template_status_changed.connect(alerts.on_template_status_changed, dispatch_uid="outbound-template-alerts")
         phone_number_resumed.connect(alerts.on_phone_number_resumed, dispatch_uid="outbound-number-resumed")

@@ -63,6 +63,10 @@ class OutboundMessage(models.Model):
         max_length=255, null=True, blank=True, unique=True,
         help_text="Set by callers that must enqueue a message once (a receipt per order).",
     )
+    # What the message is about, named by the caller's app ("order" and its reference, "thread" and
+    # its id): other apps find their messages by these, never by parsing dedupe keys.
+    subject_type = models.CharField(max_length=32, blank=True, help_text='e.g. "order", "thread", "cart"')
+    subject_id = models.CharField(max_length=64, blank=True, help_text="The subject's reference or id.")
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     wamid = models.CharField(max_length=255, null=True, blank=True, unique=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -89,6 +93,7 @@ class OutboundMessage(models.Model):
                 name="outbound_queued_due",
             ),
             models.Index(fields=["status", "updated_at"], name="outbound_status_updated"),
+            models.Index(fields=["subject_type", "subject_id"], name="outbound_subject"),
         ]
 
     def __str__(self):
@@ -117,6 +122,9 @@ class SendAttempt(models.Model):
     class Meta:
         ordering = ["started_at"]
 
+    def __str__(self):
+        return f"{self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
 
 class ParkedStatus(models.Model):
     """A status webhook for a wamid we have not recorded yet (our send's response
@@ -126,3 +134,6 @@ class ParkedStatus(models.Model):
     status = models.CharField(max_length=16)
     raw = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.status} for {self.wamid}"

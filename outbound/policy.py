@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage
+from templates_lib import services as templates
 from waco.channels.models import PhoneNumber
 from waco.contacts import services as contacts
 from waco.contacts.models import SERVICE_WINDOW, ConsentAction, ConsentCategory, ConsentEntry, Contact, ServiceWindow
@@ -154,8 +155,6 @@ def _check_authentication_recipient(*, category: str, contact: Contact) -> None:
 
 
 def _template_decision(*, phone_number, purpose: str, params: dict, exclude: tuple[str, ...]) -> Decision:
-    from templates_lib import services as templates
-
     template = templates.purpose_resolve(
         business_account=phone_number.business_account, purpose_key=purpose, exclude_names=exclude
     )

@@ -37,7 +37,7 @@ def receipt_owe(*, phone_number_id: int, wamid: str) -> None:
 
 def receipts_publish() -> None:
     """One task per number for the receipts owed so far (ingest calls this after each batch)."""
-    from outbound.tasks import mark_read_many
+    from outbound.tasks import mark_read_many  # cycle: outbound.tasks imports this module
 
     with _owed_lock:
         owed = dict(_owed)

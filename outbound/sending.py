@@ -33,6 +33,7 @@ from waco.channels.models import PhoneNumber
 from waco.cloud_api.client import GraphClient
 from waco.cloud_api.errors import PAIR_RATE_LIMIT_CODE, ErrorClass, GraphError
 from waco.cloud_api.recipients import recipient_fields
+from waco.cloud_api.webhooks import parse_delivery
 from waco.dispatch import send_task_or_log
 from waco.doorbell import doorbell_ring, doorbell_silence
 
@@ -72,7 +73,7 @@ def doorbell_key(queue: str) -> str:
 
 
 def outbox_ring(queue: str, *, force: bool = False) -> bool | None:
-    from outbound.tasks import drain_outbox
+    from outbound.tasks import drain_outbox  # cycle: outbound.tasks imports this module
 
     return doorbell_ring(key=doorbell_key(queue), task=drain_outbox.s(queue).set(queue=queue), force=force)
 
@@ -276,8 +277,6 @@ def messages_accepted(*, accepted: list[tuple[int, str]]) -> None:
 
 
 def _apply_parked(message: OutboundMessage, parked: ParkedStatus) -> None:
-    from waco.cloud_api.webhooks import parse_delivery
-
     for event in parse_delivery(parked.raw):
         if getattr(event, "message_id", None) == message.wamid and event.kind == "status":
             services.status_apply(
@@ -424,7 +423,7 @@ def outbox_ring_later(queue: str, delay: timedelta) -> bool | None:
     """
     if delay > WAKE_LATER_MAX:
         return None
-    from outbound.tasks import drain_outbox
+    from outbound.tasks import drain_outbox  # cycle: outbound.tasks imports this module
 
     wake = drain_outbox.s(queue).set(queue=queue, countdown=max(0.0, delay.total_seconds()))
     return True if send_task_or_log(wake) else None

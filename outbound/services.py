@@ -37,6 +37,8 @@ def message_enqueue(
     content: dict | None = None,
     template_params: dict | None = None,
     dedupe_key: str | None = None,
+    subject_type: str = "",
+    subject_id: str | int = "",
     now: datetime | None = None,
 ) -> OutboundMessage:
     """Put a message in the outbox after the policy said how it may go.
@@ -44,6 +46,8 @@ def message_enqueue(
     A refusal is stored too, as a failed message with its reason, so the
     thread's history and the admin show what was not sent and why.
     With `dedupe_key`, a second call returns the first message.
+    `subject_type`/`subject_id` say what the message is about, in the caller's
+    words ("order", its reference); `outbound.selectors.messages_about` finds them.
     """
     from outbound.sending import outbox_ring
 
@@ -57,6 +61,8 @@ def message_enqueue(
         category=category,
         purpose=purpose,
         dedupe_key=dedupe_key,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
         next_attempt_at=now,
         content=content or {},
     )

@@ -90,9 +90,11 @@ class StatusChangeInline(admin.TabularInline):
     model = TemplateStatusChange
     extra = 0
     can_delete = False
-    fields = ["at", "from_status", "to_status", "cause", "reason", "version", "recorded_at"]
+    fields = [
+        "created_at", "from_state", "to_state", "transition", "cause", "detail", "actor", "version", "recorded_at"
+    ]
     readonly_fields = fields
-    ordering = ["-at", "-id"]
+    ordering = ["-created_at", "-id"]
 
     def has_add_permission(self, request, obj=None):
         return False

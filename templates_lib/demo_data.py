@@ -5,8 +5,11 @@ drafts for review once the web server answers, and the sandbox approves them
 through its status webhook, as Meta would.
 """
 
+from django.conf import settings
+
 from templates_lib import services
 from templates_lib.models import Purpose, Template, TemplateStatus
+from templates_lib.params import PLACEHOLDER
 from waco.channels.models import BusinessAccount
 
 LANGUAGE = "en"
@@ -35,8 +38,6 @@ DEMO_TEMPLATES = [
 
 def _payment_link_template() -> dict:
     """Positional throughout: Meta's URL buttons take {{1}} only, and one template does not mix styles."""
-    from django.conf import settings
-
     return {
         "purpose": "payment_link", "name": "demo_payment_link", "category": "UTILITY",
         "components": [
@@ -55,8 +56,6 @@ def _payment_link_template() -> dict:
 
 
 def _parameters(body: str) -> list[dict]:
-    from templates_lib.params import PLACEHOLDER
-
     names = list(dict.fromkeys(PLACEHOLDER.findall(body)))
     return [{"component": "body", "name": name, "type": "text"} for name in names]
 

@@ -4,7 +4,8 @@ Meta is the authority on a template it holds. Its word arrives twice, by
 webhook and by the beat sync of the template list, in any order. Each aspect
 keeps the time of the word last taken (the event's time, or the sync's), and
 an older word arriving later changes nothing. Every status change runs a
-django-fsm transition, is recorded as a TemplateStatusChange and is signalled.
+django-fsm transition applied by waco.transitions.transition_apply (which records
+it as a TemplateStatusChange) and is signalled.
 Callers import these through templates_lib.services.
 """
 
@@ -20,10 +21,10 @@ from templates_lib.models import (
     TemplateCategory,
     TemplateQuality,
     TemplateStatus,
-    TemplateStatusChange,
     TemplateVersion,
 )
 from templates_lib.params import specs_infer, specs_parse
+from waco.transitions import transition_apply
 
 # The transition that takes a template to each status Meta can report.
 TRANSITIONS = {
@@ -87,24 +88,22 @@ def status_transition(locked: Template, new: str, *, cause: str, reason: str, at
     """Run the transition to `new` on a locked row, record it and signal it."""
     old = locked.status
     if new == TemplateStatus.DRAFT:
-        locked.revise()
+        name = "revise"
     elif new == TemplateStatus.SUBMITTED and cause == ChangeCause.SUBMIT:
-        locked.submit()
-    elif new == TemplateStatus.REJECTED:
-        locked.reject(reason)
+        name = "submit"
     else:
-        getattr(locked, TRANSITIONS[new])()
+        name = TRANSITIONS[new]
     at = whole_seconds(at)
     locked.status_at = at
-    locked.save()
-    TemplateStatusChange.objects.create(
-        template=locked,
-        version_id=locked.current_version_id,
-        from_status=old,
-        to_status=new,
+    transition_apply(
+        locked,
+        transition=name,
+        history="status_changes",
         cause=cause,
-        reason=reason,
-        at=at,
+        detail=reason,
+        now=at,
+        record={"version_id": locked.current_version_id},
+        **({"reason": reason} if new == TemplateStatus.REJECTED else {}),
     )
     # Only a template that was serving can leave a purpose without one; a draft being submitted cannot.
     keys = list(locked.purposes.values_list("key", flat=True)) if old == TemplateStatus.APPROVED else []

@@ -3,7 +3,7 @@
 A Template is one name in one language on one business account: the thing a
 purpose's chain points at and Meta reviews. Its content lives in versions, so
 an edit never loses what was sent before. Its status is a django-fsm machine
-whose every change is a TemplateStatusChange row (services do the recording).
+whose every change is a TemplateStatusChange row, written by waco.transitions.transition_apply.
 """
 
 from django.core.validators import RegexValidator
@@ -11,6 +11,7 @@ from django.db import models
 from django_fsm import FSMField, transition
 
 from waco.channels.models import BusinessAccount
+from waco.transitions import StateChange
 
 
 class TemplateCategory(models.TextChoices):
@@ -194,23 +195,19 @@ class TemplateVersion(models.Model):
         return f"{self.template} v{self.number}"
 
 
-class TemplateStatusChange(models.Model):
-    """One transition of a template's status: from, to, why, and when Meta said so."""
+class TemplateStatusChange(StateChange):
+    """One transition of a template's status: from, to, why, and when Meta said so (created_at)."""
 
     template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="status_changes")
     version = models.ForeignKey(TemplateVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    from_status = models.CharField(max_length=20, choices=TemplateStatus.choices)
-    to_status = models.CharField(max_length=20, choices=TemplateStatus.choices)
-    cause = models.CharField(max_length=10, choices=ChangeCause.choices)
-    reason = models.TextField(blank=True)
-    at = models.DateTimeField(help_text="When it happened: the event's time, the sync's time, or ours.")
+    cause = models.CharField(max_length=16, choices=ChangeCause.choices)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["template", "at", "id"]
+        ordering = ["template", "created_at", "id"]
 
     def __str__(self):
-        return f"{self.template}: {self.from_status} -> {self.to_status} ({self.cause})"
+        return f"{self.template}: {self.from_state} -> {self.to_state} ({self.cause})"
 
 
 class Purpose(models.Model):

@@ -36,8 +36,7 @@ from templates_lib.models import (
     TemplateSyncRun,
     TemplateVersion,
 )
-from templates_lib.params import TemplateDefinitionError  # noqa: F401  (part of this module's API)
-from templates_lib.params import specs_check, specs_infer, specs_parse, uses_named_parameters
+from templates_lib.params import TemplateDefinitionError, specs_check, specs_infer, specs_parse, uses_named_parameters
 from templates_lib.rendering import TemplateRenderError, render
 from templates_lib.selectors import purpose_resolve  # noqa: F401  (part of this module's API)
 from templates_lib.sync import sync_absent, sync_item

@@ -1,5 +1,3 @@
-pytest_plugins = ["tests.browser_fixtures"]  # Playwright fixtures, shared by every browser test
-
 import importlib
 
 import pytest
@@ -14,6 +12,8 @@ from waco.ingest import inbox
 from waco.ingest.inbox import DOORBELL_KEY
 from waco.sandbox.services import http_session_close as sandbox_http_session_close
 from waco.sandbox.services import worker_stop as sandbox_delivery_stop
+
+pytest_plugins = ["tests.browser_fixtures"]  # Playwright fixtures, shared by every browser test
 
 
 @pytest.fixture(scope="session")

@@ -44,16 +44,16 @@ class CeleryProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> "CeleryProcess":
-        log = open(self.log_path, "ab")
-        offset = self.log_path.stat().st_size
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "waco", *self.args],
-            cwd=REPO,
-            env=child_process_env() | self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its pool children die with it on killpg
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the file
+            offset = self.log_path.stat().st_size
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "waco", *self.args],
+                cwd=REPO,
+                env=child_process_env() | self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its pool children die with it on killpg
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

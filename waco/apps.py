@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.servers.basehttp import WSGIRequestHandler
 from django.db.models.signals import post_migrate
 
 
@@ -30,6 +31,4 @@ def _disable_nagle_in_the_development_server() -> None:
     """Django's development server (the demo, the tests' live server) writes headers and
     body separately; with Nagle's algorithm on, every kept-alive request then waits about
     40 ms for a delayed ACK. Production serves with gunicorn, which this does not touch."""
-    from django.core.servers.basehttp import WSGIRequestHandler
-
     WSGIRequestHandler.disable_nagle_algorithm = True

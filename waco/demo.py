@@ -7,6 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.db import transaction
 
+from catalog.demo_data import demo_catalog_seed
+from catalog.models import Shop
+from templates_lib.demo_data import demo_templates_seed, demo_templates_submit
 from waco.channels.models import BusinessAccount, MessagingLimitTier, PhoneNumber
 
 DEMO_WABA_ID = "200000000000001"
@@ -58,9 +61,6 @@ def demo_seed_sandbox() -> bool:
 
 def demo_seed_catalog(*, phone_number: PhoneNumber):
     """A catalog that looks real (AED prices, sizes and colours, some sold out), idempotent."""
-    from catalog.demo_data import demo_catalog_seed
-    from catalog.models import Shop
-
     account = phone_number.business_account
     Shop.objects.get_or_create(business_account=account, defaults={"meta_catalog_id": DEMO_CATALOG_ID})
     return demo_catalog_seed(business_account=account)
@@ -68,15 +68,11 @@ def demo_seed_catalog(*, phone_number: PhoneNumber):
 
 def demo_seed_templates(*, phone_number: PhoneNumber) -> int:
     """Drafts of the demo templates in their purpose chains; submitted once the web server answers."""
-    from templates_lib.demo_data import demo_templates_seed
-
     return len(demo_templates_seed(business_account=phone_number.business_account))
 
 
 def demo_submit_templates(*, phone_number: PhoneNumber) -> int:
     """Send the drafts to the sandbox for review; its webhook approves them, as Meta's would."""
-    from templates_lib.demo_data import demo_templates_submit
-
     return demo_templates_submit(business_account=phone_number.business_account)
 
 

@@ -8,6 +8,7 @@ job is gone), so nobody ever adds a schedule by hand in the admin.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from waco.celery_config import QUEUE_MAINTENANCE
 
@@ -36,8 +37,6 @@ def registered_jobs() -> list[PeriodicJob]:
 
 @transaction.atomic
 def sync_periodic_tasks() -> None:
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
     for job in registered_jobs():
         schedule, _ = IntervalSchedule.objects.get_or_create(
             every=job.every_seconds, period=IntervalSchedule.SECONDS

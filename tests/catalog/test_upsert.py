@@ -36,7 +36,7 @@ def test_running_the_same_feed_twice_changes_nothing():
     after = list(Variant.objects.order_by("pk").values())
     # The same level, confirmed later: only its as_of moves.
     assert [{**row, "on_hand_as_of": None} for row in after] == [{**row, "on_hand_as_of": None} for row in before]
-    assert all(new["on_hand_as_of"] > old["on_hand_as_of"] for new, old in zip(after, before))
+    assert all(new["on_hand_as_of"] > old["on_hand_as_of"] for new, old in zip(after, before, strict=True))
 
 
 def test_a_changed_price_updates_the_variant_and_queues_it_for_meta():

@@ -41,9 +41,8 @@ def test_the_same_token_encrypts_differently_each_time():
 @pytest.mark.django_db
 def test_a_wrong_key_fails_to_decrypt():
     account = BusinessAccountFactory(access_token=TOKEN)
-    with override_settings(WACO_FIELD_ENCRYPTION_KEYS=["a-different-key-that-is-long-enough-000"]):
-        with pytest.raises(InvalidToken):
-            BusinessAccount.objects.get(pk=account.pk)
+    with override_settings(WACO_FIELD_ENCRYPTION_KEYS=["a-different-key-that-is-long-enough-000"]), pytest.raises(InvalidToken):
+        BusinessAccount.objects.get(pk=account.pk)
 
 
 @pytest.mark.django_db

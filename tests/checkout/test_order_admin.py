@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from checkout.models import Order, OrderStatus, Refund
-from outbound.models import OutboundMessage
+from outbound.selectors import messages_about
 from tests.checkout.factories import OrderFactory, paid_order
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,8 @@ def page_messages(response) -> list[str]:
 
 
 def test_the_list_shows_reference_contact_status_total_and_filters_by_status(admin_client):
-    paid, pending = paid_order(), OrderFactory(reference="WPENDING1")
+    paid = paid_order()
+    OrderFactory(reference="WPENDING1")
     page = admin_client.get("/admin/checkout/order/").content.decode()
     assert paid.reference in page and "WPENDING1" in page and "640.00 AED" in page
     filtered = admin_client.get("/admin/checkout/order/?status__exact=paid").content.decode()
@@ -48,6 +49,19 @@ def test_the_page_shows_lines_payments_history_messages_and_only_the_events_that
     assert 'name="csrfmiddlewaretoken"' in page
 
 
+def test_a_message_about_one_order_never_shows_on_another_order_s_page(admin_client, stripe):
+    packed = paid_order()
+    other = paid_order(contact=packed.contact, phone_number=packed.phone_number)
+    fulfil(admin_client, packed, "packed")
+    fulfil(admin_client, other, "cancelled", reason="changed my mind")
+    packed_page = admin_client.get(change_url(packed)).content.decode()
+    other_page = admin_client.get(change_url(other)).content.decode()
+    assert f"Your order {packed.reference} is packed." in packed_page
+    assert f"Your order {other.reference} has been" not in packed_page
+    assert f"Your order {other.reference} has been" in other_page
+    assert f"Your order {packed.reference}" not in other_page
+
+
 def test_staff_ship_with_carrier_and_tracking_url_then_deliver(admin_client, stripe):
     order = paid_order(status=OrderStatus.PACKED)
     response = fulfil(admin_client, order, "shipped", carrier="DHL", tracking_url="https://dhl.example/t/9")
@@ -57,7 +71,7 @@ def test_staff_ship_with_carrier_and_tracking_url_then_deliver(admin_client, str
     assert (order.status, order.carrier, order.tracking_url) == (OrderStatus.SHIPPED, "DHL", "https://dhl.example/t/9")
     fulfil(admin_client, order, "delivered")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
-    assert OutboundMessage.objects.filter(dedupe_key__startswith=f"order_update:{order.pk}:").count() == 2
+    assert messages_about(subject_type="order", subject_id=order.reference).filter(purpose="order_update").count() == 2
 
 
 def test_a_refused_event_shows_its_error_and_changes_nothing(admin_client, stripe):

@@ -104,7 +104,7 @@ def test_the_last_unit_raced_by_two_customers_goes_to_one():
         finally:
             connection.close()
 
-    racers = [threading.Thread(target=buy, args=pair) for pair in zip(customers, numbers)]
+    racers = [threading.Thread(target=buy, args=pair) for pair in zip(customers, numbers, strict=True)]
     for racer in racers:
         racer.start()
     for racer in racers:
@@ -150,7 +150,7 @@ def test_each_allowed_order_transition_is_applied_and_recorded(source, name, tar
     changed = services.order_transition(order=order, name=name, cause="staff", detail="test")
     assert changed.status == target
     change = OrderChange.objects.filter(order=order).last()
-    assert (change.name, change.source, change.target, change.cause) == (name, source, target, "staff")
+    assert (change.transition, change.from_state, change.to_state, change.cause) == (name, source, target, "staff")
 
 
 @pytest.mark.django_db

@@ -12,8 +12,8 @@ import requests
 from django.conf import settings
 
 from catalog.models import Variant
-from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
 from catalog.stock import available_one
+from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
 from conversations.models import ThreadState
 from tests.conversations.shopper import Shopper, text_of
 from tests.support.drain import wait_drained

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from catalog.stock import available_one
 from checkout import payments, stripe_client
 from checkout.models import LinkStatus, OrderStatus, PaymentLink
-from catalog.stock import available_one
 from outbound.models import OutboundMessage
 from tests.catalog.factories import VariantFactory
 from tests.checkout.test_orders import place

@@ -11,6 +11,7 @@ from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
 from checkout.reminders import payment_reminders_due, payment_reminders_send
 from conversations.models import ThreadMessage, ThreadState
 from outbound.models import MessageStatus, OutboundMessage
+from outbound.selectors import messages_about
 from tests.checkout.factories import OrderFactory, PaymentLinkFactory, approved_chain, utility_consent
 from tests.conversations.factories import ThreadFactory
 from waco.contacts import services as contacts
@@ -37,7 +38,7 @@ def open_link(t0, *, last_message_before=timedelta(0)):
 
 
 def reminders_of(link):
-    return OutboundMessage.objects.filter(dedupe_key=f"payment_reminder:{link.pk}")
+    return messages_about(subject_type="order", subject_id=link.order.reference).filter(purpose="payment_reminder")
 
 
 def test_an_unused_link_gets_one_reminder_in_the_window_with_its_pay_button(t0):

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from checkout import tasks
-from checkout.models import PaymentLink
 from checkout.handlers import StripeWebhookEvent, parse_stripe_body
+from checkout.models import PaymentLink
 from tests.catalog.factories import VariantFactory
 from tests.checkout.test_orders import place
 from waco.ingest import inbox

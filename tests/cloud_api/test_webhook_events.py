@@ -27,7 +27,6 @@ from waco.cloud_api.webhooks import (
     parse_envelope_or_raise,
 )
 
-
 # --- account-level fields ------------------------------------------------------------
 
 

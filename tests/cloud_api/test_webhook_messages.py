@@ -15,7 +15,6 @@ from waco.cloud_api.events import (
 )
 from waco.cloud_api.webhooks import parse_delivery
 
-
 # --- messages ---------------------------------------------------------------------------
 
 

@@ -6,10 +6,10 @@ import pytest
 from django.db.models import F
 
 from catalog.models import Variant
+from catalog.stock import available_one
+from checkout.models import Order, OrderStatus
 from conversations.models import Cart, CartLine, Direction, ThreadMessage, ThreadState, ThreadTransition
 from conversations.services import thread_transition
-from checkout.models import Order, OrderStatus
-from catalog.stock import available_one
 from outbound.models import OutboundMessage
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.channels.factories import PhoneNumberFactory
@@ -288,7 +288,7 @@ def test_after_the_window_closed_the_kept_cart_is_summarised_first(chat, abaya):
     reply = chat.taps(f"add:{abaya['L'].pk}")[0]  # an old button, tapped a day later
     assert "Welcome back" in body(reply) and "Total: 310.00 AED" in body(reply)
     assert CartLine.objects.count() == 1  # the stale tap was not applied
-    assert ThreadTransition.objects.filter(name="expire_window", cause="window").count() == 1
+    assert ThreadTransition.objects.filter(transition="expire_window", cause="window").count() == 1
     assert chat.thread.state == ThreadState.BROWSING
     assert Cart.objects.get().lines.count() == 1
 

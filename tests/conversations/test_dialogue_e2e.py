@@ -14,8 +14,8 @@ from outbound.models import MessageCategory, MessageStatus
 from tests.conversations.shopper import Shopper, reply_ids, text_of
 from tests.support.drain import wait_drained
 from tests.workers import wait_until
-from waco.contacts.models import ConsentAction, ConsentCategory
 from waco.contacts import services as contacts
+from waco.contacts.models import ConsentAction, ConsentCategory
 from waco.sandbox import services as sandbox
 from waco.sandbox.media import placeholder
 

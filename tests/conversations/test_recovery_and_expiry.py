@@ -146,8 +146,10 @@ def test_a_closed_window_moves_a_cart_thread_to_browsing_and_keeps_the_cart(t0):
     thread.refresh_from_db()
     assert thread.state == ThreadState.BROWSING
     transition = ThreadTransition.objects.get()
-    assert (transition.name, transition.source, transition.cause) == ("expire_window", "building_cart", "window")
-    assert transition.at == t0 + timedelta(hours=24, minutes=1)
+    assert (transition.transition, transition.from_state, transition.cause) == (
+        "expire_window", "building_cart", "window"
+    )
+    assert transition.created_at == t0 + timedelta(hours=24, minutes=1)
     assert CartLine.objects.filter(cart__thread=thread).count() == 2
 
 

@@ -56,7 +56,7 @@ def test_taking_a_thread_hands_it_to_a_person_and_records_who(user):
     thread = staff.thread_take(thread=thread, user=user)
     assert (thread.state, thread.state_before_handoff) == (ThreadState.HANDOFF, ThreadState.BUILDING_CART)
     record = ThreadTransition.objects.get(thread=thread)
-    assert (record.name, record.cause, record.detail) == ("hand_to_person", TransitionCause.STAFF, "by alice")
+    assert (record.transition, record.cause, record.detail) == ("hand_to_person", TransitionCause.STAFF, "by alice")
 
 
 def test_taking_a_thread_already_with_a_person_is_refused_and_changes_nothing(user):

@@ -47,7 +47,7 @@ def test_each_allowed_transition_moves_the_thread_and_is_recorded(source, name, 
     assert thread.state == target
     assert Thread.objects.get(pk=thread.pk).state == target
     record = ThreadTransition.objects.get(thread=thread)
-    assert (record.name, record.source, record.target, record.cause) == (name, source, target, "customer")
+    assert (record.transition, record.from_state, record.to_state, record.cause) == (name, source, target, "customer")
 
 
 @pytest.mark.parametrize("source, name", REFUSED, ids=lambda v: str(v))

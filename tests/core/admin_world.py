@@ -81,8 +81,8 @@ def shop_world() -> dict:
     link = paid.payment_links.get()
     Refund.objects.create(order=paid, payment_link=link, amount_minor=100_00, currency=paid.currency,
                           idempotency_key=f"refund-{paid.pk}-1")
-    OrderChange.objects.create(order=paid, name="pay", source="pending_payment", target="paid", cause="payment",
-                               at=now)
+    OrderChange.objects.create(order=paid, transition="pay", from_state="pending_payment", to_state="paid",
+                               cause="payment", created_at=now)
     expired = OrderFactory(phone_number=number)
     expired.payment_links.create(attempt=1, token="expired-link-token", idempotency_key="expired-link",
                                  status=LinkStatus.EXPIRED, expires_at=now - timedelta(minutes=1))
@@ -95,9 +95,9 @@ def shop_world() -> dict:
                                                      payload={"type": "image"}))
     Keyword.objects.get_or_create(word="walkthrough", defaults={"intent": Keyword._meta.get_field("intent").choices[0][0]})
 
-    # The outbox: a failed message with an attempt, a queued one with none.
+    # The outbox: a failed message about its thread with an attempt, a queued one with neither.
     failed = OutboundMessageFactory(phone_number=number, contact=full, status=MessageStatus.FAILED,
-                                    needs_person=True, error_code=131047)
+                                    needs_person=True, error_code=131047, subject_type="thread", subject_id=thread.pk)
     SendAttempt.objects.create(message=failed, started_at=now, outcome=SendAttempt._meta.get_field("outcome").choices[0][0])
     ThreadMessage.objects.create(thread=thread, direction="out", type="text", text="hello", payload={},
                                  sent_at=now, outbound=failed)
@@ -109,8 +109,8 @@ def shop_world() -> dict:
     Template.objects.create(business_account=account, name="draft_without_version", language="en",
                             category="utility")
     TemplateSyncRun.objects.create(business_account=account, started_at=now)
-    TemplateStatusChange.objects.create(template=approved, from_status="PENDING", to_status="APPROVED",
-                                        cause=TemplateStatusChange._meta.get_field("cause").choices[0][0], at=now)
+    TemplateStatusChange.objects.create(template=approved, from_state="PENDING", to_state="APPROVED", created_at=now,
+                                        cause=TemplateStatusChange._meta.get_field("cause").choices[0][0])
 
     # Ingest: a delivery with an event, one with none.
     delivery = Delivery.objects.create(source="meta", body='{"object": "whatsapp_business_account"}',

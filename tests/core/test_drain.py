@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from outbound.models import MessageStatus
 from tests.outbound.factories import OutboundMessageFactory
-from tests.support.drain import queue_keys, busy_work, wait_drained
+from tests.support.drain import busy_work, queue_keys, wait_drained
 from waco.ingest.inbox import delivery_receive
 
 

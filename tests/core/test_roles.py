@@ -9,7 +9,6 @@ from django.test import Client
 
 from conversations.models import ThreadState
 from tests.conversations.factories import ThreadFactory
-
 from waco.roles import ROLES, roles_sync
 
 pytestmark = pytest.mark.django_db

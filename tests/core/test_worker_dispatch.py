@@ -29,10 +29,9 @@ def test_nothing_is_published_before_commit(django_capture_on_commit_callbacks, 
 def test_a_rolled_back_transaction_publishes_nothing(monkeypatch):
     published = []
     monkeypatch.setattr(heartbeat, "apply_async", lambda args: published.append(args))
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            transaction.on_commit(lambda: send_task_or_log(heartbeat))
-            raise RuntimeError("the caller's work failed")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        transaction.on_commit(lambda: send_task_or_log(heartbeat))
+        raise RuntimeError("the caller's work failed")
     assert published == []
 
 

@@ -1,7 +1,8 @@
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.ingest.webhooks import WEBHOOK_FILES, post_webhook
 from waco.ingest import services

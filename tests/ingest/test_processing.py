@@ -284,9 +284,12 @@ def test_deliveries_stored_while_a_drain_works_publish_no_other_drain(
     """Under steady traffic, a drain per ring would fill every worker process with drains."""
     published = []
     monkeypatch.setattr("waco.ingest.tasks.drain_inbox.apply_async", lambda args: published.append(args))
-    receive = lambda n: inbox.delivery_receive(  # noqa: E731
-        source="meta", body=text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}").decode(), headers={}
-    )
+
+    def receive(n):
+        return inbox.delivery_receive(
+            source="meta", body=text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}").decode(), headers={}
+        )
+
     original_process = services.deliveries_process
 
     def process_while_a_webhook_arrives(*, delivery_ids):

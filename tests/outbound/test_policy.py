@@ -44,8 +44,11 @@ def test_marketing_free_form_in_an_open_window_still_needs_marketing_consent():
     number, contact = PhoneNumberFactory(), ContactFactory()
     contacts.window_touch(contact=contact, phone_number=number, inbound_at=timezone.now())
     offer = {"type": "text", "text": {"body": "20% off abayas this week"}}
-    decide = lambda: policy.decide(phone_number=number, contact=contact, category=MessageCategory.MARKETING,  # noqa: E731
-                                   purpose="cart_recovery", content=offer, template_params={}, now=timezone.now())
+
+    def decide():
+        return policy.decide(phone_number=number, contact=contact, category=MessageCategory.MARKETING,
+                             purpose="cart_recovery", content=offer, template_params={}, now=timezone.now())
+
     with pytest.raises(policy.PolicyRefusal, match="no marketing consent"):
         decide()
     opted_in(contact)

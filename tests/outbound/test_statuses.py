@@ -4,7 +4,8 @@ import json
 
 import pytest
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from outbound.models import MessageStatus, OutboundMessage, ParkedStatus
 from tests.outbound.factories import OutboundMessageFactory

@@ -1,9 +1,8 @@
 """Four workers on one number hold Meta's pace, counted where Meta would count: at the sandbox."""
 
-from collections import Counter
-
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 import requests
@@ -32,11 +31,11 @@ def sandbox_process(transactional_db, tmp_path):
     """The sandbox served alone in a process of its own, as Meta is: the test process's
     GIL then measures nothing. Its lean outbox is read over HTTP."""
     port = free_port()
-    log = open(tmp_path / "sandbox.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "waco.sandbox", "serve", "--port", str(port)],
-        cwd=REPO, env=child_process_env() | {"WACO_SANDBOX_DELIVERY_THREAD": "false"}, stdout=log, stderr=subprocess.STDOUT,
-    )
+    with open(tmp_path / "sandbox.log", "wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "waco.sandbox", "serve", "--port", str(port)],
+            cwd=REPO, env=child_process_env() | {"WACO_SANDBOX_DELIVERY_THREAD": "false"}, stdout=log, stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}/sandbox"
     wait_until(lambda: _answers(f"{base}/config"), timeout=30, message="the sandbox to serve")
     yield base

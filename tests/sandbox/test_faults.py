@@ -181,7 +181,9 @@ def test_lean_mode_can_still_send_statuses(graph, client, receiver):
 
 
 def test_config_endpoint_shows_changes_and_resets(client):
-    post = lambda body: client.post("/sandbox/config", json.dumps(body), content_type="application/json")  # noqa: E731
+    def post(body):
+        return client.post("/sandbox/config", json.dumps(body), content_type="application/json")
+
     assert post({"latency_ms": 20, "sync_error_rates": {"131000": 0.1}}).status_code == 200
     shown = client.get("/sandbox/config").json()
     assert shown["latency_ms"] == 20 and shown["sync_error_rates"] == {"131000": 0.1}

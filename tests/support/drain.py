@@ -64,7 +64,7 @@ def busy_work() -> list[str]:
     finally:
         client.close()
     queued = {key.split(Channel.sep)[0]: 0 for key in keys}
-    for key, length in zip(keys, lengths):
+    for key, length in zip(keys, lengths, strict=True):
         queued[key.split(Channel.sep)[0]] += length
     busy += [f"{count} Celery messages queued on {queue}" for queue, count in queued.items() if count]
     if unacked:

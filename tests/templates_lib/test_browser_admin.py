@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from templates_lib.models import Template, TemplateStatus
+from templates_lib.services import purpose_chain_set
 from tests.browser_fixtures import screenshot
 from tests.templates_lib.factories import PurposeFactory, TemplateFactory
 from tests.templates_lib.sandbox import wire_meta
-from templates_lib.services import purpose_chain_set
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM must be told it is fine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

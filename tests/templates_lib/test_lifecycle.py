@@ -28,8 +28,8 @@ def at(minutes: float) -> datetime:
 
 def history(template) -> list[tuple]:
     return [
-        (c.from_status, c.to_status, c.cause, c.reason)
-        for c in TemplateStatusChange.objects.filter(template=template).order_by("at", "id")
+        (c.from_state, c.to_state, c.cause, c.detail)
+        for c in TemplateStatusChange.objects.filter(template=template).order_by("created_at", "id")
     ]
 
 
@@ -63,7 +63,7 @@ def test_meta_walks_a_template_through_its_lifecycle_and_every_change_is_recorde
         ("approved", "disabled", "webhook", "ABUSIVE_CONTENT"),
     ]
     change = TemplateStatusChange.objects.filter(template=template).last()
-    assert change.at == at(300) and change.version == template.current_version
+    assert change.created_at == at(300) and change.version == template.current_version
 
 
 def test_an_older_status_arriving_late_changes_nothing():

@@ -41,7 +41,7 @@ def draft(meta, name="order_shipped", **kwargs):
 
 
 def history(template):
-    return [(c.from_status, c.to_status, c.cause) for c in TemplateStatusChange.objects.filter(template=template)]
+    return [(c.from_state, c.to_state, c.cause) for c in TemplateStatusChange.objects.filter(template=template)]
 
 
 def test_a_submitted_draft_is_reviewed_by_meta_and_approved_by_its_webhook(meta):
@@ -181,7 +181,7 @@ def test_a_sync_follows_a_pause_and_its_end_and_archives_what_meta_deleted(meta)
     assert Template.objects.get(name="order_ready").status == TemplateStatus.APPROVED
     gone = Template.objects.get(name="old_promo")
     assert gone.status == TemplateStatus.ARCHIVED
-    assert TemplateStatusChange.objects.filter(template=gone).last().reason == "no longer listed by Meta (deleted)"
+    assert TemplateStatusChange.objects.filter(template=gone).last().detail == "no longer listed by Meta (deleted)"
     assert run.changed == 2
     assert seen == [("approved", "paused"), ("paused", "approved"), ("approved", "archived")]
 

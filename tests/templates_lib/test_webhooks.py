@@ -103,10 +103,10 @@ def test_pywa__template_status_update__approved(submitted):
     assert submitted.status_at == APPROVED_AT
     assert submitted.category == TemplateCategory.UTILITY
     change = TemplateStatusChange.objects.get(template=submitted)
-    assert (change.from_status, change.to_status, change.cause, change.reason) == (
+    assert (change.from_state, change.to_state, change.cause, change.detail) == (
         "submitted", "approved", "webhook", ""
     )
-    assert change.at == APPROVED_AT
+    assert change.created_at == APPROVED_AT
 
 
 def test_wa_cloud_api_types__template_approved_names_the_language_with_a_hyphen(submitted):
@@ -135,7 +135,7 @@ def test_pywa__template_status_update__rejected_keeps_metas_reason_and_explanati
     template.refresh_from_db()
     assert template.status == TemplateStatus.REJECTED
     assert template.rejection_reason.startswith("INVALID_FORMAT: Your template has parameters placed next")
-    assert TemplateStatusChange.objects.get(template=template).reason == template.rejection_reason
+    assert TemplateStatusChange.objects.get(template=template).detail == template.rejection_reason
 
 
 def test_wa_cloud_api_types__template_rejected(account):
@@ -155,7 +155,7 @@ def test_wa_cloud_api_types__template_disabled(submitted):
     deliver("wa-cloud-api-types__template_disabled", "template_status")
     submitted.refresh_from_db()
     assert submitted.status == TemplateStatus.DISABLED
-    assert TemplateStatusChange.objects.filter(template=submitted).last().reason == "ABUSIVE_CONTENT"
+    assert TemplateStatusChange.objects.filter(template=submitted).last().detail == "ABUSIVE_CONTENT"
 
 
 def test_a_disable_older_than_the_approval_arriving_late_changes_nothing(submitted):

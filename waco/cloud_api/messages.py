@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from waco.cloud_api.values import as_str
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReferredProduct:
     """The catalog product a customer's question is about (context.referred_product)."""

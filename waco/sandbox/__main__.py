@@ -6,6 +6,8 @@ Shorthand for `manage.py sandbox_serve|sandbox_deliver|sandbox_seed`.
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 COMMANDS = {"serve": "sandbox_serve", "deliver": "sandbox_deliver", "seed": "sandbox_seed"}
 
 
@@ -15,8 +17,6 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waco.settings")
     # Settings default to production's, where the sandbox is not installed.
     os.environ.setdefault("WACO_ENV", "demo")
-    from django.core.management import execute_from_command_line
-
     execute_from_command_line(["manage.py", COMMANDS[argv[0]], *argv[1:]])
 
 
