@@ -76,8 +76,10 @@ ENV = os.environ | {
     "DJANGO_DEBUG": "false",
 }
 HI = {"type": "text", "text": {"body": "hi"}}
-TAP = {"type": "interactive",
-       "interactive": {"type": "button_reply", "button_reply": {"id": "cats:1", "title": "Browse products"}}}
+TAP = {
+    "type": "interactive",
+    "interactive": {"type": "button_reply", "button_reply": {"id": "cats:1", "title": "Browse products"}},
+}
 
 
 def django_setup() -> None:
@@ -98,16 +100,32 @@ def seed() -> None:
     from waco.sandbox import services as sandbox
 
     account = business_account_create(name="Bench Shop", waba_id=WABA_ID, access_token=TOKEN)
-    phone_number_create(business_account=account, graph_id=NUMBER_ID, display_phone_number="+971 50 999 0002",
-                        verified_name="Bench Shop", throughput_mps=1000)
+    phone_number_create(
+        business_account=account,
+        graph_id=NUMBER_ID,
+        display_phone_number="+971 50 999 0002",
+        verified_name="Bench Shop",
+        throughput_mps=1000,
+    )
     category = Category.objects.create(business_account=account, name="Abayas", slug="abayas")
     product = Product.objects.create(business_account=account, category=category, external_id="P1", name="Linen Abaya")
-    Variant.objects.create(product=product, sku="ABY-M", attributes={"size": "M"}, price_minor=320_00,
-                           currency="AED", on_hand=50)
-    sandbox.sandbox_seed(waba_id=WABA_ID, phone_number_id=NUMBER_ID, display_phone_number="971509990002",
-                         access_token=TOKEN, verified_name="Bench Shop")
-    sandbox.config_update(changes={"numbers": {NUMBER_ID: {"messages_per_second": 1000}}, "statuses": STATUSES,
-                                   "webhook_batch_size": WEBHOOK_BATCH})
+    Variant.objects.create(
+        product=product, sku="ABY-M", attributes={"size": "M"}, price_minor=320_00, currency="AED", on_hand=50
+    )
+    sandbox.sandbox_seed(
+        waba_id=WABA_ID,
+        phone_number_id=NUMBER_ID,
+        display_phone_number="971509990002",
+        access_token=TOKEN,
+        verified_name="Bench Shop",
+    )
+    sandbox.config_update(
+        changes={
+            "numbers": {NUMBER_ID: {"messages_per_second": 1000}},
+            "statuses": STATUSES,
+            "webhook_batch_size": WEBHOOK_BATCH,
+        }
+    )
 
 
 # --- the open-loop sender ------------------------------------------------------------------
@@ -116,8 +134,10 @@ def seed() -> None:
 async def _post(port: int, body: bytes) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        head = (f"POST /sandbox/customer/messages HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        head = (
+            f"POST /sandbox/customer/messages HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         writer.write(head.encode() + body)
         await writer.drain()
         status_line = await reader.readline()
@@ -139,8 +159,9 @@ async def _send_level(rate: float, seconds: float, prefix: str) -> tuple[dict[st
         nonlocal errors
         wa_id = f"{prefix}{n:06d}"
         await asyncio.sleep(max(0.0, start_mono + n / rate - time.perf_counter()))
-        body = json.dumps({"from": wa_id, "name": f"Customer {n}", "phone_number_id": NUMBER_ID,
-                           "message": HI if n % 2 == 0 else TAP}).encode()
+        body = json.dumps(
+            {"from": wa_id, "name": f"Customer {n}", "phone_number_id": NUMBER_ID, "message": HI if n % 2 == 0 else TAP}
+        ).encode()
         try:
             status = await _post(SANDBOX_PORT, body)
         except OSError:
@@ -194,8 +215,9 @@ def postgres_backends() -> dict[int, tuple[str, float]]:
     import psycopg
 
     with psycopg.connect("postgresql://postgres:postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        rows = conn.execute("SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s",
-                            [DB_NAME]).fetchall()
+        rows = conn.execute(
+            "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
+        ).fetchall()
     return {pid: (name, process_cpu_seconds(pid)) for pid, name in rows}
 
 
@@ -237,8 +259,10 @@ def run_level(rate: float, prefix: str, groups: dict[str, list[int]], seconds: f
         replies = first_replies(prefix)
     cpu = {name: (cpu_seconds(pids) - cpu_before[name]) * 1000 / max(1, len(due)) for name, pids in groups.items()}
     pg = postgres.stop()
-    cpu |= {f"pg {name}": pg.get(app, 0.0) * 1000 / max(1, len(due))
-            for name, app in (("waco", APP_WACO), ("sandbox", APP_SANDBOX))}
+    cpu |= {
+        f"pg {name}": pg.get(app, 0.0) * 1000 / max(1, len(due))
+        for name, app in (("waco", APP_WACO), ("sandbox", APP_SANDBOX))
+    }
     busy_after, total_after = machine_busy()
     latencies = [(replies[w] - t) * 1000 for w, t in due.items() if w in replies]
     return {
@@ -263,10 +287,13 @@ def ceiling(r: dict) -> float:
 
 def print_row(r: dict) -> None:
     cpu = r["cpu"]
-    print(f"{r['offered']:7.0f}/s {r['achieved']:8.1f}/s {r['p50']:8.0f} {r['p99']:8.0f} {r['max']:8.0f}"
-          f" {cpu['workers']:9.1f} {cpu['web']:7.1f} {cpu['pg waco']:7.1f} {cpu['sandbox']:9.1f}"
-          f" {cpu['pg sandbox']:7.1f} {sum(cpu.values()):7.1f} {ceiling(r):8.1f}/s {r['busy']:6.0f}%"
-          f"   {r['errors']}/{r['unanswered']}", flush=True)
+    print(
+        f"{r['offered']:7.0f}/s {r['achieved']:8.1f}/s {r['p50']:8.0f} {r['p99']:8.0f} {r['max']:8.0f}"
+        f" {cpu['workers']:9.1f} {cpu['web']:7.1f} {cpu['pg waco']:7.1f} {cpu['sandbox']:9.1f}"
+        f" {cpu['pg sandbox']:7.1f} {sum(cpu.values()):7.1f} {ceiling(r):8.1f}/s {r['busy']:6.0f}%"
+        f"   {r['errors']}/{r['unanswered']}",
+        flush=True,
+    )
 
 
 def port_free(port: int) -> bool:
@@ -286,16 +313,75 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     python = sys.executable
     with open(logs / "conversation.log", "wb") as log:
-        sandbox_env = ENV | {"DJANGO_SETTINGS_MODULE": "bench.sandbox_settings", "WACO_SANDBOX_DELIVERY_THREAD": "true",
-                             "DATABASE_URL": database_url(APP_SANDBOX)}
-        sandbox_proc = start([python, "-m", "gunicorn", "waco.wsgi:application", "-w", str(SANDBOX_WORKERS),
-                              "-k", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{SANDBOX_PORT}",
-                              "--backlog", "2048", "--log-level", "warning"], sandbox_env, log)
-        web = start([python, "-m", "gunicorn", "waco.wsgi:application", "-w", str(WEB_WORKERS), "--bind",
-                     f"127.0.0.1:{WEB_PORT}", "--backlog", "2048", "--log-level", "warning"], ENV, log)
-        worker = start([python, "-m", "celery", "-A", "waco", "worker", "--queues", ",".join(ALL_QUEUES),
-                        "--pool", "prefork", "--concurrency", str(WORKER_CONCURRENCY), "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
-                        "--without-gossip", "--without-mingle", "-n", "bench-conversation@%h"], ENV, log)
+        sandbox_env = ENV | {
+            "DJANGO_SETTINGS_MODULE": "bench.sandbox_settings",
+            "WACO_SANDBOX_DELIVERY_THREAD": "true",
+            "DATABASE_URL": database_url(APP_SANDBOX),
+        }
+        sandbox_proc = start(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "waco.wsgi:application",
+                "-w",
+                str(SANDBOX_WORKERS),
+                "-k",
+                "gthread",
+                "--threads",
+                "4",
+                "--bind",
+                f"127.0.0.1:{SANDBOX_PORT}",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+            ],
+            sandbox_env,
+            log,
+        )
+        web = start(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "waco.wsgi:application",
+                "-w",
+                str(WEB_WORKERS),
+                "--bind",
+                f"127.0.0.1:{WEB_PORT}",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+            ],
+            ENV,
+            log,
+        )
+        worker = start(
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "waco",
+                "worker",
+                "--queues",
+                ",".join(ALL_QUEUES),
+                "--pool",
+                "prefork",
+                "--concurrency",
+                str(WORKER_CONCURRENCY),
+                "--loglevel",
+                os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                "bench-conversation@%h",
+            ],
+            ENV,
+            log,
+        )
     procs = [sandbox_proc, web, worker]
     try:
         wait_http(f"http://127.0.0.1:{SANDBOX_PORT}/sandbox/config")
@@ -304,23 +390,31 @@ def main() -> None:
         seed()
         time.sleep(3)  # the worker's pool is up
         groups = {"workers": [worker.pid], "web": [web.pid], "sandbox": [sandbox_proc.pid]}
-        print(f"{os.cpu_count()} cores shared by sender, sandbox ({SANDBOX_WORKERS} gunicorn gthread x4), Waco web"
-              f" ({WEB_WORKERS} gunicorn sync), 1 Celery worker (prefork x{WORKER_CONCURRENCY}), PostgreSQL, Redis;"
-              f" {SECONDS:.0f} s per rate; pair limit raised to 6000/min;"
-              f" up to {WEBHOOK_BATCH} webhook(s) per sandbox POST")
+        print(
+            f"{os.cpu_count()} cores shared by sender, sandbox ({SANDBOX_WORKERS} gunicorn gthread x4), Waco web"
+            f" ({WEB_WORKERS} gunicorn sync), 1 Celery worker (prefork x{WORKER_CONCURRENCY}), PostgreSQL, Redis;"
+            f" {SECONDS:.0f} s per rate; pair limit raised to 6000/min;"
+            f" up to {WEBHOOK_BATCH} webhook(s) per sandbox POST"
+        )
         run_level(5, "9700", groups, seconds=4)  # warm up connections and imports, not reported
-        print("offered  achieved  p50 ms   p99 ms   max ms  CPU ms per inbound message:"
-              "                            ceiling  machine  errors/")
-        print("                                              workers     web  PG(waco)  sandbox"
-              " PG(sbx)   total                busy  unanswered")
+        print(
+            "offered  achieved  p50 ms   p99 ms   max ms  CPU ms per inbound message:"
+            "                            ceiling  machine  errors/"
+        )
+        print(
+            "                                              workers     web  PG(waco)  sandbox"
+            " PG(sbx)   total                busy  unanswered"
+        )
         results = []
         for level, rate in enumerate(RATES, start=1):
             result = run_level(rate, f"97{level:02d}", groups)
             results.append(result)
             print_row(result)
             if result["unanswered"]:
-                print(f"    stopping: {result['unanswered']} messages unanswered {QUIET_TIMEOUT} s after the last"
-                      f" send (no beat runs here to sweep lost work; see {logs / 'conversation.log'})")
+                print(
+                    f"    stopping: {result['unanswered']} messages unanswered {QUIET_TIMEOUT} s after the last"
+                    f" send (no beat runs here to sweep lost work; see {logs / 'conversation.log'})"
+                )
                 break
             if result["p99"] > STOP_AFTER_P99_MS:
                 print(f"    stopping: p99 above {STOP_AFTER_P99_MS} ms")
@@ -332,12 +426,17 @@ def main() -> None:
         else:
             print(f"p99 under 500 ms at 100/s: NO (100/s not tried: stopped at {results[-1]['offered']:.0f}/s)")
         # The goal needs every message to cost at most cores / 100 s of CPU across all processes.
-        print(f"CPU per message at the first rate: {sum(results[0]['cpu'].values()):.1f} ms; at 100/s the"
-              f" {os.cpu_count()} cores allow {(os.cpu_count() or 1) * 10:.0f} ms; ceiling"
-              f" {ceiling(results[0]):.1f} messages/s")
+        print(
+            f"CPU per message at the first rate: {sum(results[0]['cpu'].values()):.1f} ms; at 100/s the"
+            f" {os.cpu_count()} cores allow {(os.cpu_count() or 1) * 10:.0f} ms; ceiling"
+            f" {ceiling(results[0]):.1f} messages/s"
+        )
         under_1s = [r["offered"] for r in results if r["p99"] < 1000 and not r["unanswered"]]
-        print(f"highest offered rate with p99 under 1 s: {max(under_1s):.0f}/s" if under_1s
-              else "no offered rate kept p99 under 1 s")
+        print(
+            f"highest offered rate with p99 under 1 s: {max(under_1s):.0f}/s"
+            if under_1s
+            else "no offered rate kept p99 under 1 s"
+        )
     finally:
         for proc in procs:
             proc.terminate()

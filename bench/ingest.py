@@ -73,9 +73,14 @@ def prepare_database() -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
     sh(sys.executable, "manage.py", "migrate", "--noinput")
-    sh(sys.executable, "manage.py", "shell", "-c",
-       "from django.db import connection; connection.cursor().execute("
-       "'CREATE TABLE bench_bare_insert (id bigserial primary key, body text, received_at timestamptz)')")
+    sh(
+        sys.executable,
+        "manage.py",
+        "shell",
+        "-c",
+        "from django.db import connection; connection.cursor().execute("
+        "'CREATE TABLE bench_bare_insert (id bigserial primary key, body text, received_at timestamptz)')",
+    )
 
 
 def delivery_body() -> bytes:
@@ -99,17 +104,37 @@ def broker_down_answer(body: bytes) -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
-    out = subprocess.run([sys.executable, "-c", BROKER_DOWN_PROBE, body.decode(), signature(body)], cwd=REPO,
-                         env=ENV | {"REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"},
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", BROKER_DOWN_PROBE, body.decode(), signature(body)],
+        cwd=REPO,
+        env=ENV | {"REDIS_URL": f"redis://127.0.0.1:{closed_port}/0"},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def start_gunicorn() -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "waco.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(WEB_WORKERS), "--worker-class", "sync", "--backlog", "2048", "--log-level", "warning"],
-        cwd=REPO, env=ENV,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "waco.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(WEB_WORKERS),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=ENV,
     )
     for _ in range(100):
         try:
@@ -135,7 +160,9 @@ def wrk_script(body: bytes, path: Path) -> Path:
 def wrk_rate(wrk: str, url: str, script: Path, seconds: float) -> tuple[float, int]:
     out = subprocess.run(
         [wrk, "-t", "2", "-c", "64", "-d", f"{int(seconds)}s", "--timeout", "5s", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -147,19 +174,32 @@ def wrk_rate(wrk: str, url: str, script: Path, seconds: float) -> tuple[float, i
 
 def open_loop(url: str, body_file: Path, body: bytes, rate: float) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.openloop", url, str(rate), str(SECONDS), str(body_file),
-         f"X-Hub-Signature-256: {signature(body)}"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "bench.openloop",
+            url,
+            str(rate),
+            str(SECONDS),
+            str(body_file),
+            f"X-Hub-Signature-256: {signature(body)}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def stored_rows() -> dict:
-    code = ("from django.db import connection; c = connection.cursor();"
-            "c.execute('select count(*) from ingest_delivery'); d = c.fetchone()[0];"
-            "c.execute('select count(*) from bench_bare_insert'); b = c.fetchone()[0];"
-            "import redis, json; from django.conf import settings;"
-            "print(json.dumps({'deliveries': d, 'bare': b, 'queued': redis.Redis.from_url(settings.REDIS_URL).llen('ingest')}))")
+    code = (
+        "from django.db import connection; c = connection.cursor();"
+        "c.execute('select count(*) from ingest_delivery'); d = c.fetchone()[0];"
+        "c.execute('select count(*) from bench_bare_insert'); b = c.fetchone()[0];"
+        "import redis, json; from django.conf import settings;"
+        "print(json.dumps({'deliveries': d, 'bare': b, 'queued': redis.Redis.from_url(settings.REDIS_URL).llen('ingest')}))"
+    )
     return json.loads(sh(sys.executable, "manage.py", "shell", "-c", code).stdout.strip().splitlines()[-1])
 
 
@@ -168,8 +208,10 @@ def main() -> None:
     prepare_database()
     subprocess.run(["redis-cli", "-n", "2", "flushdb"], check=True, capture_output=True)
     body = delivery_body()
-    print(f"gunicorn {WEB_WORKERS} sync workers on PostgreSQL, Celery dispatch to Redis; "
-          f"{os.cpu_count()} cores shared with the load generator; body {len(body)} bytes")
+    print(
+        f"gunicorn {WEB_WORKERS} sync workers on PostgreSQL, Celery dispatch to Redis; "
+        f"{os.cpu_count()} cores shared with the load generator; body {len(body)} bytes"
+    )
     server = start_gunicorn()
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -180,23 +222,29 @@ def main() -> None:
             wrk_rate(wrk, f"{base}/bench/bare/", script, 2)  # warm up both paths
             wrk_rate(wrk, f"{base}/webhooks/whatsapp/", script, 2)
             result = open_loop(f"{base}/webhooks/whatsapp/", body_file, body, OPEN_LOOP_RATE)
-            print(f"(b) open loop (first, on a fresh database) at {OPEN_LOOP_RATE:.0f}/s for {SECONDS:.0f} s: p50 {result['p50_ms']} ms, "
-                  f"p99 {result['p99_ms']} ms (goal < 30), max {result['max_ms']} ms, "
-                  f"completed {result['completed_per_s']}/s, errors {result['errors']}")
+            print(
+                f"(b) open loop (first, on a fresh database) at {OPEN_LOOP_RATE:.0f}/s for {SECONDS:.0f} s: p50 {result['p50_ms']} ms, "
+                f"p99 {result['p99_ms']} ms (goal < 30), max {result['max_ms']} ms, "
+                f"completed {result['completed_per_s']}/s, errors {result['errors']}"
+            )
             print(f"(a) 64 connections, closed loop, {ROUNDS} alternating rounds of {ROUND_SECONDS} s:")
             ratios = []
             for n in range(1, ROUNDS + 1):
                 bare, bare_bad = wrk_rate(wrk, f"{base}/bench/bare/", script, ROUND_SECONDS)
                 hook, hook_bad = wrk_rate(wrk, f"{base}/webhooks/whatsapp/", script, ROUND_SECONDS)
                 ratios.append(hook / bare)
-                print(f"    round {n}: bare one-INSERT view {bare:6.0f} req/s, webhook {hook:6.0f} req/s,"
-                      f" ratio {hook / bare:.2f}  (non-2xx {bare_bad}/{hook_bad})")
+                print(
+                    f"    round {n}: bare one-INSERT view {bare:6.0f} req/s, webhook {hook:6.0f} req/s,"
+                    f" ratio {hook / bare:.2f}  (non-2xx {bare_bad}/{hook_bad})"
+                )
             print(f"    median ratio webhook / bare: {statistics.median(ratios):.2f}   (goal >= 0.80)")
         print("    stored:", stored_rows(), "(every acknowledged delivery is a row; 'queued' counts drain tasks)")
         down = broker_down_answer(body)
         verdict = "met" if down["status"] == 200 and down["seconds"] < BROKER_DOWN_GOAL_SECONDS else "NOT MET"
-        print(f"(c) broker down: answered {down['status']} in {down['seconds']:.2f} s"
-              f" (goal 200 in < {BROKER_DOWN_GOAL_SECONDS} s: {verdict})")
+        print(
+            f"(c) broker down: answered {down['status']} in {down['seconds']:.2f} s"
+            f" (goal 200 in < {BROKER_DOWN_GOAL_SECONDS} s: {verdict})"
+        )
     finally:
         server.terminate()
         server.wait(20)

@@ -33,8 +33,14 @@ async def one_request(host: str, port: int, request: bytes) -> int:
 
 async def run(url: str, rate: float, seconds: float, body: bytes, headers: list[str]) -> dict:
     parts = urlsplit(url)
-    head = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}", "Connection: close",
-            f"Content-Length: {len(body)}", "Content-Type: application/json", *headers]
+    head = [
+        f"POST {parts.path} HTTP/1.1",
+        f"Host: {parts.hostname}:{parts.port}",
+        "Connection: close",
+        f"Content-Length: {len(body)}",
+        "Content-Type: application/json",
+        *headers,
+    ]
     request = ("\r\n".join(head) + "\r\n\r\n").encode() + body
     latencies, errors = [], 0
     total = int(rate * seconds)

@@ -71,10 +71,18 @@ def seed():
     from waco.sandbox import services as sandbox
 
     account = business_account_create(name="Bench", waba_id="300000000000001", access_token="bench-token-000000")
-    number = phone_number_create(business_account=account, graph_id="300000000000100",
-                                 display_phone_number="+971 50 999 0000", throughput_mps=100_000)
-    sandbox.sandbox_seed(waba_id=account.waba_id, phone_number_id=number.graph_id,
-                         display_phone_number="971509990000", access_token="bench-token-000000")
+    number = phone_number_create(
+        business_account=account,
+        graph_id="300000000000100",
+        display_phone_number="+971 50 999 0000",
+        throughput_mps=100_000,
+    )
+    sandbox.sandbox_seed(
+        waba_id=account.waba_id,
+        phone_number_id=number.graph_id,
+        display_phone_number="971509990000",
+        access_token="bench-token-000000",
+    )
     now = timezone.now()
     contact_ids = []
     for n in range(CUSTOMERS):
@@ -91,9 +99,13 @@ def enqueue(number, contacts_list, count: int) -> float:
     sending.outbox_ring = lambda *a, **k: None  # the workers are started together below
     started = time.monotonic()
     for n in range(count):
-        services.message_enqueue(phone_number=number, contact=contacts_list[n % len(contacts_list)],
-                                 category="service", purpose="reply",
-                                 content={"type": "text", "text": {"body": f"bench {n}"}})
+        services.message_enqueue(
+            phone_number=number,
+            contact=contacts_list[n % len(contacts_list)],
+            category="service",
+            purpose="reply",
+            content={"type": "text", "text": {"body": f"bench {n}"}},
+        )
     return count / (time.monotonic() - started)
 
 
@@ -101,16 +113,48 @@ def run_workers(count: int) -> tuple[float, dict]:
     """Start the workers, publish one drain each, wait for the outbox to empty."""
     from outbound.models import MessageStatus, OutboundMessage
 
-    workers = [start([sys.executable, "-m", "celery", "-A", "waco", "worker", "-Q", "service,ingest",
-                      "--concurrency", "1", "--without-gossip", "--without-mingle", "-n", f"bench{i}@%h"], ENV)
-               for i in range(WORKERS)]
+    workers = [
+        start(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "waco",
+                "worker",
+                "-Q",
+                "service,ingest",
+                "--concurrency",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"bench{i}@%h",
+            ],
+            ENV,
+        )
+        for i in range(WORKERS)
+    ]
     time.sleep(4)  # workers up
-    groups = {"workers": [w.pid for w in workers], "sandbox": [SANDBOX.pid], "web": [WEB.pid],
-              "postgres": pids_named("postgres"), "redis": pids_named("redis-server")}
+    groups = {
+        "workers": [w.pid for w in workers],
+        "sandbox": [SANDBOX.pid],
+        "web": [WEB.pid],
+        "postgres": pids_named("postgres"),
+        "redis": pids_named("redis-server"),
+    }
     cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
-    subprocess.run([sys.executable, "-c", "import django; django.setup(); from outbound.tasks import drain_outbox\n"
-                    f"for _ in range({WORKERS}): drain_outbox.apply_async(args=['service'], queue='service')"],
-                   cwd=REPO, env=ENV, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from outbound.tasks import drain_outbox\n"
+            f"for _ in range({WORKERS}): drain_outbox.apply_async(args=['service'], queue='service')",
+        ],
+        cwd=REPO,
+        env=ENV,
+        check=True,
+    )
     started = time.monotonic()
     pending = OutboundMessage.objects.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])
     while pending.exists() and time.monotonic() - started < 300:
@@ -154,7 +198,9 @@ def duplicates() -> int:
 
     from outbound.models import SendAttempt
 
-    return SendAttempt.objects.filter(outcome="accepted").values("message").annotate(n=Count("id")).filter(n__gt=1).count()
+    return (
+        SendAttempt.objects.filter(outcome="accepted").values("message").annotate(n=Count("id")).filter(n__gt=1).count()
+    )
 
 
 def reset_rows() -> None:
@@ -167,11 +213,36 @@ def main() -> None:
     global SANDBOX, WEB
     fresh_database("waco_bench_outbound", ENV)
     subprocess.run(["redis-cli", "-n", "3", "flushdb"], capture_output=True)
-    SANDBOX = start([sys.executable, "-m", "gunicorn", "waco.wsgi:application", "-w", "2", "--bind",
-                     f"127.0.0.1:{SANDBOX_PORT}", "--log-level", "warning"],
-                    ENV | {"DJANGO_SETTINGS_MODULE": "bench.sandbox_settings", "WACO_SANDBOX_DELIVERY_THREAD": "true"})
-    WEB = start([sys.executable, "-m", "gunicorn", "waco.wsgi:application", "-w", "2", "--bind",
-                 f"127.0.0.1:{WEB_PORT}", "--log-level", "warning"], ENV)
+    SANDBOX = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "waco.wsgi:application",
+            "-w",
+            "2",
+            "--bind",
+            f"127.0.0.1:{SANDBOX_PORT}",
+            "--log-level",
+            "warning",
+        ],
+        ENV | {"DJANGO_SETTINGS_MODULE": "bench.sandbox_settings", "WACO_SANDBOX_DELIVERY_THREAD": "true"},
+    )
+    WEB = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "waco.wsgi:application",
+            "-w",
+            "2",
+            "--bind",
+            f"127.0.0.1:{WEB_PORT}",
+            "--log-level",
+            "warning",
+        ],
+        ENV,
+    )
     try:
         wait_http(f"http://127.0.0.1:{SANDBOX_PORT}/sandbox/config")
         wait_http(f"http://127.0.0.1:{WEB_PORT}/health/")
@@ -179,40 +250,62 @@ def main() -> None:
         from waco.sandbox import services as sandbox
 
         number, customers = seed()
-        sandbox.config_update(changes={"lean": True, "statuses": False,
-                                       "numbers": {number.graph_id: {"messages_per_second": 100_000}}})
+        sandbox.config_update(
+            changes={"lean": True, "statuses": False, "numbers": {number.graph_id: {"messages_per_second": 100_000}}}
+        )
         print(f"{os.cpu_count()} cores; sandbox: gunicorn 2 workers, lean; Waco: {WORKERS} Celery workers")
-        raws = [subprocess.Popen([sys.executable, "-c", RAW_LOOP, "bench-token-000000", number.graph_id, str(RAW_SECONDS)],
-                                 cwd=REPO, env=ENV, stdout=subprocess.PIPE, text=True) for _ in range(WORKERS)]
+        raws = [
+            subprocess.Popen(
+                [sys.executable, "-c", RAW_LOOP, "bench-token-000000", number.graph_id, str(RAW_SECONDS)],
+                cwd=REPO,
+                env=ENV,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(WORKERS)
+        ]
         raw_rate = sum(int(p.communicate()[0].strip()) for p in raws) / RAW_SECONDS
         print(f"raw Graph client loop, {WORKERS} processes, no Waco logic: {raw_rate:7.0f} sends/s")
 
         enqueue_rate = enqueue(number, customers, MESSAGES)
         print(f"enqueue through the policy (one process): {enqueue_rate:7.0f} messages/s")
         rate, cpu = run_workers(MESSAGES)
-        print(f"Waco, limit far above reach, statuses off: {rate:7.0f} sends/s, ratio to raw {rate / raw_rate:.2f}"
-              f" (goal >= 0.6), duplicates {duplicates()}")
+        print(
+            f"Waco, limit far above reach, statuses off: {rate:7.0f} sends/s, ratio to raw {rate / raw_rate:.2f}"
+            f" (goal >= 0.6), duplicates {duplicates()}"
+        )
         print("    CPU ms per send: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
 
         reset_rows()
-        sandbox.config_update(changes={"statuses": True, "lean_statuses": True,
-                                       "status_delays_ms": {"sent": 0, "delivered": 0, "read": 0}})
+        sandbox.config_update(
+            changes={
+                "statuses": True,
+                "lean_statuses": True,
+                "status_delays_ms": {"sent": 0, "delivered": 0, "read": 0},
+            }
+        )
         enqueue(number, customers, MESSAGES // 2)
         rate, cpu = run_workers(MESSAGES // 2)
-        print(f"Waco, statuses on (sent/delivered/read webhooks into Waco's web and workers): {rate:7.0f} sends/s,"
-              f" duplicates {duplicates()}")
+        print(
+            f"Waco, statuses on (sent/delivered/read webhooks into Waco's web and workers): {rate:7.0f} sends/s,"
+            f" duplicates {duplicates()}"
+        )
         print("    CPU ms per send: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
         sandbox.config_update(changes={"statuses": False})
 
         for limit, seconds in ((80, 10), (1000, 5)):
             reset_rows()
             type(number).objects.filter(pk=number.pk).update(throughput_mps=limit)
-            subprocess.run(["redis-cli", "-n", "3", "del", f"waco:ratelimit:number:{number.graph_id}"], capture_output=True)
+            subprocess.run(
+                ["redis-cli", "-n", "3", "del", f"waco:ratelimit:number:{number.graph_id}"], capture_output=True
+            )
             count = limit * seconds
             enqueue(number, customers, count)
             rate, _ = run_workers(count)
-            print(f"limit {limit}/s: {rate:6.0f} sends/s sustained, busiest sliding second {busiest_second()}"
-                  f" (limit + burst {limit + max(1, int(limit * 0.05))}), duplicates {duplicates()}")
+            print(
+                f"limit {limit}/s: {rate:6.0f} sends/s sustained, busiest sliding second {busiest_second()}"
+                f" (limit + burst {limit + max(1, int(limit * 0.05))}), duplicates {duplicates()}"
+            )
             print(f"    {pace_verdict(limit)}")
     finally:
         for proc in (SANDBOX, WEB):

@@ -76,8 +76,14 @@ def hammer_processes(
     with ProcessPoolExecutor(len(batches), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [
             pool.submit(
-                hammer, spec=spec, key=key, rate_per_second=rate_per_second, burst=burst,
-                start_at=start_at, seconds=seconds, batch=batch,
+                hammer,
+                spec=spec,
+                key=key,
+                rate_per_second=rate_per_second,
+                burst=burst,
+                start_at=start_at,
+                seconds=seconds,
+                batch=batch,
             )
             for batch in batches
         ]

@@ -33,8 +33,20 @@ class VariantInline(admin.TabularInline):
     model = Variant
     form = VariantForm
     extra = 0
-    fields = ["sku", "attributes", "price_minor", "currency", "price_display", "on_hand", "on_hand_as_of",
-              "available", "active", "meta_retailer_id", "meta_dirty", "meta_error"]
+    fields = [
+        "sku",
+        "attributes",
+        "price_minor",
+        "currency",
+        "price_display",
+        "on_hand",
+        "on_hand_as_of",
+        "available",
+        "active",
+        "meta_retailer_id",
+        "meta_dirty",
+        "meta_error",
+    ]
     readonly_fields = ["price_display", "on_hand_as_of", "available", "meta_dirty", "meta_error"]
 
     @admin.display(description="available now")
@@ -68,8 +80,18 @@ class FeedSourceAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ["source", "business_account", "status", "started_at", "duration_seconds",
-                    "created", "updated", "deactivated", "unchanged", "error_count"]
+    list_display = [
+        "source",
+        "business_account",
+        "status",
+        "started_at",
+        "duration_seconds",
+        "created",
+        "updated",
+        "deactivated",
+        "unchanged",
+        "error_count",
+    ]
     list_filter = ["status", "business_account"]
 
     def has_add_permission(self, request):

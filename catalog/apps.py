@@ -18,13 +18,15 @@ class CatalogConfig(AppConfig):
 
         periodic.register(
             periodic.PeriodicJob(
-                name="catalog.sync_feeds", task="catalog.sync_feeds",
+                name="catalog.sync_feeds",
+                task="catalog.sync_feeds",
                 every_seconds=SYNC_FEEDS_EVERY_SECONDS,
             )
         )
         periodic.register(
             periodic.PeriodicJob(
-                name="catalog.push_dirty", task="catalog.push_dirty",
+                name="catalog.push_dirty",
+                task="catalog.push_dirty",
                 every_seconds=PUSH_DIRTY_EVERY_SECONDS,
             )
         )

@@ -82,9 +82,7 @@ def feed_sync(*, feed: FeedSource, now: datetime) -> SyncRun:
         raise
     finally:
         FeedSource.objects.filter(pk=feed.pk).update(last_fetched_at=now)
-    return catalog_upsert(
-        business_account=feed.business_account, items=items, source=source, now=now, full=True
-    ).run
+    return catalog_upsert(business_account=feed.business_account, items=items, source=source, now=now, full=True).run
 
 
 def feeds_due(*, now: datetime) -> list[FeedSource]:

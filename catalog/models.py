@@ -14,9 +14,7 @@ def validate_currency(value: str) -> None:
 class Shop(models.Model):
     """Catalog settings of one business account: which Meta catalog mirrors it."""
 
-    business_account = models.OneToOneField(
-        BusinessAccount, on_delete=models.CASCADE, related_name="catalog_shop"
-    )
+    business_account = models.OneToOneField(BusinessAccount, on_delete=models.CASCADE, related_name="catalog_shop")
     meta_catalog_id = models.CharField(max_length=64, blank=True)
 
     def __str__(self):
@@ -24,9 +22,7 @@ class Shop(models.Model):
 
 
 class Category(models.Model):
-    business_account = models.ForeignKey(
-        BusinessAccount, on_delete=models.CASCADE, related_name="catalog_categories"
-    )
+    business_account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="catalog_categories")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200)
     position = models.PositiveIntegerField(default=0)
@@ -34,18 +30,14 @@ class Category(models.Model):
     class Meta:
         ordering = ["position", "name"]
         verbose_name_plural = "categories"
-        constraints = [
-            models.UniqueConstraint(fields=["business_account", "slug"], name="catalog_category_slug")
-        ]
+        constraints = [models.UniqueConstraint(fields=["business_account", "slug"], name="catalog_category_slug")]
 
     def __str__(self):
         return self.name
 
 
 class Product(models.Model):
-    business_account = models.ForeignKey(
-        BusinessAccount, on_delete=models.CASCADE, related_name="catalog_products"
-    )
+    business_account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="catalog_products")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     # The system of record's id for the product; variants hang off it in feeds.
     external_id = models.CharField(max_length=100)
@@ -59,9 +51,7 @@ class Product(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["business_account", "external_id"], name="catalog_product_external_id"
-            )
+            models.UniqueConstraint(fields=["business_account", "external_id"], name="catalog_product_external_id")
         ]
 
     def __str__(self):
@@ -143,9 +133,7 @@ class FeedFormat(models.TextChoices):
 class FeedSource(models.Model):
     """A feed the system of record publishes; beat fetches it every `every_seconds`."""
 
-    business_account = models.ForeignKey(
-        BusinessAccount, on_delete=models.CASCADE, related_name="catalog_feeds"
-    )
+    business_account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="catalog_feeds")
     url = models.URLField(max_length=1000)
     format = models.CharField(max_length=4, choices=FeedFormat.choices, default=FeedFormat.JSON)
     active = models.BooleanField(default=True)
@@ -166,9 +154,7 @@ class SyncStatus(models.TextChoices):
 class SyncRun(models.Model):
     """One sync of a catalog: a feed fetch, an import, a REST push or the demo seed."""
 
-    business_account = models.ForeignKey(
-        BusinessAccount, on_delete=models.CASCADE, related_name="catalog_sync_runs"
-    )
+    business_account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="catalog_sync_runs")
     source = models.CharField(max_length=1000)  # "feed:<url>", "import:<path>", "demo"...
     status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
     started_at = models.DateTimeField()
@@ -196,9 +182,7 @@ class SyncRun(models.Model):
 class MetaPush(models.Model):
     """One items_batch call to Meta's catalog and its outcome, so retries are visible."""
 
-    business_account = models.ForeignKey(
-        BusinessAccount, on_delete=models.CASCADE, related_name="catalog_meta_pushes"
-    )
+    business_account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="catalog_meta_pushes")
     attempted_at = models.DateTimeField()
     variant_count = models.PositiveIntegerField(default=0)
     succeeded = models.BooleanField(default=False)

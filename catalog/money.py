@@ -2,14 +2,53 @@
 
 # Minor-unit exponents that are not 2 (ISO 4217). Everything else we sell in uses 2.
 EXPONENTS = {
-    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF": 0, "XOF": 0,
-    "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "UGX": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "KWD": 3,
+    "BHD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
+    "LYD": 3,
+    "IQD": 3,
 }
 # Codes we accept; a typo in a feed must fail loudly rather than price in a ghost currency.
 KNOWN_CURRENCIES = frozenset(
-    {"AED", "SAR", "QAR", "EGP", "INR", "KES", "NGN", "ZAR", "USD", "EUR", "GBP", "BRL",
-     "MXN", "IDR", "PKR", "TRY", "MAD", "GHS", "TZS", "SGD", "MYR", "PHP", "THB", "CAD",
-     "AUD", "CHF", *EXPONENTS}
+    {
+        "AED",
+        "SAR",
+        "QAR",
+        "EGP",
+        "INR",
+        "KES",
+        "NGN",
+        "ZAR",
+        "USD",
+        "EUR",
+        "GBP",
+        "BRL",
+        "MXN",
+        "IDR",
+        "PKR",
+        "TRY",
+        "MAD",
+        "GHS",
+        "TZS",
+        "SGD",
+        "MYR",
+        "PHP",
+        "THB",
+        "CAD",
+        "AUD",
+        "CHF",
+        *EXPONENTS,
+    }
 )
 
 

@@ -71,8 +71,9 @@ def catalog_push_to_meta(*, business_account: BusinessAccount, now: datetime) ->
             return result
         push = MetaPush(business_account=business_account, attempted_at=now, variant_count=len(batch))
         available = availability_for(variant_ids=[v.pk for v in batch], now=now)
-        requests = [{"method": "UPDATE", "data": variant_meta_item(variant=v, available=available.get(v.pk, 0))}
-                    for v in batch]
+        requests = [
+            {"method": "UPDATE", "data": variant_meta_item(variant=v, available=available.get(v.pk, 0))} for v in batch
+        ]
         try:
             answer = client.catalog_batch(shop.meta_catalog_id, requests)
         except GraphError as exc:

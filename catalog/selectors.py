@@ -37,8 +37,11 @@ def variants_with_stock(*, now: datetime | None = None, holder: str | None = Non
 
 def product_with_stock(*, business_account: BusinessAccount, product_id, holder: str | None = None) -> Product | None:
     """One product of the shop with its variants' availability, or None."""
-    return (Product.objects.filter(pk=product_id, business_account=business_account)
-            .prefetch_related(variants_with_stock(holder=holder)).first())
+    return (
+        Product.objects.filter(pk=product_id, business_account=business_account)
+        .prefetch_related(variants_with_stock(holder=holder))
+        .first()
+    )
 
 
 def products_in(*, category: Category, page: int = 1, page_size: int = PAGE_SIZE) -> Page:

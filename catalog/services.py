@@ -114,9 +114,7 @@ def _category(business_account: BusinessAccount, name: str) -> Category:
     category = Category.objects.filter(business_account=business_account, slug=slug).first()
     if category is None:
         position = Category.objects.filter(business_account=business_account).count()
-        category = Category.objects.create(
-            business_account=business_account, slug=slug, name=name, position=position
-        )
+        category = Category.objects.create(business_account=business_account, slug=slug, name=name, position=position)
     elif category.name != name:
         category.name = name
         category.save(update_fields=["name"])
@@ -129,7 +127,8 @@ def _level(variant: Variant, *, on_hand: int, as_of: datetime) -> tuple[dict, bo
     if as_of < variant.on_hand_as_of:  # older than the level we hold: keep ours
         return {}, False
     sold_between = StockReservation.objects.filter(
-        variant=variant, consumed_at__gt=variant.on_hand_as_of, consumed_at__lte=as_of).exists()
+        variant=variant, consumed_at__gt=variant.on_hand_as_of, consumed_at__lte=as_of
+    ).exists()
     return {"on_hand": on_hand, "on_hand_as_of": as_of}, sold_between
 
 
@@ -142,10 +141,15 @@ def _apply(business_account: BusinessAccount, clean: dict, now: datetime) -> str
         defaults={"category": category, "name": clean["name"]},
     )
     images = [clean["image_url"]] if clean["image_url"] else product.image_urls
-    product_changed = _assign(product, {
-        "category_id": category.pk, "name": clean["name"],
-        "description": clean["description"] or product.description, "image_urls": images,
-    })
+    product_changed = _assign(
+        product,
+        {
+            "category_id": category.pk,
+            "name": clean["name"],
+            "description": clean["description"] or product.description,
+            "image_urls": images,
+        },
+    )
     if clean["active"] and not product.active:
         product.active = product_changed = True
     if product_changed:
@@ -156,8 +160,9 @@ def _apply(business_account: BusinessAccount, clean: dict, now: datetime) -> str
     values = {k: clean[k] for k in VARIANT_FIELDS if k != "on_hand"}
     as_of = clean["on_hand_as_of"] or now
     if variant is None:
-        Variant.objects.create(product=product, sku=clean["sku"], on_hand=clean["on_hand"], on_hand_as_of=as_of,
-                               **values)
+        Variant.objects.create(
+            product=product, sku=clean["sku"], on_hand=clean["on_hand"], on_hand_as_of=as_of, **values
+        )
         return "created"
     if variant.product.business_account_id != business_account.pk:
         raise ItemError(f"SKU {clean['sku']} belongs to another shop")
@@ -180,9 +185,9 @@ def _deactivate_missing(business_account: BusinessAccount, seen_skus: set[str]) 
         gone = Variant.objects.filter(product__business_account=business_account, active=True)
         gone = gone.exclude(sku__in=seen_skus)
         count = gone.update(active=False, meta_dirty=True, updated_at=timezone.now())
-        Product.objects.filter(business_account=business_account, active=True).exclude(
-            variants__active=True
-        ).update(active=False, updated_at=timezone.now())
+        Product.objects.filter(business_account=business_account, active=True).exclude(variants__active=True).update(
+            active=False, updated_at=timezone.now()
+        )
     return count
 
 
@@ -237,7 +242,11 @@ def _run_finish(result: UpsertResult) -> UpsertResult:
 def sync_run_fail(*, business_account: BusinessAccount, source: str, now: datetime, error: str) -> SyncRun:
     """Record a run that applied nothing (the feed could not be fetched or parsed)."""
     return SyncRun.objects.create(
-        business_account=business_account, source=source, started_at=now,
-        finished_at=timezone.now(), status=SyncStatus.FAILED,
-        errors=[{"index": None, "sku": "", "error": error}], error_count=1,
+        business_account=business_account,
+        source=source,
+        started_at=now,
+        finished_at=timezone.now(),
+        status=SyncStatus.FAILED,
+        errors=[{"index": None, "sku": "", "error": error}],
+        error_count=1,
     )

@@ -34,8 +34,9 @@ class NotEnoughStock(Exception):
 def with_availability(variants: QuerySet[Variant], *, now: datetime, holder: str | None = None) -> QuerySet[Variant]:
     """The variants, each annotated with `available` (never below zero). With `holder`, what that
     buyer holds counts as available to them (their own cart during checkout)."""
-    held = Q(reservations__released_at__isnull=True, reservations__consumed_at__isnull=True,
-             reservations__held_until__gt=now)
+    held = Q(
+        reservations__released_at__isnull=True, reservations__consumed_at__isnull=True, reservations__held_until__gt=now
+    )
     if holder:
         held &= ~Q(reservations__holder=holder)
     sold_since_level = Q(reservations__consumed_at__gt=F("on_hand_as_of"))
@@ -49,8 +50,9 @@ def with_availability(variants: QuerySet[Variant], *, now: datetime, holder: str
     )
 
 
-def availability_for(*, variant_ids: Iterable[int], now: datetime | None = None,
-                     holder: str | None = None) -> dict[int, int]:
+def availability_for(
+    *, variant_ids: Iterable[int], now: datetime | None = None, holder: str | None = None
+) -> dict[int, int]:
     """Units that can be sold now, per variant id (unknown ids are left out)."""
     rows = with_availability(Variant.objects.filter(pk__in=list(variant_ids)), now=now or timezone.now(), holder=holder)
     return dict(rows.values_list("pk", "available"))
@@ -66,8 +68,9 @@ def _lock(variant_ids: Iterable[int]) -> None:
 
 
 def _open(holder: str, now: datetime) -> QuerySet[StockReservation]:
-    return StockReservation.objects.filter(holder=holder, released_at__isnull=True, consumed_at__isnull=True,
-                                           held_until__gt=now)
+    return StockReservation.objects.filter(
+        holder=holder, released_at__isnull=True, consumed_at__isnull=True, held_until__gt=now
+    )
 
 
 def _availability_changed(variant_ids: Iterable[int], now: datetime) -> None:
@@ -89,9 +92,11 @@ def _take(*, holder: str, wanted: Mapping[int, int], held_until: datetime, now: 
     if short:
         raise NotEnoughStock(short)
     StockReservation.objects.bulk_create(
-        StockReservation(holder=holder, variant_id=pk, quantity=quantity, held_until=held_until,
-                         consumed_at=now if sold else None)
-        for pk, quantity in wanted.items() if quantity > 0
+        StockReservation(
+            holder=holder, variant_id=pk, quantity=quantity, held_until=held_until, consumed_at=now if sold else None
+        )
+        for pk, quantity in wanted.items()
+        if quantity > 0
     )
     _availability_changed(wanted, now)
 
@@ -121,8 +126,9 @@ def stock_sell(*, holder: str, wanted: Mapping[int, int], now: datetime) -> None
     (and nothing changed: the caller releases what the holder still has)."""
     _lock(wanted)
     open_holds = _open(holder, now)
-    held: dict[int, int] = dict(open_holds.values("variant_id").annotate(units=Sum("quantity"))
-                                .values_list("variant_id", "units"))
+    held: dict[int, int] = dict(
+        open_holds.values("variant_id").annotate(units=Sum("quantity")).values_list("variant_id", "units")
+    )
     if held == {pk: quantity for pk, quantity in wanted.items() if quantity > 0}:
         open_holds.update(consumed_at=now)
         _availability_changed(wanted, now)

@@ -19,12 +19,27 @@ from checkout.services import TRANSITIONS
 from checkout.signals import ORDER_SUBJECT
 from outbound.selectors import messages_about
 
-ORDER_FIELDS = ["reference", "contact", "phone_number", "status", "total", "paid_at", "carrier", "tracking_url",
-                "cancel_reason", "created_at", "updated_at"]
+ORDER_FIELDS = [
+    "reference",
+    "contact",
+    "phone_number",
+    "status",
+    "total",
+    "paid_at",
+    "carrier",
+    "tracking_url",
+    "cancel_reason",
+    "created_at",
+    "updated_at",
+]
 # The buttons of the change page, in the order a parcel meets them.
 EVENT_LABELS = {
-    "packed": "Mark packed", "shipped": "Mark shipped", "out_for_delivery": "Mark out for delivery",
-    "delivered": "Mark delivered", "cancelled": "Cancel the order", "refunded": "Refund",
+    "packed": "Mark packed",
+    "shipped": "Mark shipped",
+    "out_for_delivery": "Mark out for delivery",
+    "delivered": "Mark delivered",
+    "cancelled": "Cancel the order",
+    "refunded": "Refund",
 }
 
 
@@ -98,8 +113,9 @@ class OrderAdmin(admin.ModelAdmin):
         done = 0
         for order in queryset:
             try:
-                fulfilment_apply(order=order, event=event, by="staff", by_name=request.user.get_username(),
-                                 actor=request.user)
+                fulfilment_apply(
+                    order=order, event=event, by="staff", by_name=request.user.get_username(), actor=request.user
+                )
             except FulfilmentRefused as exc:
                 self.message_user(request, exc.message, messages.WARNING)
             else:
@@ -121,10 +137,15 @@ class OrderAdmin(admin.ModelAdmin):
         return {
             "order": order,
             "can_act": self.has_change_permission(request, order),
-            "events": [(event, EVENT_LABELS[event]) for event in events_fitting(order)
-                       if self.has_refund_permission(request) or not event_moves_money(order, event)],
-            "lines": [{"line": line, "unit": money(line.unit_price_minor), "total": money(line.line_total_minor)}
-                      for line in order.lines.all()],
+            "events": [
+                (event, EVENT_LABELS[event])
+                for event in events_fitting(order)
+                if self.has_refund_permission(request) or not event_moves_money(order, event)
+            ],
+            "lines": [
+                {"line": line, "unit": money(line.unit_price_minor), "total": money(line.line_total_minor)}
+                for line in order.lines.all()
+            ],
             "total_display": money(order.total_minor),
             "links": [{"link": link, "paid": money(link.amount_paid_minor)} for link in order.payment_links.all()],
             "refunds": [{"refund": refund, "amount": money(refund.amount_minor)} for refund in order.refunds.all()],
@@ -156,15 +177,24 @@ class OrderAdmin(admin.ModelAdmin):
         try:
             amount = request.POST.get("amount", "").strip()
             updated = fulfilment_apply(
-                order=order, event=event, by="staff", by_name=request.user.get_username(), actor=request.user,
-                carrier=request.POST.get("carrier", ""), tracking_url=request.POST.get("tracking_url", ""),
-                reason=request.POST.get("reason", ""), amount_minor=_amount_minor(amount, order.currency),
+                order=order,
+                event=event,
+                by="staff",
+                by_name=request.user.get_username(),
+                actor=request.user,
+                carrier=request.POST.get("carrier", ""),
+                tracking_url=request.POST.get("tracking_url", ""),
+                reason=request.POST.get("reason", ""),
+                amount_minor=_amount_minor(amount, order.currency),
             )
         except FulfilmentRefused as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            self.message_user(request, f"Order {updated.reference} is now {updated.get_status_display().lower()}; "
-                                       "the customer is being told.", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"Order {updated.reference} is now {updated.get_status_display().lower()}; the customer is being told.",
+                messages.SUCCESS,
+            )
         return HttpResponseRedirect(reverse("admin:checkout_order_change", args=[order.pk]))
 
 

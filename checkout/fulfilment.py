@@ -49,8 +49,17 @@ class FulfilmentRefused(Exception):
 
 
 def fulfilment_apply(
-    *, order: Order, event: str, by: str, by_name: str = "", actor=None, now: datetime | None = None,
-    carrier: str = "", tracking_url: str = "", reason: str = "", amount_minor: int | None = None,
+    *,
+    order: Order,
+    event: str,
+    by: str,
+    by_name: str = "",
+    actor=None,
+    now: datetime | None = None,
+    carrier: str = "",
+    tracking_url: str = "",
+    reason: str = "",
+    amount_minor: int | None = None,
 ) -> Order:
     """Apply one fulfilment event to the order and return it as it is now, or raise FulfilmentRefused.
 
@@ -92,14 +101,17 @@ class _Ask:
 def _check_fits(order: Order, event: str) -> None:
     transition = TRANSITIONS[EVENTS[event]].__get__(order, Order)  # the model's transition, bound to this order
     if not can_proceed(transition):
-        raise FulfilmentRefused(f"Order {order.reference} is {order.get_status_display().lower()}: it cannot be {event.replace('_', ' ')}.")
+        raise FulfilmentRefused(
+            f"Order {order.reference} is {order.get_status_display().lower()}: it cannot be {event.replace('_', ' ')}."
+        )
 
 
 def _move(order: Order, name: str, ask: _Ask, detail: str = "") -> Order:
     """One transition under the order's lock; a status that moved meanwhile is refused, not forced."""
     try:
-        return order_transition(order=order, name=name, cause=ask.by, detail=ask.detail(detail), actor=ask.actor,
-                                now=ask.now)
+        return order_transition(
+            order=order, name=name, cause=ask.by, detail=ask.detail(detail), actor=ask.actor, now=ask.now
+        )
     except OrderTransitionRefused as exc:
         raise FulfilmentRefused(str(exc)) from exc
 
@@ -141,16 +153,24 @@ def _cancel_unpaid(order: Order, ask: _Ask, *, reason: str) -> Order:
         try:
             session = stripe_client.checkout_session_expire(link.stripe_session_id)
         except stripe_client.StripeClientError as exc:
-            raise FulfilmentRefused(f"Stripe could not close the payment page ({exc}); nothing changed: try again.") from exc
+            raise FulfilmentRefused(
+                f"Stripe could not close the payment page ({exc}); nothing changed: try again."
+            ) from exc
         if session.payment_status == "paid":
             payment_reconcile(link=link, now=ask.now)
-            raise FulfilmentRefused(f"The customer has just paid order {order.reference}: cancel it again to refund it.")
+            raise FulfilmentRefused(
+                f"The customer has just paid order {order.reference}: cancel it again to refund it."
+            )
     with transaction.atomic():
         # Links before the order, in the order checkout.payments locks them.
-        links = list(PaymentLink.objects.select_for_update().filter(
-            order=order, status__in=[LinkStatus.ISSUING, LinkStatus.OPEN]).order_by("pk"))
+        links = list(
+            PaymentLink.objects.select_for_update()
+            .filter(order=order, status__in=[LinkStatus.ISSUING, LinkStatus.OPEN])
+            .order_by("pk")
+        )
         PaymentLink.objects.filter(pk__in=[link.pk for link in links]).update(
-            status=LinkStatus.EXPIRED, settled_at=ask.now, next_check_at=ask.now)  # a delayed payment may still land
+            status=LinkStatus.EXPIRED, settled_at=ask.now, next_check_at=ask.now
+        )  # a delayed payment may still land
         Order.objects.filter(pk=order.pk).update(cancel_reason=reason)
         updated = _move(order, "cancel", ask, detail=reason)
         reservations_release(order=updated, now=ask.now)
@@ -162,14 +182,21 @@ def _cancel_unpaid(order: Order, ask: _Ask, *, reason: str) -> Order:
 
 def _refund(order: Order, ask: _Ask, *, amount_minor: int | None, reason: str, cancel: bool = False) -> Order:
     """Ask Stripe for the money back (a row first, the call outside the transaction), then move the order."""
-    link = (order.payment_links.filter(status=LinkStatus.PAID).exclude(stripe_payment_intent_id="")
-            .order_by("-settled_at", "-pk").first())
+    link = (
+        order.payment_links.filter(status=LinkStatus.PAID)
+        .exclude(stripe_payment_intent_id="")
+        .order_by("-settled_at", "-pk")
+        .first()
+    )
     if link is None or not link.amount_paid_minor:
         raise FulfilmentRefused(f"Order {order.reference} has no Stripe payment to refund.")
     refund = _refund_request(order, link, amount_minor=amount_minor, reason=reason, ask=ask)
     try:
-        answer = stripe_client.refund_create(payment_intent_id=link.stripe_payment_intent_id,
-                                             amount=refund.amount_minor, idempotency_key=refund.idempotency_key)
+        answer = stripe_client.refund_create(
+            payment_intent_id=link.stripe_payment_intent_id,
+            amount=refund.amount_minor,
+            idempotency_key=refund.idempotency_key,
+        )
     except stripe_client.StripeTransientError as exc:
         # The refund may have happened: the row stays "requested" and a retry reuses its key.
         Refund.objects.filter(pk=refund.pk).update(last_error=str(exc)[:2000])
@@ -196,21 +223,31 @@ def _refund_request(order: Order, link: PaymentLink, *, amount_minor: int | None
         if unresolved is not None:
             if unresolved.amount_minor == amount:
                 return unresolved  # a repeat of the same request: the same key reaches the same Stripe refund
-            raise FulfilmentRefused(f"A refund of {amount_format(unresolved.amount_minor, unresolved.currency)} is "
-                                    "still unresolved: repeat it with that amount.")
+            raise FulfilmentRefused(
+                f"A refund of {amount_format(unresolved.amount_minor, unresolved.currency)} is "
+                "still unresolved: repeat it with that amount."
+            )
         if amount <= 0:
-            raise FulfilmentRefused("The refund amount must be more than zero." if left > 0 else "Nothing is left to refund.")
+            raise FulfilmentRefused(
+                "The refund amount must be more than zero." if left > 0 else "Nothing is left to refund."
+            )
         if amount > left:
             raise FulfilmentRefused(f"At most {amount_format(left, order.currency)} can be refunded.")
         tries = refunds.filter(status=RefundStatus.FAILED).count() + 1
         return Refund.objects.create(
-            order=order, payment_link=link, amount_minor=amount, currency=order.currency, reason=reason,
-            idempotency_key=f"waco-refund-{order.reference}-{amount}-try{tries}", requested_by=ask.by_name or ask.by,
+            order=order,
+            payment_link=link,
+            amount_minor=amount,
+            currency=order.currency,
+            reason=reason,
+            idempotency_key=f"waco-refund-{order.reference}-{amount}-try{tries}",
+            requested_by=ask.by_name or ask.by,
         )
 
 
-def _refund_apply(order: Order, refund: Refund, answer: stripe_client.Refund, *, ask: _Ask, reason: str,
-                  cancel: bool) -> Order:
+def _refund_apply(
+    order: Order, refund: Refund, answer: stripe_client.Refund, *, ask: _Ask, reason: str, cancel: bool
+) -> Order:
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         Refund.objects.filter(pk=refund.pk).update(status=answer.status, stripe_refund_id=answer.id, last_error="")
@@ -219,8 +256,9 @@ def _refund_apply(order: Order, refund: Refund, answer: stripe_client.Refund, *,
             Order.objects.filter(pk=locked.pk).update(cancel_reason=reason)
             locked = _move(locked, "cancel", ask, detail=reason)
         if money_back and can_proceed(locked.refund):  # not when a repeated request already moved it
-            locked = _move(locked, "refund", ask, detail=f"{amount_format(refund.amount_minor, refund.currency)} {answer.id}")
+            locked = _move(
+                locked, "refund", ask, detail=f"{amount_format(refund.amount_minor, refund.currency)} {answer.id}"
+            )
     if not money_back:
         raise FulfilmentRefused(f"Stripe answered the refund with status {answer.status!r}; the order is unchanged.")
     return locked
-

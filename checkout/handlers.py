@@ -50,8 +50,15 @@ def parse_stripe_body(body: str) -> list:
     try:
         data = json.loads(body)
         obj = data["data"]["object"]
-        return [StripeWebhookEvent(id=str(data["id"]), type=str(data["type"]), object_type=str(obj.get("object", "")),
-                                   object_id=str(obj.get("id", "")), raw=data)]
+        return [
+            StripeWebhookEvent(
+                id=str(data["id"]),
+                type=str(data["type"]),
+                object_type=str(obj.get("object", "")),
+                object_id=str(obj.get("id", "")),
+                raw=data,
+            )
+        ]
     except (ValueError, KeyError, TypeError, AttributeError):
         return [StripeUnreadable(dedupe_key="stripe:unreadable:" + hashlib.sha256(body.encode()).hexdigest(), raw=body)]
 

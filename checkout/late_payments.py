@@ -47,8 +47,11 @@ def session_is_final(session: stripe_client.CheckoutSession) -> bool:
 
 
 def closed_links_due(*, now: datetime, batch: int = 100):
-    return (PaymentLink.objects.filter(status__in=[LinkStatus.EXPIRED, LinkStatus.FAILED], next_check_at__lte=now)
-            .exclude(stripe_session_id=None).order_by("next_check_at", "pk")[:batch])
+    return (
+        PaymentLink.objects.filter(status__in=[LinkStatus.EXPIRED, LinkStatus.FAILED], next_check_at__lte=now)
+        .exclude(stripe_session_id=None)
+        .order_by("next_check_at", "pk")[:batch]
+    )
 
 
 def closed_links_recheck(*, now: datetime, batch: int = 100) -> int:
@@ -84,9 +87,12 @@ def _check_later(link: PaymentLink, *, now: datetime) -> str:
     closed_at = link.settled_at or link.created_at
     if now - closed_at >= RECHECK_FOR:
         PaymentLink.objects.filter(pk=link.pk).update(next_check_at=None, checks=link.checks + 1)
-        alert_raise(kind="payment_unsettled", subject=f"order {link.order.reference} attempt {link.attempt}",
-                    detail=f"Stripe session {link.stripe_session_id} is still not final a week after Waco closed its "
-                           "link (a delayed payment?). Look it up in Stripe's dashboard; Waco stopped checking.")
+        alert_raise(
+            kind="payment_unsettled",
+            subject=f"order {link.order.reference} attempt {link.attempt}",
+            detail=f"Stripe session {link.stripe_session_id} is still not final a week after Waco closed its "
+            "link (a delayed payment?). Look it up in Stripe's dashboard; Waco stopped checking.",
+        )
         return "gave up"
     delay = backoff_delay(link.checks + 1, base=RECHECK_BASE, cap=RECHECK_CAP)
     PaymentLink.objects.filter(pk=link.pk).update(next_check_at=now + delay, checks=link.checks + 1)
@@ -98,9 +104,14 @@ def late_refund_record(*, order: Order, link: PaymentLink) -> Refund:
     any call to Stripe), so a crash leaves a row that beat sends. One per order and attempt."""
     refund, _ = Refund.objects.get_or_create(
         idempotency_key=f"waco-late-payment-refund-{order.reference}-attempt-{link.attempt}",
-        defaults={"order": order, "payment_link": link, "amount_minor": link.amount_paid_minor or 0,
-                  "currency": order.currency, "requested_by": LATE_REFUND_BY,
-                  "reason": "paid after the payment link closed, when the stock was gone"},
+        defaults={
+            "order": order,
+            "payment_link": link,
+            "amount_minor": link.amount_paid_minor or 0,
+            "currency": order.currency,
+            "requested_by": LATE_REFUND_BY,
+            "reason": "paid after the payment link closed, when the stock was gone",
+        },
     )
     return refund
 
@@ -112,8 +123,11 @@ def late_refund_send(*, refund_id: int, now: datetime) -> str:
     if refund.status != RefundStatus.REQUESTED:
         return refund.status
     try:
-        answer = stripe_client.refund_create(payment_intent_id=refund.payment_link.stripe_payment_intent_id,
-                                             amount=refund.amount_minor, idempotency_key=refund.idempotency_key)
+        answer = stripe_client.refund_create(
+            payment_intent_id=refund.payment_link.stripe_payment_intent_id,
+            amount=refund.amount_minor,
+            idempotency_key=refund.idempotency_key,
+        )
     except stripe_client.StripeTransientError as exc:
         Refund.objects.filter(pk=refund.pk).update(last_error=str(exc)[:2000])
         return "refund pending"
@@ -132,8 +146,9 @@ def late_refund_send(*, refund_id: int, now: datetime) -> str:
             _alert_not_refunded(refund, why=f"Stripe answered with status {answer.status!r}")
             return "refund failed"
         if order.status == OrderStatus.PENDING_PAYMENT:  # paid after its hold ran out, before the link was closed
-            order = order_transition(order=order, name="expire", cause="payment",
-                                     detail="its stock was sold meanwhile", now=now)
+            order = order_transition(
+                order=order, name="expire", cause="payment", detail="its stock was sold meanwhile", now=now
+            )
         if can_proceed(order.refund):
             detail = f"late payment refunded: {amount_format(refund.amount_minor, refund.currency)} {answer.id}"
             # order_status_changed (unpaid -> refunded) tells the customer, through purpose payment_refunded.
@@ -150,6 +165,9 @@ def late_refunds_retry(*, now: datetime, batch: int = 100) -> int:
 
 
 def _alert_not_refunded(refund: Refund, *, why: str) -> None:
-    alert_raise(kind="late_payment_not_refunded", subject=f"order {refund.order.reference}",
-                detail=f"A payment of {amount_format(refund.amount_minor, refund.currency)} arrived after the link "
-                       f"closed and the stock was gone; Stripe did not refund it ({why}). Refund it by hand.")
+    alert_raise(
+        kind="late_payment_not_refunded",
+        subject=f"order {refund.order.reference}",
+        detail=f"A payment of {amount_format(refund.amount_minor, refund.currency)} arrived after the link "
+        f"closed and the stock was gone; Stripe did not refund it ({why}). Refund it by hand.",
+    )

@@ -86,8 +86,11 @@ class Order(models.Model):
         """Staff or the customer cancelled before it shipped."""
 
     # From expired too: a payment that arrived after its link closed, when the stock was gone.
-    @transition(field=status, source=[S.PAID, S.PACKED, S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED, S.CANCELLED,
-                                      S.EXPIRED], target=S.REFUNDED)
+    @transition(
+        field=status,
+        source=[S.PAID, S.PACKED, S.SHIPPED, S.OUT_FOR_DELIVERY, S.DELIVERED, S.CANCELLED, S.EXPIRED],
+        target=S.REFUNDED,
+    )
     def refund(self):
         """The money went back through Stripe's refund API."""
 

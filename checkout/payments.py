@@ -50,17 +50,28 @@ def payment_link_issue(*, link_id: int, now: datetime | None = None) -> timedelt
     if link is None:
         return None
     if now >= link.expires_at - timedelta(minutes=30):  # Stripe refuses a session shorter than 30 minutes
-        _link_end(link_id=link.pk, status=LinkStatus.FAILED, reason="failed", error="Stripe could not be reached in time", now=now)
+        _link_end(
+            link_id=link.pk,
+            status=LinkStatus.FAILED,
+            reason="failed",
+            error="Stripe could not be reached in time",
+            now=now,
+        )
         return None
     PaymentLink.objects.filter(pk=link.pk).update(issue_attempts=link.issue_attempts + 1)
     order = link.order
     try:
         session = stripe_client.checkout_session_create(
             order_ref=order.reference,
-            line_items=[stripe_client.LineItem(name=line.name, unit_amount=line.unit_price_minor, quantity=line.quantity)
-                        for line in order.lines.all()],
-            currency=order.currency, expires_at=link.expires_at, idempotency_key=link.idempotency_key,
-            success_url=f"{link_url(link)}done/", cancel_url=link_url(link),
+            line_items=[
+                stripe_client.LineItem(name=line.name, unit_amount=line.unit_price_minor, quantity=line.quantity)
+                for line in order.lines.all()
+            ],
+            currency=order.currency,
+            expires_at=link.expires_at,
+            idempotency_key=link.idempotency_key,
+            success_url=f"{link_url(link)}done/",
+            cancel_url=link_url(link),
             metadata={"payment_link": str(link.pk)},
         )
     except stripe_client.StripeTransientError as exc:
@@ -93,7 +104,9 @@ def payment_reconcile(*, link: PaymentLink, event_type: str = "", now: datetime 
     if session.status == "expired":
         return _link_end(link_id=link.pk, status=LinkStatus.EXPIRED, reason="expired", now=now)
     if event_type == "checkout.session.async_payment_failed" and session.status == "complete":
-        return _link_end(link_id=link.pk, status=LinkStatus.FAILED, reason="failed", error="the payment failed", now=now)
+        return _link_end(
+            link_id=link.pk, status=LinkStatus.FAILED, reason="failed", error="the payment failed", now=now
+        )
     return "unpaid"  # open, or complete and waiting for a delayed payment method
 
 
@@ -108,19 +121,29 @@ def session_paid_apply(*, link_id: int, session, now: datetime) -> str:
         order = Order.objects.select_for_update().get(pk=link.order_id)
         if link.status != LinkStatus.PAID:
             link.status, link.settled_at, link.next_check_at = LinkStatus.PAID, now, None
-            link.amount_paid_minor, link.stripe_payment_intent_id = session.amount_total, session.payment_intent_id or ""
-            link.save(update_fields=["status", "settled_at", "next_check_at", "amount_paid_minor",
-                                     "stripe_payment_intent_id"])
+            link.amount_paid_minor, link.stripe_payment_intent_id = (
+                session.amount_total,
+                session.payment_intent_id or "",
+            )
+            link.save(
+                update_fields=["status", "settled_at", "next_check_at", "amount_paid_minor", "stripe_payment_intent_id"]
+            )
         if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
-            alert_raise(kind="payment_after_cancel", subject=f"order {order.reference}",
-                        detail=f"Stripe took {session.amount_total} {session.currency} on {session.id} after the order "
-                               f"was {order.status}: refund it from the order's page.")
+            alert_raise(
+                kind="payment_after_cancel",
+                subject=f"order {order.reference}",
+                detail=f"Stripe took {session.amount_total} {session.currency} on {session.id} after the order "
+                f"was {order.status}: refund it from the order's page.",
+            )
             return "paid after cancel"
         if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED):
             return "already paid"
         if session.amount_total != order.total_minor or session.currency.upper() != order.currency:
-            alert_raise(kind="payment_mismatch", subject=f"order {order.reference}",
-                        detail=f"Stripe took {session.amount_total} {session.currency}, the order is {order.total_minor} {order.currency}")
+            alert_raise(
+                kind="payment_mismatch",
+                subject=f"order {order.reference}",
+                detail=f"Stripe took {session.amount_total} {session.currency}, the order is {order.total_minor} {order.currency}",
+            )
         try:
             reservations_consume(order=order, now=now)
         except NotEnoughStock:
@@ -145,7 +168,9 @@ def _link_end(*, link_id: int, status: str, reason: str, now: datetime, error: s
         link.next_check_at = now if link.stripe_session_id else None  # until Stripe's answer is final
         link.save(update_fields=["status", "settled_at", "last_error", "next_check_at"])
         order = Order.objects.select_for_update().get(pk=link.order_id)
-        newer_open = order.payment_links.filter(attempt__gt=link.attempt, status__in=[LinkStatus.ISSUING, LinkStatus.OPEN])
+        newer_open = order.payment_links.filter(
+            attempt__gt=link.attempt, status__in=[LinkStatus.ISSUING, LinkStatus.OPEN]
+        )
         if order.status == OrderStatus.PENDING_PAYMENT and not newer_open.exists():
             reservations_release(order=order, now=now)
             order = order_transition(order=order, name="expire", cause="payment", detail=f"link {reason}", now=now)
@@ -194,7 +219,8 @@ def order_abandon(*, order: Order, cause: str, now: datetime | None = None) -> b
         open_links = list(locked.payment_links.filter(status__in=[LinkStatus.ISSUING, LinkStatus.OPEN]))
         # Closed here, perhaps still payable at Stripe until the expire below lands: re-checked from the row.
         PaymentLink.objects.filter(pk__in=[link.pk for link in open_links]).update(
-            status=LinkStatus.EXPIRED, settled_at=now, next_check_at=now)
+            status=LinkStatus.EXPIRED, settled_at=now, next_check_at=now
+        )
         reservations_release(order=locked, now=now)
         order_transition(order=locked, name="expire", cause=cause, detail="the customer went back to the cart", now=now)
         from checkout.tasks import expire_session  # cycle: checkout.tasks imports this module

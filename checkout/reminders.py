@@ -35,8 +35,11 @@ def payment_reminders_due(*, now: datetime, batch: int = 100):
     )
     return (
         PaymentLink.objects.filter(
-            status=LinkStatus.OPEN, reminded_at__isnull=True, order__status=OrderStatus.PENDING_PAYMENT,
-            created_at__lte=now - reminder_delay(), expires_at__gt=now + REMINDER_MIN_TIME_LEFT,
+            status=LinkStatus.OPEN,
+            reminded_at__isnull=True,
+            order__status=OrderStatus.PENDING_PAYMENT,
+            created_at__lte=now - reminder_delay(),
+            expires_at__gt=now + REMINDER_MIN_TIME_LEFT,
         )
         .exclude(Exists(opted_out))
         .order_by("created_at", "pk")[:batch]
@@ -58,11 +61,16 @@ def payment_reminders_send(*, now: datetime, batch: int = 100) -> int:
 def _remind(link: PaymentLink, *, now: datetime) -> int:
     # Link, then order: the order checkout.payments locks them in, so a payment committing
     # meanwhile is seen here (and one starting now waits for the reminder). A concurrent run skips.
-    locked = (PaymentLink.objects.select_for_update(skip_locked=True)
-              .filter(pk=link.pk, status=LinkStatus.OPEN, reminded_at__isnull=True).first())
+    locked = (
+        PaymentLink.objects.select_for_update(skip_locked=True)
+        .filter(pk=link.pk, status=LinkStatus.OPEN, reminded_at__isnull=True)
+        .first()
+    )
     if locked is None:
         return 0
-    order = Order.objects.select_for_update(of=("self",)).select_related("contact", "phone_number").get(pk=locked.order_id)
+    order = (
+        Order.objects.select_for_update(of=("self",)).select_related("contact", "phone_number").get(pk=locked.order_id)
+    )
     if order.status != OrderStatus.PENDING_PAYMENT:
         return 0
     locked.reminded_at = now

@@ -27,8 +27,13 @@ from waco.transitions import transition_apply
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 TRANSITIONS = {
-    "pay": Order.pay, "expire": Order.expire, "pack": Order.pack, "ship": Order.ship,
-    "out_for_delivery": Order.out_for_delivery, "deliver": Order.deliver, "cancel": Order.cancel,
+    "pay": Order.pay,
+    "expire": Order.expire,
+    "pack": Order.pack,
+    "ship": Order.ship,
+    "out_for_delivery": Order.out_for_delivery,
+    "deliver": Order.deliver,
+    "cancel": Order.cancel,
     "refund": Order.refund,
 }
 
@@ -79,7 +84,11 @@ def order_units(order: Order) -> dict[int, int]:
 
 @transaction.atomic
 def order_place(
-    *, contact: Contact, phone_number: PhoneNumber, lines: list[WantedLine], seen_total_minor: int | None,
+    *,
+    contact: Contact,
+    phone_number: PhoneNumber,
+    lines: list[WantedLine],
+    seen_total_minor: int | None,
     now: datetime | None = None,
 ) -> tuple[Order, PaymentLink]:
     """Read price and stock again, reserve the stock and open the first payment attempt.
@@ -96,7 +105,8 @@ def order_place(
     variants = list(Variant.objects.select_for_update().filter(pk__in=wanted).select_related("product").order_by("pk"))
     available = stock.availability_for(variant_ids=wanted, now=now)
     short = [
-        f"{v.display_name} ({available.get(v.pk, 0)} left)" for v in variants
+        f"{v.display_name} ({available.get(v.pk, 0)} left)"
+        for v in variants
         if not (v.active and v.product.active) or available.get(v.pk, 0) < wanted[v.pk]
     ]
     if short or len(variants) != len(wanted):
@@ -109,18 +119,33 @@ def order_place(
     if seen_total_minor is not None and total != seen_total_minor:
         raise PricesChanged("prices changed since you last saw your cart", total_minor=total, currency=currency)
     order = Order.objects.create(
-        reference=_new_reference(), business_account=phone_number.business_account, phone_number=phone_number,
-        contact=contact, currency=currency, total_minor=total,
+        reference=_new_reference(),
+        business_account=phone_number.business_account,
+        phone_number=phone_number,
+        contact=contact,
+        currency=currency,
+        total_minor=total,
     )
     OrderLine.objects.bulk_create(
-        OrderLine(order=order, variant=v, sku=v.sku, name=v.display_name, quantity=wanted[v.pk],
-                  unit_price_minor=v.price_minor, line_total_minor=v.price_minor * wanted[v.pk])
+        OrderLine(
+            order=order,
+            variant=v,
+            sku=v.sku,
+            name=v.display_name,
+            quantity=wanted[v.pk],
+            unit_price_minor=v.price_minor,
+            line_total_minor=v.price_minor * wanted[v.pk],
+        )
         for v in variants
     )
     order.changes.create(transition="place", to_state=order.status, cause=OrderCause.CUSTOMER, created_at=now)
     contacts.consent_record(
-        contact=contact, category=ConsentCategory.UTILITY, action=ConsentAction.OPT_IN,
-        source=ConsentSource.CHECKOUT, recorded_at=now, reference=f"order:{order.reference}",
+        contact=contact,
+        category=ConsentCategory.UTILITY,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.CHECKOUT,
+        recorded_at=now,
+        reference=f"order:{order.reference}",
     )
     link = payment_link_open(order=order, now=now)
     return order, link
@@ -131,8 +156,11 @@ def payment_link_open(*, order: Order, now: datetime) -> PaymentLink:
     attempt = (order.payment_links.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
     expires_at = now + link_lifetime()
     link = PaymentLink.objects.create(
-        order=order, attempt=attempt, token=secrets.token_urlsafe(24),
-        idempotency_key=f"waco-order-{order.reference}-attempt-{attempt}", expires_at=expires_at,
+        order=order,
+        attempt=attempt,
+        token=secrets.token_urlsafe(24),
+        idempotency_key=f"waco-order-{order.reference}-attempt-{attempt}",
+        expires_at=expires_at,
     )
     if not stock.stock_hold_extend(holder=stock_holder(order), held_until=expires_at, now=now):
         try:
@@ -157,8 +185,9 @@ def order_transition(
     locked = Order.objects.select_for_update().get(pk=order.pk)
     source = locked.status
     try:
-        transition_apply(locked, transition=TRANSITIONS[name], history="changes", cause=cause, detail=detail,
-                         actor=actor, now=now)
+        transition_apply(
+            locked, transition=TRANSITIONS[name], history="changes", cause=cause, detail=detail, actor=actor, now=now
+        )
     except TransitionNotAllowed as exc:
         raise OrderTransitionRefused(f"an order that is {source.replace('_', ' ')} cannot be {name}") from exc
     signals.order_status_changed.send(sender=Order, order=locked, old=source, new=locked.status, cause=cause)
@@ -177,8 +206,11 @@ def reservations_consume(*, order: Order, now: datetime) -> None:
 
 def order_pending(*, contact: Contact, phone_number: PhoneNumber) -> Order | None:
     """The customer's unpaid order on this number, if one is waiting for payment."""
-    return (Order.objects.filter(contact=contact, phone_number=phone_number, status=OrderStatus.PENDING_PAYMENT)
-            .order_by("-created_at", "-pk").first())
+    return (
+        Order.objects.filter(contact=contact, phone_number=phone_number, status=OrderStatus.PENDING_PAYMENT)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def order_open_link(*, order: Order) -> PaymentLink | None:
@@ -190,4 +222,3 @@ def _new_reference() -> str:
         reference = "W" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
         if not Order.objects.filter(reference=reference).exists():
             return reference
-

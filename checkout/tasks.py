@@ -41,7 +41,7 @@ def expire_session(self, session_id: str) -> None:
     try:
         stripe_client.checkout_session_expire(session_id)
     except stripe_client.StripeTransientError as exc:
-        raise self.retry(countdown=min(300, 5 * 2 ** self.request.retries), exc=exc) from exc
+        raise self.retry(countdown=min(300, 5 * 2**self.request.retries), exc=exc) from exc
 
 
 @shared_task(name="checkout.send_payment_reminders", queue=QUEUE_MAINTENANCE)

@@ -18,8 +18,12 @@ STRIPE_SIGNATURE_HEADER = "Stripe-Signature"
 def _page(request, template: str, link: PaymentLink | None, status: int) -> HttpResponse:
     number = link.order.phone_number if link else None
     digits = "".join(ch for ch in number.display_phone_number if ch.isdigit()) if number else ""
-    context = {"link": link, "order": link.order if link else None, "shop": number.verified_name if number else "",
-               "whatsapp_url": f"https://wa.me/{digits}?text=checkout" if digits else ""}
+    context = {
+        "link": link,
+        "order": link.order if link else None,
+        "shop": number.verified_name if number else "",
+        "whatsapp_url": f"https://wa.me/{digits}?text=checkout" if digits else "",
+    }
     return render(request, template, context, status=status)
 
 
@@ -63,6 +67,9 @@ def stripe_webhook(request):
         if isinstance(exc, stripe_client.StripeSignatureError):
             signatures.signature_failed(source=DeliverySource.STRIPE)
         return JsonResponse({"error": f"rejected: {exc}"}, status=400)
-    inbox.delivery_receive(source=DeliverySource.STRIPE, body=text,
-                           headers={STRIPE_SIGNATURE_HEADER: request.headers.get(STRIPE_SIGNATURE_HEADER, "")})
+    inbox.delivery_receive(
+        source=DeliverySource.STRIPE,
+        body=text,
+        headers={STRIPE_SIGNATURE_HEADER: request.headers.get(STRIPE_SIGNATURE_HEADER, "")},
+    )
     return HttpResponse("ok", content_type="text/plain")

@@ -50,14 +50,19 @@ def _category(turn: Turn) -> None:
 
 def _product_by_id(turn: Turn, product_id=None) -> Product | None:
     """The product with its variants' availability, counting what this customer holds."""
-    return catalog.product_with_stock(business_account=turn.account, product_id=product_id or turn.request.arg,
-                                      holder=thread_stock_holder(turn.thread))
+    return catalog.product_with_stock(
+        business_account=turn.account,
+        product_id=product_id or turn.request.arg,
+        holder=thread_stock_holder(turn.thread),
+    )
 
 
 def _product(turn: Turn, product: Product | None = None) -> None:
     product = product or _product_by_id(turn)
     if product is None or not product.active:
-        return turn.say(replies.menu(turn.shop_name, greeting="Sorry, that product is no longer sold. What else can I show you?"))
+        return turn.say(
+            replies.menu(turn.shop_name, greeting="Sorry, that product is no longer sold. What else can I show you?")
+        )
     turn.say(replies.product_card(product))
 
 
@@ -96,17 +101,23 @@ def _after_cart_change(turn: Turn) -> None:
 def _fulfilment_in_progress(turn: Turn) -> bool:
     if turn.thread.state != ThreadState.AWAITING_FULFILLMENT:
         return False
-    turn.say(replies.buttons_reply(
-        "Your paid order is being prepared. You can start a new cart once it has been delivered.",
-        [("agent", "Talk to a person")],
-    ))
+    turn.say(
+        replies.buttons_reply(
+            "Your paid order is being prepared. You can start a new cart once it has been delivered.",
+            [("agent", "Talk to a person")],
+        )
+    )
     return True
 
 
 def _add(turn: Turn) -> None:
     if _fulfilment_in_progress(turn):
         return
-    variant = Variant.objects.filter(pk=turn.request.arg, product__business_account=turn.account).select_related("product").first()
+    variant = (
+        Variant.objects.filter(pk=turn.request.arg, product__business_account=turn.account)
+        .select_related("product")
+        .first()
+    )
     if variant is None:
         return unknown(turn)
     try:
@@ -120,7 +131,11 @@ def _add(turn: Turn) -> None:
 
 
 def _remove(turn: Turn) -> None:
-    variant = Variant.objects.filter(pk=turn.request.arg, product__business_account=turn.account).select_related("product").first()
+    variant = (
+        Variant.objects.filter(pk=turn.request.arg, product__business_account=turn.account)
+        .select_related("product")
+        .first()
+    )
     removed = variant is not None and cart_line_remove(thread=turn.thread, variant=variant)
     if removed:
         _after_cart_change(turn)
@@ -155,8 +170,9 @@ def _checkout(turn: Turn) -> None:
         return turn.show_cart("There is nothing in your cart that can be bought right now." if summary.lines else "")
     seen = Cart.objects.filter(thread=thread).values_list("seen_total_minor", flat=True).first()
     try:
-        order, _ = checkout.order_place(contact=thread.contact, phone_number=thread.phone_number, lines=lines,
-                                        seen_total_minor=seen)
+        order, _ = checkout.order_place(
+            contact=thread.contact, phone_number=thread.phone_number, lines=lines, seen_total_minor=seen
+        )
     except checkout.PricesChanged:
         return turn.show_cart(build=replies.cart_changed_at_checkout)
     except checkout.CheckoutRefusal as refusal:
@@ -177,8 +193,14 @@ def _payment_again(turn: Turn) -> None:
         return _checkout(turn)
     if link.status != LinkStatus.OPEN:
         return turn.say(replies.payment_pending(order.reference))
-    turn.say(replies.pay_link(reference=order.reference, total_display=amount_format(order.total_minor, order.currency),
-                              url=checkout_payments.link_url(link), expires_at=replies.clock(link.expires_at)))
+    turn.say(
+        replies.pay_link(
+            reference=order.reference,
+            total_display=amount_format(order.total_minor, order.currency),
+            url=checkout_payments.link_url(link),
+            expires_at=replies.clock(link.expires_at),
+        )
+    )
 
 
 def _order(turn: Turn) -> None:
@@ -194,7 +216,8 @@ def _order(turn: Turn) -> None:
 def _agent(turn: Turn) -> None:
     turn.move("hand_to_person")
     alert_raise(
-        kind="handoff", subject=f"{turn.thread.contact} on {turn.thread.phone_number.display_phone_number}",
+        kind="handoff",
+        subject=f"{turn.thread.contact} on {turn.thread.phone_number.display_phone_number}",
         detail="The customer asked for a person; the bot is silent until staff hand the thread back.",
         severity=AlertSeverity.WARNING,
     )
@@ -203,9 +226,12 @@ def _agent(turn: Turn) -> None:
 
 def record_consent(turn: Turn, *, granted: bool) -> None:
     contacts.consent_record(
-        contact=turn.thread.contact, category=ConsentCategory.MARKETING,
-        action=ConsentAction.OPT_IN if granted else ConsentAction.OPT_OUT, source=ConsentSource.THREAD,
-        recorded_at=turn.at, reference=f"message:{turn.wamid}",
+        contact=turn.thread.contact,
+        category=ConsentCategory.MARKETING,
+        action=ConsentAction.OPT_IN if granted else ConsentAction.OPT_OUT,
+        source=ConsentSource.THREAD,
+        recorded_at=turn.at,
+        reference=f"message:{turn.wamid}",
     )
 
 

@@ -31,8 +31,15 @@ from waco.contacts.models import SERVICE_WINDOW, ServiceWindow
 
 # The page shows the newest messages; older ones stay in the database.
 MESSAGES_SHOWN = 200
-THREAD_FIELDS = ["contact", "phone_number", "state", "state_before_handoff", "consent_asked_at", "created_at",
-                 "updated_at"]
+THREAD_FIELDS = [
+    "contact",
+    "phone_number",
+    "state",
+    "state_before_handoff",
+    "consent_asked_at",
+    "created_at",
+    "updated_at",
+]
 
 
 # --- keywords ---------------------------------------------------------------------------
@@ -147,8 +154,11 @@ class ThreadAdmin(admin.ModelAdmin):
     @admin.display(description="window", ordering="last_inbound_at")
     def window_badge(self, obj):
         if obj.last_inbound_at and timezone.now() < obj.last_inbound_at + SERVICE_WINDOW:
-            return format_html('<span class="window-badge" style="color:#fff;background:#2e7d32;'
-                               'padding:1px 6px;border-radius:8px">{}</span>', "open")
+            return format_html(
+                '<span class="window-badge" style="color:#fff;background:#2e7d32;'
+                'padding:1px 6px;border-radius:8px">{}</span>',
+                "open",
+            )
         return format_html('<span class="window-badge" style="color:#555">{}</span>', "closed")
 
     # --- list actions: the same services as the page's buttons
@@ -182,8 +192,9 @@ class ThreadAdmin(admin.ModelAdmin):
 
     def _conversation_context(self, request, thread: Thread) -> dict:
         total = thread.messages.count()
-        newest = (thread.messages.select_related("outbound", "staff_user", "media")
-                  .order_by("-sent_at", "-pk")[:MESSAGES_SHOWN])
+        newest = thread.messages.select_related("outbound", "staff_user", "media").order_by("-sent_at", "-pk")[
+            :MESSAGES_SHOWN
+        ]
         window = staff.window_status(thread=thread)
         in_handoff = thread.state == ThreadState.HANDOFF
         return {
@@ -204,27 +215,45 @@ class ThreadAdmin(admin.ModelAdmin):
     @staticmethod
     def _message_row(message: ThreadMessage) -> dict:
         inbound = message.direction == Direction.INBOUND
-        row = {"inbound": inbound, "at": message.sent_at, "type": message.type, "text": message.text,
-               "who": "customer" if inbound else (message.staff_user or "bot")}
+        row = {
+            "inbound": inbound,
+            "at": message.sent_at,
+            "type": message.type,
+            "text": message.text,
+            "who": "customer" if inbound else (message.staff_user or "bot"),
+        }
         out = message.outbound
         if out is not None:
-            row.update(status=out.status, status_label=out.get_status_display(), template_name=out.template_name,
-                       error=out.error_detail if out.status == MessageStatus.FAILED else "", outbound_pk=out.pk)
+            row.update(
+                status=out.status,
+                status_label=out.get_status_display(),
+                template_name=out.template_name,
+                error=out.error_detail if out.status == MessageStatus.FAILED else "",
+                outbound_pk=out.pk,
+            )
         media = getattr(message, "media", None)
         if media is not None:
             stored = media.status == MediaStatus.STORED and bool(media.file)
-            row["media"] = {"status": media.get_status_display(), "url": media.file.url if stored else "",
-                            "mime": media.mime_type or media.declared_mime_type, "error": media.error}
+            row["media"] = {
+                "status": media.get_status_display(),
+                "url": media.file.url if stored else "",
+                "mime": media.mime_type or media.declared_mime_type,
+                "error": media.error,
+            }
         return row
 
     @staticmethod
     def _cart_context(thread: Thread) -> dict:
         summary = cart_summary(thread=thread)  # read live: the prices the customer would be quoted now
         lines = [
-            {"name": " ".join([line.variant.product.name, *map(str, (line.variant.attributes or {}).values())]),
-             "sku": line.variant.sku, "quantity": line.quantity, "available": line.available,
-             "unit": amount_format(line.unit_price_minor, line.variant.currency),
-             "total": amount_format(line.line_total_minor, line.variant.currency)}
+            {
+                "name": " ".join([line.variant.product.name, *map(str, (line.variant.attributes or {}).values())]),
+                "sku": line.variant.sku,
+                "quantity": line.quantity,
+                "available": line.available,
+                "unit": amount_format(line.unit_price_minor, line.variant.currency),
+                "total": amount_format(line.line_total_minor, line.variant.currency),
+            }
             for line in summary.lines
         ]
         return {"lines": lines, "total": summary.total_display}
@@ -245,8 +274,9 @@ class ThreadAdmin(admin.ModelAdmin):
             path("<path:object_id>/take/", view(self.take_view), name="conversations_thread_take"),
             path("<path:object_id>/hand-back/", view(self.hand_back_view), name="conversations_thread_hand_back"),
             path("<path:object_id>/reply/", view(self.reply_view), name="conversations_thread_reply"),
-            path("<path:object_id>/send-template/", view(self.template_view),
-                 name="conversations_thread_send_template"),
+            path(
+                "<path:object_id>/send-template/", view(self.template_view), name="conversations_thread_send_template"
+            ),
             *super().get_urls(),
         ]
 
@@ -283,8 +313,14 @@ class ThreadAdmin(admin.ModelAdmin):
 
     def reply_view(self, request, object_id):
         def act(thread):
-            return _sent_note(staff.staff_reply(thread=thread, user=request.user, text=request.POST.get("text", ""),
-                                                dedupe_key=_dedupe_key(request, "reply", thread)))
+            return _sent_note(
+                staff.staff_reply(
+                    thread=thread,
+                    user=request.user,
+                    text=request.POST.get("text", ""),
+                    dedupe_key=_dedupe_key(request, "reply", thread),
+                )
+            )
 
         return self._post(request, object_id, act)
 
@@ -293,13 +329,20 @@ class ThreadAdmin(admin.ModelAdmin):
             purpose = request.POST.get("purpose", "")
             offer = next((o for o in staff.templates_offered(thread=thread) if o.purpose.key == purpose), None)
             try:
-                params = {spec.key: _param_value(spec.type, request.POST.get(f"param:{spec.key}", ""))
-                          for spec in (offer.params if offer else [])}
+                params = {
+                    spec.key: _param_value(spec.type, request.POST.get(f"param:{spec.key}", ""))
+                    for spec in (offer.params if offer else [])
+                }
             except json.JSONDecodeError as exc:
                 raise staff.StaffRefusal(f"A media parameter is not valid JSON: {exc}") from exc
-            return _sent_note(staff.staff_send_template(
-                thread=thread, user=request.user, purpose=purpose, params=params,
-                dedupe_key=_dedupe_key(request, "template", thread),
-            ))
+            return _sent_note(
+                staff.staff_send_template(
+                    thread=thread,
+                    user=request.user,
+                    purpose=purpose,
+                    params=params,
+                    dedupe_key=_dedupe_key(request, "template", thread),
+                )
+            )
 
         return self._post(request, object_id, act)

@@ -92,8 +92,9 @@ def cart_summary(*, thread: Thread) -> CartSummary:
             unit_price_minor=line.variant.price_minor,
             line_total_minor=line.variant.price_minor * line.quantity,
             units_left=left.get(line.variant_id, 0),
-            available=(line.variant.active and line.variant.product.active
-                       and left.get(line.variant_id, 0) >= line.quantity),
+            available=(
+                line.variant.active and line.variant.product.active and left.get(line.variant_id, 0) >= line.quantity
+            ),
         )
         for line in lines
     ]
@@ -101,4 +102,3 @@ def cart_summary(*, thread: Thread) -> CartSummary:
     return CartSummary(
         lines=views, total_minor=sum(v.line_total_minor for v in views if v.available), currency=currency
     )
-

@@ -32,7 +32,9 @@ def order_to_cart(*, thread: Thread, order: OrderContent) -> list[str]:
     CartLine.objects.filter(cart__thread=thread).delete()
     for item in order.product_items:
         retailer_id = item.product_retailer_id or ""
-        variant = catalog.variant_by_retailer_id(business_account=account, retailer_id=retailer_id) if retailer_id else None
+        variant = (
+            catalog.variant_by_retailer_id(business_account=account, retailer_id=retailer_id) if retailer_id else None
+        )
         if variant is None or not (variant.active and variant.product.active):
             notes.append(f"• {retailer_id or 'An item'} is not sold any more and was left out.")
             continue

@@ -19,37 +19,72 @@ from waco.contacts import services as contacts
 def payment_link_ready(sender, *, order, link, **kwargs) -> None:
     thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     total = amount_format(order.total_minor, order.currency)
-    reply = replies.pay_link(reference=order.reference, total_display=total, url=link_url(link), expires_at=replies.clock(link.expires_at))
+    reply = replies.pay_link(
+        reference=order.reference, total_display=total, url=link_url(link), expires_at=replies.clock(link.expires_at)
+    )
     thread_reply(
-        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY, purpose="payment_link",
-        template_params={"order_ref": order.reference, "total": total, "expires_at": replies.clock(link.expires_at),
-                         "pay_token": link.token},
-        dedupe_key=f"payment_link:{link.pk}", subject_type=ORDER_SUBJECT, subject_id=order.reference,
+        thread=thread,
+        content=reply.content,
+        text=reply.text,
+        category=MessageCategory.UTILITY,
+        purpose="payment_link",
+        template_params={
+            "order_ref": order.reference,
+            "total": total,
+            "expires_at": replies.clock(link.expires_at),
+            "pay_token": link.token,
+        },
+        dedupe_key=f"payment_link:{link.pk}",
+        subject_type=ORDER_SUBJECT,
+        subject_id=order.reference,
     )
 
 
 def order_paid(sender, *, order, **kwargs) -> None:
     thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     if thread.state in (ThreadState.BROWSING, ThreadState.BUILDING_CART, ThreadState.AWAITING_PAYMENT):
-        thread = thread_transition(thread=thread, name="mark_paid", cause=TransitionCause.PAYMENT, detail=order.reference)
+        thread = thread_transition(
+            thread=thread, name="mark_paid", cause=TransitionCause.PAYMENT, detail=order.reference
+        )
     bought = [line.variant_id for line in order.lines.all() if line.variant_id]
     CartLine.objects.filter(cart__thread=thread, variant_id__in=bought).delete()
     total = amount_format(order.total_minor, order.currency)
-    lines = [f"• {line.quantity} × {line.name}: {amount_format(line.line_total_minor, order.currency)}" for line in order.lines.all()]
+    lines = [
+        f"• {line.quantity} × {line.name}: {amount_format(line.line_total_minor, order.currency)}"
+        for line in order.lines.all()
+    ]
     reply = replies.receipt(reference=order.reference, lines=lines, total_display=total)
     thread_reply(
-        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY, purpose="order_receipt",
-        template_params={"customer": order.contact.profile_name or "there", "total": total, "order_ref": order.reference},
-        dedupe_key=f"order_receipt:{order.pk}", subject_type=ORDER_SUBJECT, subject_id=order.reference,
+        thread=thread,
+        content=reply.content,
+        text=reply.text,
+        category=MessageCategory.UTILITY,
+        purpose="order_receipt",
+        template_params={
+            "customer": order.contact.profile_name or "there",
+            "total": total,
+            "order_ref": order.reference,
+        },
+        dedupe_key=f"order_receipt:{order.pk}",
+        subject_type=ORDER_SUBJECT,
+        subject_id=order.reference,
     )
 
 
 def payment_link_ended(sender, *, order, link, reason, **kwargs) -> None:
     thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     if thread.state == ThreadState.AWAITING_PAYMENT:
-        thread = thread_transition(thread=thread, name="return_to_cart", cause=TransitionCause.PAYMENT, detail=f"link {reason}")
+        thread = thread_transition(
+            thread=thread, name="return_to_cart", cause=TransitionCause.PAYMENT, detail=f"link {reason}"
+        )
     if not contacts.window_is_open(contact=thread.contact, phone_number=thread.phone_number, now=timezone.now()):
         return  # outside the window the cart waits for the recovery message, which has its own rules
     reply = replies.payment_ended(reference=order.reference, reason=reason)
-    thread_reply(thread=thread, content=reply.content, text=reply.text, dedupe_key=f"payment_ended:{link.pk}",
-                 subject_type=ORDER_SUBJECT, subject_id=order.reference)
+    thread_reply(
+        thread=thread,
+        content=reply.content,
+        text=reply.text,
+        dedupe_key=f"payment_ended:{link.pk}",
+        subject_type=ORDER_SUBJECT,
+        subject_id=order.reference,
+    )

@@ -45,11 +45,18 @@ def message_handle(*, event, phone_number: PhoneNumber, now: datetime | None = N
     thread = services.thread_locked(contact=contact, phone_number=phone_number)
     at = event.timestamp or now
     previous_inbound = (
-        ThreadMessage.objects.filter(thread=thread, direction=Direction.INBOUND).order_by("-sent_at").values_list("sent_at", flat=True).first()
+        ThreadMessage.objects.filter(thread=thread, direction=Direction.INBOUND)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
     )
     recorded = services.thread_message_record_inbound(
-        thread=thread, wamid=event.message_id, type=event.type or "", text=inbound_text(event.content),
-        payload=event.raw or {}, sent_at=at,
+        thread=thread,
+        wamid=event.message_id,
+        type=event.type or "",
+        text=inbound_text(event.content),
+        payload=event.raw or {},
+        sent_at=at,
     )
     if recorded is None:  # the same wamid under another delivery: already answered
         return
@@ -98,7 +105,9 @@ def inbound_text(content) -> str:
 
 def _media_record(message: ThreadMessage, content: m.MediaContent) -> None:
     media = InboundMedia.objects.create(
-        message=message, media_id=content.media_id, declared_mime_type=content.mime_type or "",
+        message=message,
+        media_id=content.media_id,
+        declared_mime_type=content.mime_type or "",
         declared_sha256=content.sha256 or "",
     )
     media_download_enqueue(media)

@@ -40,10 +40,15 @@ def threads_expire_windows(*, now: datetime, batch: int = 500) -> int:
 def _expire(thread: Thread, *, now: datetime) -> int:
     # Checked again under the thread's lock: the customer may have written (or been served) meanwhile.
     # A thread the dialogue holds right now is skipped; the dialogue expires it itself if it must.
-    still = (Thread.objects.select_for_update(skip_locked=True).filter(pk=thread.pk, state__in=CART_STATES)
-             .exclude(Exists(_window_open(now))).first())
+    still = (
+        Thread.objects.select_for_update(skip_locked=True)
+        .filter(pk=thread.pk, state__in=CART_STATES)
+        .exclude(Exists(_window_open(now)))
+        .first()
+    )
     if still is None:
         return 0
-    thread_transition(thread=still, name="expire_window", cause=TransitionCause.WINDOW,
-                      detail="the service window closed", now=now)
+    thread_transition(
+        thread=still, name="expire_window", cause=TransitionCause.WINDOW, detail="the service window closed", now=now
+    )
     return 1

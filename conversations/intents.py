@@ -58,8 +58,11 @@ def reply_request(reply_id: str | None) -> Request:
         return Request("unknown")
     groups = {k: v for k, v in match.groupdict().items() if v is not None}
     if "simple" in groups:
-        return Request({"rmlist": "remove_list", "consent:yes": "consent_yes", "consent:no": "consent_no"}.get(
-            groups["simple"], groups["simple"]))
+        return Request(
+            {"rmlist": "remove_list", "consent:yes": "consent_yes", "consent:no": "consent_no"}.get(
+                groups["simple"], groups["simple"]
+            )
+        )
     if "cats_page" in groups:
         return Request("categories", page=max(1, int(groups["cats_page"])))
     if "category" in groups:

@@ -107,9 +107,7 @@ ACCEPTED_TYPES = {
     "application/msword": AcceptedType("document", ".doc", _OLE),
     "application/vnd.ms-excel": AcceptedType("document", ".xls", _OLE),
     "application/vnd.ms-powerpoint": AcceptedType("document", ".ppt", _OLE),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": AcceptedType(
-        "document", ".docx", _ZIP
-    ),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": AcceptedType("document", ".docx", _ZIP),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": AcceptedType("document", ".xlsx", _ZIP),
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": AcceptedType(
         "document", ".pptx", _ZIP
@@ -128,8 +126,9 @@ def media_type_choose(*, kind: str, declared: str | None, looked_up: str | None,
     for this kind of message; MediaRefused otherwise."""
     named = {_base_type(m) for m in (declared, looked_up, served)} - GENERIC_TYPES - {""}
     if len(named) != 1:
-        raise MediaRefused(f"types disagree or are missing: declared {declared!r}, "
-                           f"looked up {looked_up!r}, served {served!r}")
+        raise MediaRefused(
+            f"types disagree or are missing: declared {declared!r}, looked up {looked_up!r}, served {served!r}"
+        )
     mime = named.pop()
     accepted = ACCEPTED_TYPES.get(mime)
     if accepted is None or (kind != "document" and accepted.kind != kind):
@@ -223,8 +222,7 @@ def media_redispatch_lost(*, now: datetime) -> int:
         if not flag_set_if_absent(_lease_key(media_pk), int(LEASE_GRACE.total_seconds())):
             continue  # queued, running, or waiting out its backoff
         if attempts >= settings.WACO_MEDIA_MAX_ATTEMPTS:
-            _fail(InboundMedia.objects.get(pk=media_pk), "attempts used up; the last one never finished",
-                  alert=True)
+            _fail(InboundMedia.objects.get(pk=media_pk), "attempts used up; the last one never finished", alert=True)
             continue
         published += int(send_task_or_log(_download_task(), media_pk))
     return published
@@ -240,14 +238,10 @@ def media_download(*, media_id_pk: int, now: datetime | None = None) -> Download
     slow download never holds up the conversation. Returns `retry_in` when the
     caller should try again (a fresh URL is fetched then).
     """
-    started = InboundMedia.objects.filter(pk=media_id_pk, status=MediaStatus.PENDING).update(
-        attempts=F("attempts") + 1
-    )
+    started = InboundMedia.objects.filter(pk=media_id_pk, status=MediaStatus.PENDING).update(attempts=F("attempts") + 1)
     if not started:
         return DownloadResult(status="skipped")  # stored or failed already, or gone
-    media = InboundMedia.objects.select_related("message__thread__phone_number__business_account").get(
-        pk=media_id_pk
-    )
+    media = InboundMedia.objects.select_related("message__thread__phone_number__business_account").get(pk=media_id_pk)
     _lease_renew(media.pk, for_=LEASE_GRACE)  # a slow queue must not let beat double this attempt
     client = GraphClient(access_token=media.message.thread.phone_number.business_account.access_token)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
@@ -312,8 +306,13 @@ def _look_up(client: GraphClient, media_id: str) -> MediaInfo:
 def _store(*, media: InboundMedia, fetched: _Fetched, spool, now: datetime) -> DownloadResult:
     media.file.save(f"{media.media_id}{ACCEPTED_TYPES[fetched.mime_type].extension}", File(spool), save=False)
     stored = InboundMedia.objects.filter(pk=media.pk, status=MediaStatus.PENDING).update(
-        status=MediaStatus.STORED, file=media.file.name, mime_type=fetched.mime_type, size=fetched.size,
-        sha256=fetched.sha256, stored_at=now, error="",
+        status=MediaStatus.STORED,
+        file=media.file.name,
+        mime_type=fetched.mime_type,
+        size=fetched.size,
+        sha256=fetched.sha256,
+        stored_at=now,
+        error="",
     )
     if not stored:  # an overlapping attempt finished first: keep its file, drop ours
         media.file.storage.delete(media.file.name)
@@ -340,6 +339,8 @@ def _fail(media: InboundMedia, reason: str, *, alert: bool) -> None:
     logger.warning("media %s (row %s) failed: %s", media.media_id, media.pk, reason)
     if failed and alert:
         alert_raise(
-            kind="media_download_failed", subject=str(media.message.thread.phone_number),
-            detail=f"media {media.media_id} (row {media.pk}): {reason}", severity=AlertSeverity.WARNING,
+            kind="media_download_failed",
+            subject=str(media.message.thread.phone_number),
+            detail=f"media {media.media_id} (row {media.pk}): {reason}",
+            severity=AlertSeverity.WARNING,
         )

@@ -103,10 +103,14 @@ class Cart(models.Model):
 
     thread = models.OneToOneField(Thread, on_delete=models.CASCADE, related_name="cart")
     seen_total_minor = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="The total the customer was last shown; checkout compares it with the live one."
+        null=True,
+        blank=True,
+        help_text="The total the customer was last shown; checkout compares it with the live one.",
     )
     recovery_sent_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the one recovery message for this cart went out (conversations.recovery)."
+        null=True,
+        blank=True,
+        help_text="When the one recovery message for this cart went out (conversations.recovery).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -16,8 +16,14 @@ from conversations.services import thread_locked, thread_reply, thread_transitio
 from outbound.models import MessageCategory
 
 # Statuses the customer hears about after payment; "paid" has its receipt (checkout_replies).
-TOLD = (OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED,
-        OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+TOLD = (
+    OrderStatus.PACKED,
+    OrderStatus.SHIPPED,
+    OrderStatus.OUT_FOR_DELIVERY,
+    OrderStatus.DELIVERED,
+    OrderStatus.CANCELLED,
+    OrderStatus.REFUNDED,
+)
 # An order refunded from these was paid late, after its stock was gone (checkout.late_payments).
 UNPAID = (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED)
 # The order is over: the thread leaves "awaiting fulfilment" so the customer may shop again.
@@ -43,7 +49,9 @@ def order_update_detail(order, status: str) -> str:
         return "Thank you for shopping with us!"
     if status == OrderStatus.CANCELLED:
         paid = order.paid_at is not None
-        return f"Reason: {order.cancel_reason}. " + ("Your payment is being refunded." if paid else "Nothing was charged.")
+        return f"Reason: {order.cancel_reason}. " + (
+            "Your payment is being refunded." if paid else "Nothing was charged."
+        )
     return f"We refunded {_refunded_amount(order)}; banks take 5-10 days to show it."  # refunded
 
 
@@ -68,28 +76,51 @@ def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
     thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     reply = order_update_reply(order, new)
     thread_reply(
-        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
-        purpose="order_update", dedupe_key=f"order_update:{order.pk}:{new}",
-        subject_type=ORDER_SUBJECT, subject_id=order.reference,
-        template_params={"customer": _customer(order), "order_ref": order.reference,
-                         "status": OrderStatus(new).label.lower(), "detail": order_update_detail(order, new)},
+        thread=thread,
+        content=reply.content,
+        text=reply.text,
+        category=MessageCategory.UTILITY,
+        purpose="order_update",
+        dedupe_key=f"order_update:{order.pk}:{new}",
+        subject_type=ORDER_SUBJECT,
+        subject_id=order.reference,
+        template_params={
+            "customer": _customer(order),
+            "order_ref": order.reference,
+            "status": OrderStatus(new).label.lower(),
+            "detail": order_update_detail(order, new),
+        },
     )
     if new in ENDS_THE_ORDER and thread.state == ThreadState.AWAITING_FULFILLMENT:
-        thread_transition(thread=thread, name="close_order", cause=TransitionCause.FULFILMENT, detail=f"{order.reference} {new}")
+        thread_transition(
+            thread=thread, name="close_order", cause=TransitionCause.FULFILMENT, detail=f"{order.reference} {new}"
+        )
     elif new == OrderStatus.CANCELLED and thread.state == ThreadState.AWAITING_PAYMENT:
-        thread_transition(thread=thread, name="return_to_cart", cause=TransitionCause.FULFILMENT, detail=f"{order.reference} cancelled")
+        thread_transition(
+            thread=thread,
+            name="return_to_cart",
+            cause=TransitionCause.FULFILMENT,
+            detail=f"{order.reference} cancelled",
+        )
 
 
 def late_payment_refunded(order) -> None:
     """A payment that came after the link closed, when the stock was gone, went back in full."""
     thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     amount = _refunded_amount(order)
-    reply = text_reply(f"Your payment of {amount} for order {order.reference} arrived after the items sold out, "
-                       "so we refunded it in full; banks take 5-10 days to show it.")
+    reply = text_reply(
+        f"Your payment of {amount} for order {order.reference} arrived after the items sold out, "
+        "so we refunded it in full; banks take 5-10 days to show it."
+    )
     thread_reply(
-        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
-        purpose="payment_refunded", dedupe_key=f"payment_refunded:{order.pk}",
-        subject_type=ORDER_SUBJECT, subject_id=order.reference,
+        thread=thread,
+        content=reply.content,
+        text=reply.text,
+        category=MessageCategory.UTILITY,
+        purpose="payment_refunded",
+        dedupe_key=f"payment_refunded:{order.pk}",
+        subject_type=ORDER_SUBJECT,
+        subject_id=order.reference,
         template_params={"customer": _customer(order), "order_ref": order.reference, "total": amount},
     )
 
@@ -101,13 +132,27 @@ def payment_reminder_due(sender, *, order, link, **kwargs) -> None:
     """checkout.signals.payment_reminder_due: the one reminder of an open link (checkout already claimed it)."""
     thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     total = amount_format(order.total_minor, order.currency)
-    reply = pay_link(reference=order.reference, total_display=total, url=link_url(link),
-                     expires_at=clock(link.expires_at), reminder=True)
+    reply = pay_link(
+        reference=order.reference,
+        total_display=total,
+        url=link_url(link),
+        expires_at=clock(link.expires_at),
+        reminder=True,
+    )
     thread_reply(
-        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.UTILITY,
-        purpose="payment_reminder", dedupe_key=f"payment_reminder:{link.pk}",
-        subject_type=ORDER_SUBJECT, subject_id=order.reference,
-        template_params={"customer": _customer(order), "order_ref": order.reference, "total": total,
-                         "expires_at": clock(link.expires_at)},
+        thread=thread,
+        content=reply.content,
+        text=reply.text,
+        category=MessageCategory.UTILITY,
+        purpose="payment_reminder",
+        dedupe_key=f"payment_reminder:{link.pk}",
+        subject_type=ORDER_SUBJECT,
+        subject_id=order.reference,
+        template_params={
+            "customer": _customer(order),
+            "order_ref": order.reference,
+            "total": total,
+            "expires_at": clock(link.expires_at),
+        },
         now=link.reminded_at,  # the beat's "now": the window is judged at the time the reminder is due
     )

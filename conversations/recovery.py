@@ -37,16 +37,27 @@ def recovery_delay() -> timedelta:
 def carts_to_recover(*, now: datetime, batch: int = 100):
     """Carts with lines whose customer went quiet between the delay and the maximum age, never nudged
     since they last wrote, with a marketing opt-in as their newest marketing consent and no unpaid order."""
-    window = ServiceWindow.objects.filter(contact=OuterRef("thread__contact"), phone_number=OuterRef("thread__phone_number"))
-    marketing = (ConsentEntry.objects.filter(contact=OuterRef("thread__contact"), category=ConsentCategory.MARKETING)
-                 .order_by("-recorded_at", "-id").values("action")[:1])
-    pending = Order.objects.filter(contact=OuterRef("thread__contact"), phone_number=OuterRef("thread__phone_number"),
-                                   status=OrderStatus.PENDING_PAYMENT)
+    window = ServiceWindow.objects.filter(
+        contact=OuterRef("thread__contact"), phone_number=OuterRef("thread__phone_number")
+    )
+    marketing = (
+        ConsentEntry.objects.filter(contact=OuterRef("thread__contact"), category=ConsentCategory.MARKETING)
+        .order_by("-recorded_at", "-id")
+        .values("action")[:1]
+    )
+    pending = Order.objects.filter(
+        contact=OuterRef("thread__contact"),
+        phone_number=OuterRef("thread__phone_number"),
+        status=OrderStatus.PENDING_PAYMENT,
+    )
     return (
-        Cart.objects.annotate(quiet_since=Subquery(window.values("last_inbound_at")[:1]),
-                              marketing=Subquery(marketing))
-        .filter(Exists(CartLine.objects.filter(cart=OuterRef("pk"))), marketing=ConsentAction.OPT_IN,
-                quiet_since__lte=now - recovery_delay(), quiet_since__gt=now - RECOVERY_MAX_AGE)
+        Cart.objects.annotate(quiet_since=Subquery(window.values("last_inbound_at")[:1]), marketing=Subquery(marketing))
+        .filter(
+            Exists(CartLine.objects.filter(cart=OuterRef("pk"))),
+            marketing=ConsentAction.OPT_IN,
+            quiet_since__lte=now - recovery_delay(),
+            quiet_since__gt=now - RECOVERY_MAX_AGE,
+        )
         # A customer who wrote again after the nudge left the cart anew: one more is allowed.
         .filter(Q(recovery_sent_at__isnull=True) | Q(recovery_sent_at__lt=F("quiet_since")))
         .exclude(thread__state__in=NOT_IN)
@@ -69,24 +80,37 @@ def cart_recovery_send(*, now: datetime, batch: int = 100) -> int:
 @transaction.atomic
 def _recover(cart: Cart, *, now: datetime) -> int:
     # The thread first, as the dialogue locks it: a customer writing right now is served, not nudged.
-    thread = (Thread.objects.select_for_update(skip_locked=True).select_related("contact", "phone_number")
-              .filter(pk=cart.thread_id).exclude(state__in=NOT_IN).first())
+    thread = (
+        Thread.objects.select_for_update(skip_locked=True)
+        .select_related("contact", "phone_number")
+        .filter(pk=cart.thread_id)
+        .exclude(state__in=NOT_IN)
+        .first()
+    )
     if thread is None:
         return 0
     summary = cart_summary(thread=thread)
     if not summary.lines:
         return 0
-    claimed = Cart.objects.filter(pk=cart.pk).filter(
-        Q(recovery_sent_at__isnull=True) | Q(recovery_sent_at__lt=cart.quiet_since)
-    ).update(recovery_sent_at=now)
+    claimed = (
+        Cart.objects.filter(pk=cart.pk)
+        .filter(Q(recovery_sent_at__isnull=True) | Q(recovery_sent_at__lt=cart.quiet_since))
+        .update(recovery_sent_at=now)
+    )
     if not claimed:  # another run got here first
         return 0
     reply = cart_recovery_reply(customer=_customer(thread), items=_items_text(summary))
     thread_reply(
-        thread=thread, content=reply.content, text=reply.text, category=MessageCategory.MARKETING,
-        purpose="cart_recovery", dedupe_key=f"cart_recovery:{cart.pk}:{int(cart.quiet_since.timestamp())}",
-        subject_type=CART_SUBJECT, subject_id=cart.pk,
-        template_params={"customer": _customer(thread), "items": _items_text(summary)}, now=now,
+        thread=thread,
+        content=reply.content,
+        text=reply.text,
+        category=MessageCategory.MARKETING,
+        purpose="cart_recovery",
+        dedupe_key=f"cart_recovery:{cart.pk}:{int(cart.quiet_since.timestamp())}",
+        subject_type=CART_SUBJECT,
+        subject_id=cart.pk,
+        template_params={"customer": _customer(thread), "items": _items_text(summary)},
+        now=now,
     )
     return 1
 

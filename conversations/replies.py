@@ -42,9 +42,12 @@ def buttons_reply(body: str, buttons: list[tuple[str, str]], *, image_url: str =
     interactive = {
         "type": "button",
         "body": {"text": _cut(body, MAX_BODY)},
-        "action": {"buttons": [
-            {"type": "reply", "reply": {"id": bid, "title": _cut(title, MAX_BUTTON_TITLE)}} for bid, title in buttons[:3]
-        ]},
+        "action": {
+            "buttons": [
+                {"type": "reply", "reply": {"id": bid, "title": _cut(title, MAX_BUTTON_TITLE)}}
+                for bid, title in buttons[:3]
+            ]
+        },
     }
     if image_url:
         interactive["header"] = {"type": "image", "image": {"link": image_url}}
@@ -61,13 +64,19 @@ def list_reply(body: str, button: str, section: str, rows: list[tuple[str, str, 
         "body": {"text": _cut(body, MAX_BODY)},
         "action": {
             "button": _cut(button, MAX_BUTTON_TITLE),
-            "sections": [{
-                "title": _cut(section, 24),
-                "rows": [
-                    {"id": rid, "title": _cut(title, MAX_ROW_TITLE), **({"description": _cut(desc, MAX_ROW_DESCRIPTION)} if desc else {})}
-                    for rid, title, desc in rows[:MAX_ROWS]
-                ],
-            }],
+            "sections": [
+                {
+                    "title": _cut(section, 24),
+                    "rows": [
+                        {
+                            "id": rid,
+                            "title": _cut(title, MAX_ROW_TITLE),
+                            **({"description": _cut(desc, MAX_ROW_DESCRIPTION)} if desc else {}),
+                        }
+                        for rid, title, desc in rows[:MAX_ROWS]
+                    ],
+                }
+            ],
         },
     }
     listed = "\n".join(f"- {title}" + (f": {desc}" if desc else "") for _, title, desc in rows[:MAX_ROWS])
@@ -90,10 +99,13 @@ def menu(shop_name: str, *, greeting: str = "") -> Reply:
 
 
 def help_menu(shop_name: str) -> Reply:
-    return menu(shop_name, greeting=(
-        "Sorry, I did not understand that. Tap a button below, or type *menu*, *cart*, "
-        "*checkout* or *agent* at any time."
-    ))
+    return menu(
+        shop_name,
+        greeting=(
+            "Sorry, I did not understand that. Tap a button below, or type *menu*, *cart*, "
+            "*checkout* or *agent* at any time."
+        ),
+    )
 
 
 def categories_page(categories: list[Category], *, page: int, page_size: int = MAX_ROWS - 1) -> Reply:
@@ -112,7 +124,9 @@ def products_page(category: Category, products: list[Product], *, page: int, has
     """Products of a category with their live lowest price and availability."""
     rows = [(f"prod:{p.pk}", p.name, _price_and_stock_line(p)) for p in products]
     if not rows:
-        return buttons_reply(f"Nothing in {category.name} right now.", [("cats:1", "Other categories"), ("cart", "My cart")])
+        return buttons_reply(
+            f"Nothing in {category.name} right now.", [("cats:1", "Other categories"), ("cart", "My cart")]
+        )
     rows = _paged_rows(rows, has_more=has_more, more_id=f"cat:{category.pk}:{page + 1}")
     return list_reply(f"{category.name}: choose a product.", "Products", _cut(category.name, 24), rows)
 
@@ -172,10 +186,14 @@ def variant_choice(product: Product) -> Reply:
     """The options that can be bought now; sold-out ones are not offered."""
     rows = [
         (f"add:{v.pk}", _variant_label(v), f"{v.price_display} · {_stock_words(v.available)}")
-        for v in _live_variants(product) if v.available > 0
+        for v in _live_variants(product)
+        if v.available > 0
     ]
     if not rows:
-        return buttons_reply(f"{product.name} is sold out for now.", [(f"cat:{product.category_id}:1", "Back to list"), ("cart", "My cart")])
+        return buttons_reply(
+            f"{product.name} is sold out for now.",
+            [(f"cat:{product.category_id}:1", "Back to list"), ("cart", "My cart")],
+        )
     return list_reply(f"{product.name}: which one?", "Options", "Options", rows[:MAX_ROWS])
 
 
@@ -183,7 +201,9 @@ def cart_lines_text(summary: CartSummary) -> list[str]:
     lines = []
     for line in summary.lines:
         amount = line.variant.price_display if line.quantity == 1 else f"{line.quantity} × {line.variant.price_display}"
-        state = "" if line.available else f" — not available now ({_stock_words(line.units_left)}), left out of the total"
+        state = (
+            "" if line.available else f" — not available now ({_stock_words(line.units_left)}), left out of the total"
+        )
         lines.append(f"• {line.variant.display_name}: {amount}{state}")
     return lines
 
@@ -193,7 +213,12 @@ def cart(summary: CartSummary, *, note: str = "") -> Reply:
     if not summary.lines:
         body = (note + "\n\n" if note else "") + "Your cart is empty."
         return buttons_reply(body, [("cats:1", "Browse products"), ("agent", "Talk to a person")])
-    lines = ([note, ""] if note else []) + ["*Your cart*", *cart_lines_text(summary), "", f"*Total: {summary.total_display}*"]
+    lines = ([note, ""] if note else []) + [
+        "*Your cart*",
+        *cart_lines_text(summary),
+        "",
+        f"*Total: {summary.total_display}*",
+    ]
     buttons = [("checkout", "Checkout"), ("cats:1", "Add more"), ("rmlist", "Remove an item")]
     if not any(line.available for line in summary.lines):
         buttons[0] = ("agent", "Talk to a person")
@@ -258,19 +283,28 @@ def clock(moment) -> str:
 
 def pay_link(*, reference: str, total_display: str, url: str, expires_at: str, reminder: bool = False) -> Reply:
     """A CTA-URL button to our /pay/<token>/ address: no card details ever pass through the chat."""
-    body = (f"A reminder: order {reference} ({total_display}) is reserved for you until {expires_at}. Pay securely with Stripe."
-            if reminder else f"Order {reference}: {total_display}. Pay securely with Stripe before {expires_at}.")
+    body = (
+        f"A reminder: order {reference} ({total_display}) is reserved for you until {expires_at}. Pay securely with Stripe."
+        if reminder
+        else f"Order {reference}: {total_display}. Pay securely with Stripe before {expires_at}."
+    )
     interactive = {
         "type": "cta_url",
         "body": {"text": body},
-        "action": {"name": "cta_url", "parameters": {"display_text": _cut(f"Pay {total_display}", MAX_BUTTON_TITLE), "url": url}},
+        "action": {
+            "name": "cta_url",
+            "parameters": {"display_text": _cut(f"Pay {total_display}", MAX_BUTTON_TITLE), "url": url},
+        },
     }
     return Reply({"type": "interactive", "interactive": interactive}, f"{body}\n[Pay: {url}]")
 
 
 def cart_changed_at_checkout(summary: CartSummary) -> Reply:
-    return cart(summary, note="Your cart changed since you last saw it (a price or the stock). "
-                              "Here it is as it stands now: tap Checkout again to order at this total.")
+    return cart(
+        summary,
+        note="Your cart changed since you last saw it (a price or the stock). "
+        "Here it is as it stands now: tap Checkout again to order at this total.",
+    )
 
 
 def checkout_refused(summary: CartSummary, reason: str) -> Reply:
@@ -278,13 +312,22 @@ def checkout_refused(summary: CartSummary, reason: str) -> Reply:
 
 
 def payment_pending(reference: str) -> Reply:
-    return buttons_reply(f"Your payment link for order {reference} is being prepared: it follows in a moment.",
-                         [("back", "Back to cart")])
+    return buttons_reply(
+        f"Your payment link for order {reference} is being prepared: it follows in a moment.",
+        [("back", "Back to cart")],
+    )
 
 
 def receipt(*, reference: str, lines: list[str], total_display: str) -> Reply:
-    body = "\n".join([f"*Payment received, thank you!* Order {reference}:", *lines, f"*Total paid: {total_display}*",
-                      "", "We will tell you here when it ships."])
+    body = "\n".join(
+        [
+            f"*Payment received, thank you!* Order {reference}:",
+            *lines,
+            f"*Total paid: {total_display}*",
+            "",
+            "We will tell you here when it ships.",
+        ]
+    )
     return text_reply(body)
 
 

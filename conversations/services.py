@@ -74,8 +74,15 @@ def thread_transition(
         raise ThreadTransitionRefused(f"no transition named {name!r}")
     locked = Thread.objects.select_for_update().get(pk=thread.pk)
     try:
-        transition_apply(locked, transition=TRANSITIONS[name], history="transitions", cause=cause, detail=detail,
-                         actor=actor, now=now)
+        transition_apply(
+            locked,
+            transition=TRANSITIONS[name],
+            history="transitions",
+            cause=cause,
+            detail=detail,
+            actor=actor,
+            now=now,
+        )
     except TransitionNotAllowed as exc:
         raise ThreadTransitionRefused(f"{name} is not allowed from {locked.state}") from exc
     return locked
@@ -103,8 +110,13 @@ def thread_message_record_inbound(
     try:
         with transaction.atomic():
             return ThreadMessage.objects.create(
-                wamid=wamid, thread=thread, direction=Direction.INBOUND, type=type, text=text[:4096],
-                payload=payload or {}, sent_at=sent_at,
+                wamid=wamid,
+                thread=thread,
+                direction=Direction.INBOUND,
+                type=type,
+                text=text[:4096],
+                payload=payload or {},
+                sent_at=sent_at,
             )
     except IntegrityError:
         if ThreadMessage.objects.filter(wamid=wamid).exists():
@@ -135,12 +147,26 @@ def thread_reply(
     if not subject_type:
         subject_type, subject_id = THREAD_SUBJECT, thread.pk
     message = outbound.message_enqueue(
-        phone_number=thread.phone_number, contact=thread.contact, category=category, purpose=purpose,
-        content=content, template_params=template_params, dedupe_key=dedupe_key,
-        subject_type=subject_type, subject_id=subject_id, now=now,
+        phone_number=thread.phone_number,
+        contact=thread.contact,
+        category=category,
+        purpose=purpose,
+        content=content,
+        template_params=template_params,
+        dedupe_key=dedupe_key,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        now=now,
     )
-    fields = {"thread": thread, "direction": Direction.OUTBOUND, "type": message.content.get("type", ""),
-              "text": text[:4096], "payload": message.content, "sent_at": now, "staff_user": staff_user}
+    fields = {
+        "thread": thread,
+        "direction": Direction.OUTBOUND,
+        "type": message.content.get("type", ""),
+        "text": text[:4096],
+        "payload": message.content,
+        "sent_at": now,
+        "staff_user": staff_user,
+    }
     if dedupe_key:  # the outbox may have handed back a message queued earlier, and kept then
         ThreadMessage.objects.get_or_create(outbound=message, defaults=fields)
     else:

@@ -143,8 +143,12 @@ def staff_reply(
             closed_at=window.until,
         )
     return services.thread_reply(
-        thread=thread, content={"type": "text", "text": {"body": text}}, text=text,
-        staff_user=user, dedupe_key=dedupe_key, now=now,
+        thread=thread,
+        content={"type": "text", "text": {"body": text}},
+        text=text,
+        staff_user=user,
+        dedupe_key=dedupe_key,
+        now=now,
     )
 
 
@@ -152,9 +156,11 @@ def templates_offered(*, thread: Thread) -> list[TemplateOffer]:
     """What staff may send outside the window: per purpose with a chain on the thread's
     account, the template the send path would pick now (its first approved one)."""
     account = thread.phone_number.business_account
-    purposes = Purpose.objects.filter(
-        links__template__business_account=account, category__in=list(STAFF_TEMPLATE_CATEGORIES)
-    ).distinct().order_by("key")
+    purposes = (
+        Purpose.objects.filter(links__template__business_account=account, category__in=list(STAFF_TEMPLATE_CATEGORIES))
+        .distinct()
+        .order_by("key")
+    )
     offers = []
     for purpose in purposes:
         template = templates.purpose_resolve(business_account=account, purpose_key=purpose.key)

@@ -13,8 +13,12 @@ from waco.celery_config import QUEUE_MAINTENANCE, QUEUE_SERVICE
 # A 100 MB document may take longer than the default 60 s: a longer limit here,
 # still shorter than media.LEASE_GRACE so beat never doubles a running attempt.
 @shared_task(
-    name="conversations.download_media", queue=QUEUE_SERVICE, bind=True, max_retries=None,
-    soft_time_limit=150, time_limit=180,
+    name="conversations.download_media",
+    queue=QUEUE_SERVICE,
+    bind=True,
+    max_retries=None,
+    soft_time_limit=150,
+    time_limit=180,
 )
 def download_media(self, media_id_pk: int) -> None:
     """Download one customer's media (a fresh URL each try); retry after the backoff it asks for."""

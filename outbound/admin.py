@@ -27,8 +27,17 @@ class NeedsPersonFilter(admin.SimpleListFilter):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "created_at", "recipient", "purpose", "category", "status", "template_name", "error_code",
-                    "subject"]
+    list_display = [
+        "id",
+        "created_at",
+        "recipient",
+        "purpose",
+        "category",
+        "status",
+        "template_name",
+        "error_code",
+        "subject",
+    ]
     list_filter = [NeedsPersonFilter, "status", "category", "purpose", "subject_type", "phone_number"]
     search_fields = ["recipient", "wamid", "dedupe_key", "=subject_id"]
     readonly_fields = [f.name for f in OutboundMessage._meta.fields]
@@ -48,5 +57,8 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         result = messages_resend(messages=queryset)
         self.message_user(request, f"Queued {result.queued} message(s) again.", messages.SUCCESS)
         if result.refused:
-            self.message_user(request, f"{result.refused} message(s) refused by the send policy now; "
-                                       "see each message's error.", messages.WARNING)
+            self.message_user(
+                request,
+                f"{result.refused} message(s) refused by the send policy now; see each message's error.",
+                messages.WARNING,
+            )

@@ -20,7 +20,8 @@ def on_template_status_changed(sender, *, template, old, new, reason="", unserve
             alert_resolve(kind="unusable_purpose", subject=f"{template.business_account}: {purpose}")
     for purpose in unserved_purposes:
         alert_raise(
-            kind="unusable_purpose", subject=f"{template.business_account}: {purpose}",
+            kind="unusable_purpose",
+            subject=f"{template.business_account}: {purpose}",
             detail=f"No approved template is left for {purpose!r} after {template.name} became {new}.",
             severity=AlertSeverity.CRITICAL,
         )

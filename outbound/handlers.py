@@ -44,11 +44,21 @@ def _envelope(event: StatusEvent) -> dict:
     """A delivery body holding just this status, so parking reuses the webhook parser."""
     return {
         "object": "whatsapp_business_account",
-        "entry": [{"id": event.waba_id or "", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"phone_number_id": event.phone_number_id},
-            "statuses": [event.raw],
-        }}]}],
+        "entry": [
+            {
+                "id": event.waba_id or "",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"phone_number_id": event.phone_number_id},
+                            "statuses": [event.raw],
+                        },
+                    }
+                ],
+            }
+        ],
     }
 
 

@@ -30,7 +30,11 @@ STATUS_RANK = {
 }
 # A `failed` status webhook counts only before the message reached the phone.
 FAILABLE_STATUSES = (
-    MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.UNKNOWN, MessageStatus.ACCEPTED, MessageStatus.SENT,
+    MessageStatus.QUEUED,
+    MessageStatus.SENDING,
+    MessageStatus.UNKNOWN,
+    MessageStatus.ACCEPTED,
+    MessageStatus.SENT,
 )
 
 
@@ -60,7 +64,10 @@ class OutboundMessage(models.Model):
     # Kept so a fallback (131047, a paused template) can render the next template of the chain.
     template_params = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(
-        max_length=255, null=True, blank=True, unique=True,
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
         help_text="Set by callers that must enqueue a message once (a receipt per order).",
     )
     # What the message is about, named by the caller's app ("order" and its reference, "thread" and

@@ -67,7 +67,8 @@ def with_facts(messages: QuerySet) -> QuerySet:
     newest_consent = {  # newest wins, ordered as contacts.consent_current orders
         f"policy_consent_{category}": Subquery(
             ConsentEntry.objects.filter(contact=OuterRef("contact"), category=category)
-            .order_by("-recorded_at", "-id").values("action")[:1]
+            .order_by("-recorded_at", "-id")
+            .values("action")[:1]
         )
         for category in ConsentCategory.values
     }
@@ -130,9 +131,15 @@ def recheck(*, message: OutboundMessage, facts: Facts, now: datetime) -> Decisio
         _check_consent(category=message.category, facts=facts, business_initiated=bool(message.template_name))
         return None
     return decide(
-        phone_number=message.phone_number, contact=message.contact, category=message.category,
-        purpose=message.purpose, content=None, template_params=message.template_params, now=now,
-        window_closed=True, facts=facts,
+        phone_number=message.phone_number,
+        contact=message.contact,
+        category=message.category,
+        purpose=message.purpose,
+        content=None,
+        template_params=message.template_params,
+        now=now,
+        window_closed=True,
+        facts=facts,
     )
 
 

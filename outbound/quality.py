@@ -35,8 +35,11 @@ def numbers_poll_health(*, now: datetime) -> dict[str, list[str]]:
             report[number.graph_id] = [f"poll failed: {error}"]
             continue
         changes = channels.phone_number_record_health(
-            phone_number=number, quality_rating=info.quality_rating, throughput_level=info.throughput_level,
-            messaging_limit_tier=info.messaging_limit_tier, now=now,
+            phone_number=number,
+            quality_rating=info.quality_rating,
+            throughput_level=info.throughput_level,
+            messaging_limit_tier=info.messaging_limit_tier,
+            now=now,
         )
         _alert_on_quality(number)
         report[number.graph_id] = changes
@@ -50,12 +53,17 @@ def quality_event_apply(*, event, now: datetime) -> None:
     subject = str(number) if number else f"number {event.display_phone_number}"
     if number and event.current_limit:
         channels.phone_number_record_health(
-            phone_number=number, quality_rating=None, throughput_level=None,
-            messaging_limit_tier=event.current_limit, now=now,
+            phone_number=number,
+            quality_rating=None,
+            throughput_level=None,
+            messaging_limit_tier=event.current_limit,
+            now=now,
         )
     if event.event in WORSE_EVENTS:
         alert_raise(
-            kind=ALERT_KIND, subject=subject, severity=AlertSeverity.CRITICAL,
+            kind=ALERT_KIND,
+            subject=subject,
+            severity=AlertSeverity.CRITICAL,
             detail=f"Meta: {event.event} (limit {event.old_limit} -> {event.current_limit})",
         )
     elif event.event in BETTER_EVENTS:
@@ -64,7 +72,11 @@ def quality_event_apply(*, event, now: datetime) -> None:
 
 def _alert_on_quality(number: PhoneNumber) -> None:
     if number.quality_rating == QualityRating.RED:
-        alert_raise(kind=ALERT_KIND, subject=str(number), severity=AlertSeverity.CRITICAL,
-                    detail="Quality rating is RED: Meta may lower the messaging limit.")
+        alert_raise(
+            kind=ALERT_KIND,
+            subject=str(number),
+            severity=AlertSeverity.CRITICAL,
+            detail="Quality rating is RED: Meta may lower the messaging limit.",
+        )
     elif number.quality_rating == QualityRating.GREEN:
         alert_resolve(kind=ALERT_KIND, subject=str(number))

@@ -332,7 +332,9 @@ def number_charge_inbound(*, phone_number: PhoneNumber, count: int) -> None:
     tokens, conforming or not, so that sends get what inbound traffic leaves. Never waits."""
     rate, _ = number_rate(phone_number=phone_number)
     limiter().charge(
-        number_key(phone_number=phone_number), count, rate_per_second=rate,
+        number_key(phone_number=phone_number),
+        count,
+        rate_per_second=rate,
         max_ahead_seconds=INBOUND_MAX_AHEAD_SECONDS,
     )
 

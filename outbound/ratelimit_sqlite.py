@@ -118,8 +118,13 @@ class SqliteRateLimiter(GcraLimiter):
         try:
             with self._immediate() as connection:
                 row = connection.execute("SELECT tat_us FROM gcra WHERE key = ?", (key,)).fetchone()
-                tat = gcra_charge(tat_us=row[0] if row else None, now_us=self.clock_us(), count=count,
-                                  interval_us=interval, max_ahead_us=max_ahead_us)
+                tat = gcra_charge(
+                    tat_us=row[0] if row else None,
+                    now_us=self.clock_us(),
+                    count=count,
+                    interval_us=interval,
+                    max_ahead_us=max_ahead_us,
+                )
                 connection.execute(
                     "INSERT INTO gcra (key, tat_us) VALUES (?, ?)"
                     " ON CONFLICT (key) DO UPDATE SET tat_us = excluded.tat_us",

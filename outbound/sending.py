@@ -99,9 +99,7 @@ def outbox_drain(*, queue: str) -> int:
     return sent
 
 
-def outbox_claim(
-    *, queue: str, now: datetime, limit: int = CLAIM_BATCH
-) -> tuple[list[OutboundMessage], float | None]:
+def outbox_claim(*, queue: str, now: datetime, limit: int = CLAIM_BATCH) -> tuple[list[OutboundMessage], float | None]:
     """Lease due messages, as many per number as its rate limit grants now, and decide
     them again with their customers' consent and windows of now (policy.recheck).
 
@@ -164,13 +162,16 @@ def _decide_again(messages: list[OutboundMessage], *, now: datetime) -> list[Out
         if decision is not None:
             message.content, message.template_name = decision.content, decision.template_name
             OutboundMessage.objects.filter(pk=message.pk).update(
-                content=decision.content, template_name=decision.template_name,
+                content=decision.content,
+                template_name=decision.template_name,
                 error_detail="the service window closed while the message waited",
             )
         going.append(message)
     for (reason, needs_person), group in refused.items():
         OutboundMessage.objects.filter(pk__in=[m.pk for m in group]).update(
-            status=MessageStatus.FAILED, error_class="policy", error_detail=f"at send time: {reason}"[:2000],
+            status=MessageStatus.FAILED,
+            error_class="policy",
+            error_detail=f"at send time: {reason}"[:2000],
             needs_person=needs_person,
         )
         for subject in {f"{m.phone_number.business_account}: {m.purpose}" for m in group if needs_person}:
@@ -293,8 +294,13 @@ def failed_status_apply(*, message: OutboundMessage, errors, at) -> bool:
     if error_class in (ErrorClass.TRANSIENT, ErrorClass.RATE) and message.attempts < MAX_ATTEMPTS:
         _requeue(message, delay=_backoff(message.attempts))
         return True
-    _fail(message, code=error.code if error else None, error_class=error_class, detail=_errors_text(errors),
-          needs_person=error_class in NEEDS_PERSON)
+    _fail(
+        message,
+        code=error.code if error else None,
+        error_class=error_class,
+        detail=_errors_text(errors),
+        needs_person=error_class in NEEDS_PERSON,
+    )
     return True
 
 
@@ -315,8 +321,12 @@ def _on_rate(*, message, error, cooling: float):
     if message.rate_limit_retries >= MAX_RATE_LIMIT_RETRIES:
         detail = f"rate-limited after {message.rate_limit_retries} retries ({error.code}: {error}); not retried again"
         _fail(message, code=error.code, error_class=error.error_class, detail=detail, needs_person=True)
-        alert_raise(kind="rate_limited", subject=str(message.phone_number),
-                    detail=f"message {message.pk} to {message.recipient}: {detail}", severity=AlertSeverity.WARNING)
+        alert_raise(
+            kind="rate_limited",
+            subject=str(message.phone_number),
+            detail=f"message {message.pk} to {message.recipient}: {detail}",
+            severity=AlertSeverity.WARNING,
+        )
         return
     delay = timedelta(seconds=6) if error.code == PAIR_RATE_LIMIT_CODE else timedelta(seconds=cooling)
     _requeue(message, delay=delay, count_attempt=False, rate_limited=True)
@@ -349,7 +359,9 @@ def _on_template(*, message, error):
 def _on_auth(*, message, error):
     """The token no longer works: stop the number, keep the message queued for after the fix."""
     number = message.phone_number
-    channels.phone_number_pause_sending(phone_number=number, reason=f"{channels.AUTH_PAUSE_PREFIX} {error.code}: {error}")
+    channels.phone_number_pause_sending(
+        phone_number=number, reason=f"{channels.AUTH_PAUSE_PREFIX} {error.code}: {error}"
+    )
     alert_raise(kind="number_paused", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
     _requeue(message, delay=timedelta(0), count_attempt=False)
 
@@ -362,8 +374,13 @@ def _on_integrity(*, message, error):
 
 
 def _on_permanent(*, message, error):
-    _fail(message, code=error.code, error_class=error.error_class, detail=str(error),
-          needs_person=error.error_class in NEEDS_PERSON)
+    _fail(
+        message,
+        code=error.code,
+        error_class=error.error_class,
+        detail=str(error),
+        needs_person=error.error_class in NEEDS_PERSON,
+    )
 
 
 NEEDS_PERSON = {ErrorClass.REQUEST, ErrorClass.UNCLASSIFIED, ErrorClass.INTEGRITY, ErrorClass.TEMPLATE}
@@ -386,17 +403,32 @@ SEND_ERROR_HANDLERS = {  # a rate limit (ErrorClass.RATE) goes to _on_rate with 
 def _fall_back_to_template(message: OutboundMessage, *, reason: str, exclude: tuple[str, ...] = ()) -> bool:
     try:
         decision = policy.decide(
-            phone_number=message.phone_number, contact=message.contact, category=message.category,
-            purpose=message.purpose, content=None, template_params=message.template_params,
-            now=timezone.now(), exclude_templates=exclude, window_closed=True,
+            phone_number=message.phone_number,
+            contact=message.contact,
+            category=message.category,
+            purpose=message.purpose,
+            content=None,
+            template_params=message.template_params,
+            now=timezone.now(),
+            exclude_templates=exclude,
+            window_closed=True,
         )
     except policy.PolicyRefusal as refusal:
-        _fail(message, code=None, error_class="policy", detail=f"{reason}; {refusal.reason}",
-              needs_person=refusal.needs_person)
+        _fail(
+            message,
+            code=None,
+            error_class="policy",
+            detail=f"{reason}; {refusal.reason}",
+            needs_person=refusal.needs_person,
+        )
         return True
     OutboundMessage.objects.filter(pk=message.pk).update(
-        content=decision.content, template_name=decision.template_name, wamid=None,
-        status=MessageStatus.QUEUED, next_attempt_at=timezone.now(), error_detail=reason[:2000],
+        content=decision.content,
+        template_name=decision.template_name,
+        wamid=None,
+        status=MessageStatus.QUEUED,
+        next_attempt_at=timezone.now(),
+        error_detail=reason[:2000],
     )
     transaction.on_commit(lambda: outbox_ring(services.queue_for(message.category)))
     return True
@@ -431,23 +463,35 @@ def outbox_ring_later(queue: str, delay: timedelta) -> bool | None:
 
 def _mark_unknown(message: OutboundMessage, error: GraphError) -> None:
     OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.UNKNOWN, error_class=error.error_class, error_detail=str(error)[:2000],
+        status=MessageStatus.UNKNOWN,
+        error_class=error.error_class,
+        error_detail=str(error)[:2000],
         next_attempt_at=timezone.now() + UNKNOWN_GIVE_UP_AFTER,
     )
 
 
 def _fail(message: OutboundMessage, *, code, error_class: str, detail: str, needs_person: bool) -> None:
     OutboundMessage.objects.filter(pk=message.pk).update(
-        status=MessageStatus.FAILED, error_code=code, error_class=error_class, error_detail=detail[:2000],
+        status=MessageStatus.FAILED,
+        error_code=code,
+        error_class=error_class,
+        error_detail=detail[:2000],
         needs_person=needs_person,
     )
 
 
-def _attempt(message, started, duration_ms, outcome, *, error: GraphError | None = None, wamid: str = "") -> SendAttempt:
+def _attempt(
+    message, started, duration_ms, outcome, *, error: GraphError | None = None, wamid: str = ""
+) -> SendAttempt:
     return SendAttempt(
-        message=message, started_at=started, duration_ms=duration_ms,
-        outcome=outcome, wamid=wamid, error_code=error.code if error else None,
-        error_class=error.error_class if error else "", detail=str(error)[:2000] if error else "",
+        message=message,
+        started_at=started,
+        duration_ms=duration_ms,
+        outcome=outcome,
+        wamid=wamid,
+        error_code=error.code if error else None,
+        error_class=error.error_class if error else "",
+        detail=str(error)[:2000] if error else "",
     )
 
 
@@ -457,5 +501,3 @@ def _backoff(attempts: int) -> timedelta:
 
 def _errors_text(errors) -> str:
     return "; ".join(f"{e.code} {e.title or e.message or ''}".strip() for e in errors)[:2000]
-
-

@@ -68,8 +68,13 @@ def message_enqueue(
     )
     try:
         decision = policy.decide(
-            phone_number=phone_number, contact=contact, category=category, purpose=purpose,
-            content=content, template_params=template_params, now=now,
+            phone_number=phone_number,
+            contact=contact,
+            category=category,
+            purpose=purpose,
+            content=content,
+            template_params=template_params,
+            now=now,
         )
         message.content, message.template_name = decision.content, decision.template_name
     except policy.PolicyRefusal as refusal:
@@ -89,8 +94,12 @@ def message_enqueue(
     if message.status == MessageStatus.QUEUED:
         transaction.on_commit(lambda: outbox_ring(queue_for(category)))
     elif message.needs_person:
-        alert_raise(kind="unusable_purpose", subject=f"{phone_number.business_account}: {purpose}",
-                    detail=message.error_detail, severity=AlertSeverity.CRITICAL)
+        alert_raise(
+            kind="unusable_purpose",
+            subject=f"{phone_number.business_account}: {purpose}",
+            detail=message.error_detail,
+            severity=AlertSeverity.CRITICAL,
+        )
     return message
 
 
@@ -115,21 +124,34 @@ def messages_resend(*, messages, now: datetime | None = None) -> ResendResult:
     for message in failed:
         try:
             decision = policy.decide(
-                phone_number=message.phone_number, contact=message.contact, category=message.category,
-                purpose=message.purpose, content=None if message.template_name else message.content,
-                template_params=message.template_params, now=now,
+                phone_number=message.phone_number,
+                contact=message.contact,
+                category=message.category,
+                purpose=message.purpose,
+                content=None if message.template_name else message.content,
+                template_params=message.template_params,
+                now=now,
             )
         except policy.PolicyRefusal as refusal:
             OutboundMessage.objects.filter(pk=message.pk).update(
-                error_class="policy", error_detail=f"re-send refused: {refusal.reason}"[:2000],
+                error_class="policy",
+                error_detail=f"re-send refused: {refusal.reason}"[:2000],
                 needs_person=refusal.needs_person,
             )
             refused += 1
             continue
         OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
-            status=MessageStatus.QUEUED, content=decision.content, template_name=decision.template_name,
-            needs_person=False, next_attempt_at=now, wamid=None, attempts=0, rate_limit_retries=0,
-            error_code=None, error_class="", error_detail="",
+            status=MessageStatus.QUEUED,
+            content=decision.content,
+            template_name=decision.template_name,
+            needs_person=False,
+            next_attempt_at=now,
+            wamid=None,
+            attempts=0,
+            rate_limit_retries=0,
+            error_code=None,
+            error_class="",
+            error_detail="",
         )
         transaction.on_commit(lambda category=message.category: outbox_ring(queue_for(category)))
         queued += 1
@@ -166,8 +188,12 @@ def status_apply(*, message: OutboundMessage, status: str, at: datetime | None, 
     message.status = status
     message.status_at = at
     _record_pricing(message, pricing)
-    message.save(update_fields=["status", "status_at", "pricing_model", "pricing_type", "pricing_category", "updated_at"])
-    transaction.on_commit(lambda: message_status_changed.send(sender=OutboundMessage, message=message, old=old, new=status))
+    message.save(
+        update_fields=["status", "status_at", "pricing_model", "pricing_type", "pricing_category", "updated_at"]
+    )
+    transaction.on_commit(
+        lambda: message_status_changed.send(sender=OutboundMessage, message=message, old=old, new=status)
+    )
     return True
 
 
@@ -180,4 +206,3 @@ def _record_pricing(message: OutboundMessage, pricing) -> None:
 
 def status_park(*, wamid: str, status: str, raw: dict) -> None:
     ParkedStatus.objects.create(wamid=wamid, status=status, raw=raw)
-

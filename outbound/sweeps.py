@@ -17,30 +17,34 @@ def outbox_sweep(*, now: datetime) -> dict:
     """Recover what a lost message or a dead worker left; `now` comes from the caller."""
     # A worker died between claiming and recording: the request may have left.
     stale_sending = OutboundMessage.objects.filter(status=MessageStatus.SENDING, next_attempt_at__lte=now).update(
-        status=MessageStatus.UNKNOWN, error_detail="the worker stopped during the send",
+        status=MessageStatus.UNKNOWN,
+        error_detail="the worker stopped during the send",
         next_attempt_at=now + UNKNOWN_GIVE_UP_AFTER,
     )
     gave_up = 0
     for message in OutboundMessage.objects.filter(status=MessageStatus.UNKNOWN, next_attempt_at__lte=now):
         updated = OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN).update(
-            status=MessageStatus.FAILED, needs_person=True,
+            status=MessageStatus.FAILED,
+            needs_person=True,
             error_detail=f"no status from Meta within {UNKNOWN_GIVE_UP_AFTER}; not resent, it may have arrived",
         )
         if updated:
             gave_up += 1
-            alert_raise(kind="unknown_outcome", subject=f"message {message.pk} to {message.recipient}",
-                        detail="The send may or may not have reached the customer.",
-                        severity=AlertSeverity.WARNING)
+            alert_raise(
+                kind="unknown_outcome",
+                subject=f"message {message.pk} to {message.recipient}",
+                detail="The send may or may not have reached the customer.",
+                severity=AlertSeverity.WARNING,
+            )
     woken = []
     for queue, categories in QUEUE_CATEGORIES.items():
         due = OutboundMessage.objects.filter(
-            Q(status=MessageStatus.QUEUED), next_attempt_at__lte=now, category__in=categories,
+            Q(status=MessageStatus.QUEUED),
+            next_attempt_at__lte=now,
+            category__in=categories,
             phone_number__sending_paused=False,
         )
         if due.exists() and outbox_ring(queue, force=True):
             woken.append(queue)
     dropped, _ = ParkedStatus.objects.filter(received_at__lt=now - PARKED_STATUS_TTL).delete()
     return {"unknown": stale_sending, "gave_up": gave_up, "woken": woken, "parked_dropped": dropped}
-
-
-

@@ -91,7 +91,15 @@ class StatusChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = [
-        "created_at", "from_state", "to_state", "transition", "cause", "detail", "actor", "version", "recorded_at"
+        "created_at",
+        "from_state",
+        "to_state",
+        "transition",
+        "cause",
+        "detail",
+        "actor",
+        "version",
+        "recorded_at",
     ]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
@@ -216,8 +224,10 @@ class TemplateAdmin(admin.ModelAdmin):
     def _content_changed(obj, data) -> bool:
         version = obj.current_version
         parameters = data.get("parameters")
-        return version is None or version.components != data["components"] or (
-            parameters is not None and parameters != version.parameters
+        return (
+            version is None
+            or version.components != data["components"]
+            or (parameters is not None and parameters != version.parameters)
         )
 
     @admin.action(description="Submit for review (create at Meta)", permissions=["change"])

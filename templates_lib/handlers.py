@@ -114,15 +114,16 @@ def template_components_make_a_version(event: TemplateComponentsEvent, *, phone_
         {
             key: value
             for key, value in (
-                ("type", button.type), ("text", button.text), ("url", button.url), ("phone_number", button.phone_number)
+                ("type", button.type),
+                ("text", button.text),
+                ("url", button.url),
+                ("phone_number", button.phone_number),
             )
             if value is not None
         }
         for button in event.buttons
     ]
-    components = components_with_text(
-        current, title=event.title, body=event.body, footer=event.footer, buttons=buttons
-    )
+    components = components_with_text(current, title=event.title, body=event.body, footer=event.footer, buttons=buttons)
     services.template_apply_components(
         template=template,
         components=components,

@@ -56,7 +56,10 @@ def sync_item(*, business_account: BusinessAccount, item: dict, now: datetime) -
             logger.warning("template %s [%s] listed without a known category", name, language)
             return outcome
         template = Template.objects.create(
-            business_account=business_account, name=name, language=language, category=category,
+            business_account=business_account,
+            name=name,
+            language=language,
+            category=category,
             meta_template_id=meta_template_id,
         )
         outcome.created = 1
@@ -69,7 +72,10 @@ def sync_item(*, business_account: BusinessAccount, item: dict, now: datetime) -
     components = dicts(item.get("components"))
     if components or template.current_version_id is None:
         version = template_apply_components(
-            template=template, components=components, at=now, cause=ChangeCause.SYNC,
+            template=template,
+            components=components,
+            at=now,
+            cause=ChangeCause.SYNC,
             meta_template_id=meta_template_id,
         )
         changed |= version is not None

@@ -88,11 +88,16 @@ def celery_worker(
     return CeleryProcess(
         [
             "worker",
-            "--queues", ",".join(ALL_QUEUES),
-            "--pool", "prefork",
-            "--concurrency", str(concurrency),
-            "--hostname", f"{name}-{os.getpid()}@%h",
-            "--loglevel", "INFO",
+            "--queues",
+            ",".join(ALL_QUEUES),
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{name}-{os.getpid()}@%h",
+            "--loglevel",
+            "INFO",
             "--without-gossip",
             "--without-mingle",
         ],
@@ -150,8 +155,17 @@ class RedisServer:
         import socket
 
         self.proc = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
         )
         wait_until(

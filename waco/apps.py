@@ -12,11 +12,7 @@ class WacoConfig(AppConfig):
     def ready(self):
         from waco import periodic, roles
 
-        periodic.register(
-            periodic.PeriodicJob(
-                name="waco.heartbeat", task="waco.tasks.heartbeat", every_seconds=30
-            )
-        )
+        periodic.register(periodic.PeriodicJob(name="waco.heartbeat", task="waco.tasks.heartbeat", every_seconds=30))
         periodic.register(
             periodic.PeriodicJob(
                 name="waco.check_stored_secrets", task="waco.tasks.check_stored_secrets", every_seconds=60 * 60

@@ -78,9 +78,7 @@ def database_tuning(engine: str) -> dict:
                 # deadlock upgrading read locks; WAL lets readers run beside a writer.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
-                ),
+                "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"),
             }
         }
     if engine == "django.db.backends.postgresql":

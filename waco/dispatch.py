@@ -17,4 +17,3 @@ def send_task_or_log(task, *args) -> bool:
         logger.exception("could not publish %s%r; beat will re-dispatch it", task.name, args)
         return False
     return True
-

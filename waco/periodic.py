@@ -38,9 +38,7 @@ def registered_jobs() -> list[PeriodicJob]:
 @transaction.atomic
 def sync_periodic_tasks() -> None:
     for job in registered_jobs():
-        schedule, _ = IntervalSchedule.objects.get_or_create(
-            every=job.every_seconds, period=IntervalSchedule.SECONDS
-        )
+        schedule, _ = IntervalSchedule.objects.get_or_create(every=job.every_seconds, period=IntervalSchedule.SECONDS)
         PeriodicTask.objects.update_or_create(
             name=job.name,
             defaults={

@@ -17,8 +17,18 @@ from django.db import transaction
 from django.db.models import Q
 
 # Waco's own apps (not Django's, the sandbox's or beat's).
-PROJECT_APPS = ["waco", "channels", "contacts", "ingest", "alerts", "templates_lib", "outbound", "catalog",
-                "checkout", "conversations"]
+PROJECT_APPS = [
+    "waco",
+    "channels",
+    "contacts",
+    "ingest",
+    "alerts",
+    "templates_lib",
+    "outbound",
+    "catalog",
+    "checkout",
+    "conversations",
+]
 
 
 @dataclass(frozen=True)
@@ -27,25 +37,43 @@ class Role:
     permissions: tuple[str, ...]
 
 
-SUPPORT_AGENT = Role("Support agent", (
-    # Threads: read, take over, reply, hand back (all through the thread's change permission).
-    "conversations.view_thread", "conversations.change_thread", "conversations.view_keyword",
-    "contacts.view_contact", "contacts.view_servicewindow",
-    # A customer's "stop me" said by phone is a new ledger entry; the ledger is never edited.
-    "contacts.view_consententry", "contacts.add_consententry",
-    "checkout.view_order",  # read-only: no fulfilment, no refund
-    "outbound.view_outboundmessage", "outbound.view_sendattempt",
-    "catalog.view_category", "catalog.view_product", "catalog.view_variant",
-    "templates_lib.view_template", "templates_lib.view_purpose",
-))
+SUPPORT_AGENT = Role(
+    "Support agent",
+    (
+        # Threads: read, take over, reply, hand back (all through the thread's change permission).
+        "conversations.view_thread",
+        "conversations.change_thread",
+        "conversations.view_keyword",
+        "contacts.view_contact",
+        "contacts.view_servicewindow",
+        # A customer's "stop me" said by phone is a new ledger entry; the ledger is never edited.
+        "contacts.view_consententry",
+        "contacts.add_consententry",
+        "checkout.view_order",  # read-only: no fulfilment, no refund
+        "outbound.view_outboundmessage",
+        "outbound.view_sendattempt",
+        "catalog.view_category",
+        "catalog.view_product",
+        "catalog.view_variant",
+        "templates_lib.view_template",
+        "templates_lib.view_purpose",
+    ),
+)
 CATALOG_MANAGER = Role("Catalog manager", ("catalog.*",))
-OPERATIONS = Role("Operations", (
-    "channels.*",  # business accounts (token rotation) and numbers (pause, resume)
-    "templates_lib.*",
-    "alerts.*",
-    "outbound.view_outboundmessage", "outbound.change_outboundmessage", "outbound.view_sendattempt",  # re-send
-    "ingest.view_delivery", "ingest.change_delivery", "ingest.view_inboxevent",  # re-run
-))
+OPERATIONS = Role(
+    "Operations",
+    (
+        "channels.*",  # business accounts (token rotation) and numbers (pause, resume)
+        "templates_lib.*",
+        "alerts.*",
+        "outbound.view_outboundmessage",
+        "outbound.change_outboundmessage",
+        "outbound.view_sendattempt",  # re-send
+        "ingest.view_delivery",
+        "ingest.change_delivery",
+        "ingest.view_inboxevent",  # re-run
+    ),
+)
 # Everything of the shop, staff accounts and their log-in lockouts included; the only role that may refund.
 OWNER = Role("Owner", (*(f"{app}.*" for app in PROJECT_APPS), "auth.*", "axes.*"))
 ROLES = [SUPPORT_AGENT, CATALOG_MANAGER, OPERATIONS, OWNER]
@@ -64,8 +92,9 @@ def role_permissions(role: Role) -> list[Permission]:
     found = list(Permission.objects.filter(query).select_related("content_type"))
     missing = named - {(p.content_type.app_label, p.codename) for p in found}
     if missing:
-        raise ImproperlyConfigured(f"Role {role.group!r} names unknown permissions: "
-                                   + ", ".join(sorted(f"{a}.{c}" for a, c in missing)))
+        raise ImproperlyConfigured(
+            f"Role {role.group!r} names unknown permissions: " + ", ".join(sorted(f"{a}.{c}" for a, c in missing))
+        )
     return found
 
 

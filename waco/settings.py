@@ -23,9 +23,7 @@ env = environ.Env()
 
 WACO_ENV = env.str("WACO_ENV", default="production")
 if WACO_ENV not in config.ENVIRONMENTS:
-    raise environ.ImproperlyConfigured(
-        f"WACO_ENV must be one of {', '.join(config.ENVIRONMENTS)}, not {WACO_ENV!r}"
-    )
+    raise environ.ImproperlyConfigured(f"WACO_ENV must be one of {', '.join(config.ENVIRONMENTS)}, not {WACO_ENV!r}")
 PRODUCTION = WACO_ENV == "production"
 DEMO_DATA_DIR = Path(env.str("WACO_DATA_DIR", default=str(BASE_DIR / "var")))
 
@@ -33,14 +31,10 @@ DEMO_DATA_DIR = Path(env.str("WACO_DATA_DIR", default=str(BASE_DIR / "var")))
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=config.DEMO_SECRET_KEY)
 WACO_META_APP_SECRETS = env.list("WACO_META_APP_SECRET", default=[config.DEMO_META_APP_SECRET])
 WACO_META_VERIFY_TOKEN = env.str("WACO_META_VERIFY_TOKEN", default=config.DEMO_META_VERIFY_TOKEN)
-WACO_FIELD_ENCRYPTION_KEYS = env.list(
-    "WACO_FIELD_ENCRYPTION_KEY", default=[config.DEMO_FIELD_ENCRYPTION_KEY]
-)
+WACO_FIELD_ENCRYPTION_KEYS = env.list("WACO_FIELD_ENCRYPTION_KEY", default=[config.DEMO_FIELD_ENCRYPTION_KEY])
 WACO_STRIPE_SECRET_KEY = env.str("WACO_STRIPE_SECRET_KEY", default=config.DEMO_STRIPE_SECRET_KEY)
 # Comma-separated, like Meta's: during a rotation every one verifies; the first signs (the sandbox).
-WACO_STRIPE_WEBHOOK_SECRETS = env.list(
-    "WACO_STRIPE_WEBHOOK_SECRET", default=[config.DEMO_STRIPE_WEBHOOK_SECRET]
-)
+WACO_STRIPE_WEBHOOK_SECRETS = env.list("WACO_STRIPE_WEBHOOK_SECRET", default=[config.DEMO_STRIPE_WEBHOOK_SECRET])
 if PRODUCTION:
     config.check_production_secrets(
         secret_key=SECRET_KEY,
@@ -72,9 +66,7 @@ WACO_STRIPE_API_BASE = env.str(
 ).rstrip("/")
 WACO_DEMO_PHONE_NUMBER_ID = env.str("WACO_DEMO_PHONE_NUMBER_ID", default="100000000000001")
 # Where the sandbox delivers its signed webhooks (Waco's own endpoint, as Meta would).
-WACO_SANDBOX_WEBHOOK_URL = env.str(
-    "WACO_SANDBOX_WEBHOOK_URL", default=f"{WACO_PUBLIC_URL}/webhooks/whatsapp/"
-)
+WACO_SANDBOX_WEBHOOK_URL = env.str("WACO_SANDBOX_WEBHOOK_URL", default=f"{WACO_PUBLIC_URL}/webhooks/whatsapp/")
 # Where the sandbox's Stripe delivers its signed events (Waco's Stripe webhook, as Stripe would).
 WACO_SANDBOX_STRIPE_WEBHOOK_URL = env.str(
     "WACO_SANDBOX_STRIPE_WEBHOOK_URL", default=f"{WACO_PUBLIC_URL}/webhooks/stripe/"
@@ -106,7 +98,9 @@ if WACO_PAYMENT_LINK_MINUTES < 35:
 # customer still has most of the link's life to pay (the reminder must beat the expiry).
 WACO_PAYMENT_REMINDER_MINUTES = env.int("WACO_PAYMENT_REMINDER_MINUTES", default=15)
 if not 0 < WACO_PAYMENT_REMINDER_MINUTES <= WACO_PAYMENT_LINK_MINUTES - 10:
-    raise environ.ImproperlyConfigured("WACO_PAYMENT_REMINDER_MINUTES must be positive and 10 minutes short of the link's life")
+    raise environ.ImproperlyConfigured(
+        "WACO_PAYMENT_REMINDER_MINUTES must be positive and 10 minutes short of the link's life"
+    )
 # A cart whose customer has been quiet this long gets one recovery message (marketing opt-in only).
 # Well inside the 24-hour window, so it goes free-form at no charge while the cart is fresh;
 # the cart_recovery template covers a later send.
@@ -117,17 +111,13 @@ if WACO_CART_RECOVERY_HOURS < 1:
 # Customers' media: downloaded into Django's default storage under MEDIA_ROOT.
 # They are private (receipts, IDs, photos): no MEDIA_URL is served publicly.
 # Tests share one folder with the worker processes they start.
-_default_media_root = (
-    Path(tempfile.gettempdir()) / "waco-test-media" if WACO_ENV == "test" else DEMO_DATA_DIR / "media"
-)
+_default_media_root = Path(tempfile.gettempdir()) / "waco-test-media" if WACO_ENV == "test" else DEMO_DATA_DIR / "media"
 MEDIA_ROOT = env.str("WACO_MEDIA_ROOT", default=str(_default_media_root))
 # Attempts at one media download (each fetches the short-lived URL afresh) before it fails and alerts.
 WACO_MEDIA_MAX_ATTEMPTS = env.int("WACO_MEDIA_MAX_ATTEMPTS", default=8)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=WACO_ENV == "demo")
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
-)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise environ.ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -289,7 +279,9 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
 
 # --- mail: alerts go to staff (WACO_ADMIN_EMAILS); the demo prints them on the console ---
-ADMINS = [(email, email) for email in env.list("WACO_ADMIN_EMAILS", default=[] if PRODUCTION else ["staff@example.com"])]
+ADMINS = [
+    (email, email) for email in env.list("WACO_ADMIN_EMAILS", default=[] if PRODUCTION else ["staff@example.com"])
+]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL = env.str("WACO_SERVER_EMAIL", default="waco@localhost")
 if PRODUCTION:
     vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))

@@ -59,9 +59,11 @@ def secrets_check() -> list[str]:
             except crypto.InvalidToken:
                 failed.append(subject)
                 alert_raise(
-                    kind=ALERT_KIND, subject=subject, severity=AlertSeverity.CRITICAL,
+                    kind=ALERT_KIND,
+                    subject=subject,
+                    severity=AlertSeverity.CRITICAL,
                     detail="No key in WACO_FIELD_ENCRYPTION_KEY decrypts it: put back the key it was encrypted "
-                           "under (after the first), or enter the secret again in the admin.",
+                    "under (after the first), or enter the secret again in the admin.",
                 )
             else:
                 alert_resolve(kind=ALERT_KIND, subject=subject)

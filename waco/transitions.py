@@ -24,7 +24,11 @@ class StateChange(models.Model):
     cause = models.CharField(max_length=16)  # each concrete model gives it its app's TextChoices
     detail = models.TextField(blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The staff member who asked; blank when the system did.",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -38,8 +42,16 @@ class StateChange(models.Model):
 
 
 def transition_apply(
-    obj: models.Model, *, transition, history: str, cause: str, detail: str = "", actor=None,
-    now: datetime | None = None, record: dict | None = None, **kwargs,
+    obj: models.Model,
+    *,
+    transition,
+    history: str,
+    cause: str,
+    detail: str = "",
+    actor=None,
+    now: datetime | None = None,
+    record: dict | None = None,
+    **kwargs,
 ) -> StateChange:
     """Run `transition` (a django-fsm transition of obj's model, or its name) with `kwargs` on `obj`,
     whose row the caller has locked; save obj and write one row to its history (`history` is the
@@ -63,6 +75,12 @@ def transition_apply(
         method(**kwargs)
         obj.save()
         return rows.create(
-            transition=name, from_state=from_state, to_state=field.get_state(obj), cause=cause, detail=detail,
-            actor=actor, created_at=now or timezone.now(), **(record or {}),
+            transition=name,
+            from_state=from_state,
+            to_state=field.get_state(obj),
+            cause=cause,
+            detail=detail,
+            actor=actor,
+            created_at=now or timezone.now(),
+            **(record or {}),
         )

@@ -10,7 +10,9 @@ from waco.alerts.models import Alert, AlertSeverity
 @pytest.mark.django_db
 def test_an_alert_is_mailed_to_staff_once_while_it_stays_open(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.alert_raise(kind="number_paused", subject="+971 50 000 0001", detail="190", severity=AlertSeverity.CRITICAL)
+        services.alert_raise(
+            kind="number_paused", subject="+971 50 000 0001", detail="190", severity=AlertSeverity.CRITICAL
+        )
         services.alert_raise(kind="number_paused", subject="+971 50 000 0001", detail="190 again")
     assert Alert.objects.get().detail == "190 again"
     assert len(mail.outbox) == 1

@@ -29,19 +29,25 @@ def chat_shop(transactional_db, seed_keywords, settings, live_server, tmp_path):
     number = shop.number
     type(number).objects.filter(pk=number.pk).update(verified_name=SHOP)
     sandbox.sandbox_seed(
-        waba_id=number.business_account.waba_id, phone_number_id=number.graph_id,
+        waba_id=number.business_account.waba_id,
+        phone_number_id=number.graph_id,
         display_phone_number=number.display_phone_number.replace("+", "").replace(" ", ""),
-        access_token=TOKEN, verified_name=SHOP, catalog_id=CATALOG_ID,
+        access_token=TOKEN,
+        verified_name=SHOP,
+        catalog_id=CATALOG_ID,
     )
     account = number.business_account
     ShopFactory(business_account=account, meta_catalog_id=CATALOG_ID)
     product = ProductFactory(
-        category=CategoryFactory(business_account=account, name="Abayas"), name="Linen Abaya",
-        description="Breathable linen, made in Dubai.", image_urls=["/static/catalog/demo/abaya.png"],
+        category=CategoryFactory(business_account=account, name="Abayas"),
+        name="Linen Abaya",
+        description="Breathable linen, made in Dubai.",
+        image_urls=["/static/catalog/demo/abaya.png"],
     )
     shop.variants = {
-        size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size},
-                             price_minor=price, on_hand=stock)
+        size: VariantFactory(
+            product=product, sku=f"ABY-{size}", attributes={"size": size}, price_minor=price, on_hand=stock
+        )
         for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10), ("XL", 360_00, 3))
     }
     assert catalog_push_to_meta(business_account=account, now=timezone.now()).pushed == 4
@@ -49,9 +55,11 @@ def chat_shop(transactional_db, seed_keywords, settings, live_server, tmp_path):
 
     settings.WACO_SANDBOX_DELIVERY_THREAD = True  # webhooks go out as soon as the sandbox commits them
     env = {
-        "WACO_GRAPH_API_BASE": settings.WACO_GRAPH_API_BASE, "WACO_PUBLIC_URL": live_server.url,
+        "WACO_GRAPH_API_BASE": settings.WACO_GRAPH_API_BASE,
+        "WACO_PUBLIC_URL": live_server.url,
         "WACO_STRIPE_API_BASE": settings.WACO_STRIPE_API_BASE,
-        "WACO_PAIR_RATE_PER_MINUTE": "6000", "WACO_PAIR_BURST": "100",
+        "WACO_PAIR_RATE_PER_MINUTE": "6000",
+        "WACO_PAIR_BURST": "100",
     }
     worker = celery_worker(tmp_path / "worker.log", env=env).start()
     yield shop

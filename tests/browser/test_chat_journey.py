@@ -86,7 +86,12 @@ def test_a_customer_shops_on_the_chat_page_and_staff_see_the_same_thread(page, c
 
     # The product card: every size with today's price and stock, and the product's picture.
     card = shop_says(page, "Breathable linen")
-    sizes = ("S: 300.00 AED (sold out)", "M: 320.00 AED (4 left)", "L: 340.00 AED (in stock)", "XL: 360.00 AED (3 left)")
+    sizes = (
+        "S: 300.00 AED (sold out)",
+        "M: 320.00 AED (4 left)",
+        "L: 340.00 AED (in stock)",
+        "XL: 360.00 AED (3 left)",
+    )
     for line in sizes:
         expect(card).to_contain_text(line)
     expect(card.locator("img")).to_have_attribute("src", re.compile(r"/static/catalog/demo/abaya\.png$"))

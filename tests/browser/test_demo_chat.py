@@ -36,10 +36,14 @@ def shop(live_server, settings, transactional_db):
         {"id": "ABAYA-M", "title": "Linen Abaya", "price": "320.50 AED", "image_link": image},
         {"id": "BAG-1", "title": "Leather Bag", "price": "99.00 AED"},
     ]
-    graph_post(live_server, f"{CATALOG_ID}/items_batch", {
-        "item_type": "PRODUCT_ITEM",
-        "requests": [{"method": "CREATE", "data": {**item, "availability": "in stock"}} for item in items],
-    })
+    graph_post(
+        live_server,
+        f"{CATALOG_ID}/items_batch",
+        {
+            "item_type": "PRODUCT_ITEM",
+            "requests": [{"method": "CREATE", "data": {**item, "availability": "in stock"}} for item in items],
+        },
+    )
     return live_server
 
 

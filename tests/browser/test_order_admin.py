@@ -31,8 +31,9 @@ def order(staff):
     """Paid an hour ago by a customer who wrote just before: the window is open."""
     order = paid_order()
     ThreadFactory(contact=order.contact, phone_number=order.phone_number, state=ThreadState.AWAITING_FULFILLMENT)
-    contacts.window_touch(contact=order.contact, phone_number=order.phone_number,
-                          inbound_at=timezone.now() - timedelta(hours=1))
+    contacts.window_touch(
+        contact=order.contact, phone_number=order.phone_number, inbound_at=timezone.now() - timedelta(hours=1)
+    )
     return order
 
 
@@ -62,7 +63,10 @@ def test_staff_pack_ship_and_deliver_an_order_and_each_step_is_told(page, live_s
     screenshot(page, "admin-order-delivered")
     told = page.inner_text("#order-messages")
     assert f"Your order {order.reference} is packed." in told
-    assert f"Your order {order.reference} has shipped! Carrier: Aramex. Track it here: https://aramex.example/track/AX123" in told
+    assert (
+        f"Your order {order.reference} has shipped! Carrier: Aramex. Track it here: https://aramex.example/track/AX123"
+        in told
+    )
     assert f"Your order {order.reference} has been delivered." in told
     assert told.count("free-form") == 3
     assert page.locator("#fulfil-forms form").count() == 1  # only "Refund" fits a delivered order

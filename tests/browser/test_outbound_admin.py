@@ -23,11 +23,13 @@ def staff(transactional_db):
 
 def test_failed_messages_that_need_a_person_are_listed_and_can_be_resent(page, live_server, staff, monkeypatch):
     monkeypatch.setattr("outbound.sending.outbox_ring", lambda *a, **k: None)
-    stuck = OutboundMessageFactory(status=MessageStatus.FAILED, needs_person=True, error_code=100,
-                                   error_detail="(#100) Invalid parameter")
+    stuck = OutboundMessageFactory(
+        status=MessageStatus.FAILED, needs_person=True, error_code=100, error_detail="(#100) Invalid parameter"
+    )
     # The re-send goes through the send policy: the customer wrote an hour ago, so free-form is allowed.
-    contacts.window_touch(contact=stuck.contact, phone_number=stuck.phone_number,
-                          inbound_at=timezone.now() - timedelta(hours=1))
+    contacts.window_touch(
+        contact=stuck.contact, phone_number=stuck.phone_number, inbound_at=timezone.now() - timedelta(hours=1)
+    )
     OutboundMessageFactory(status=MessageStatus.FAILED, needs_person=False, error_code=131026)
     OutboundMessageFactory(status=MessageStatus.READ)
 

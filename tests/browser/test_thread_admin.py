@@ -32,8 +32,9 @@ def log_in(page, live_server, next_path):
 
 
 def thread_with_person(*, window_hours_ago: float, name: str):
-    thread = ThreadFactory(state=ThreadState.HANDOFF, contact__profile_name=name,
-                           phone_number__verified_name="Linen House")
+    thread = ThreadFactory(
+        state=ThreadState.HANDOFF, contact__profile_name=name, phone_number__verified_name="Linen House"
+    )
     inbound_at = timezone.now() - timedelta(hours=window_hours_ago)
     contacts.window_touch(contact=thread.contact, phone_number=thread.phone_number, inbound_at=inbound_at)
     ThreadMessageFactory(thread=thread, text="Is the linen abaya in size M?", sent_at=inbound_at)
@@ -75,8 +76,13 @@ def test_staff_reply_in_the_window_then_hand_the_thread_back(page, live_server, 
 
 def test_outside_the_window_the_textarea_is_disabled_and_a_template_is_sent(page, live_server, staff):
     thread = thread_with_person(window_hours_ago=30, name="Bilal")
-    contacts.consent_record(contact=thread.contact, category=ConsentCategory.UTILITY, action=ConsentAction.OPT_IN,
-                            source=ConsentSource.CHECKOUT, recorded_at=timezone.now())
+    contacts.consent_record(
+        contact=thread.contact,
+        category=ConsentCategory.UTILITY,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.CHECKOUT,
+        recorded_at=timezone.now(),
+    )
     template = TemplateFactory(business_account=thread.phone_number.business_account, name="order_followup")
     PurposeTemplateFactory(purpose=PurposeFactory(key="staff_followup"), template=template)
     log_in(page, live_server, f"/admin/conversations/thread/{thread.pk}/change/")

@@ -55,7 +55,13 @@ class FeedSourceFactory(factory.django.DjangoModelFactory):
 def feed_item(sku: str, **overrides) -> dict:
     """One flat feed item, as the system of record sends it."""
     return {
-        "sku": sku, "product_id": sku.rsplit("-", 1)[0], "name": f"Product {sku}",
-        "category": "Abayas", "price": "12.50", "currency": "AED", "stock": 3,
-        "attributes": {"size": "M"}, **overrides,
+        "sku": sku,
+        "product_id": sku.rsplit("-", 1)[0],
+        "name": f"Product {sku}",
+        "category": "Abayas",
+        "price": "12.50",
+        "currency": "AED",
+        "stock": 3,
+        "attributes": {"size": "M"},
+        **overrides,
     }

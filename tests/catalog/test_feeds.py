@@ -90,8 +90,12 @@ def test_sync_feeds_queues_only_due_active_feeds(monkeypatch):
 
 @pytest.mark.parametrize(
     ("content", "format"),
-    [("{not json", FeedFormat.JSON), ('{"products": 1}', FeedFormat.JSON),
-     ("name,price\nx,1\n", FeedFormat.CSV), ("sku,name\na,b,c\n", FeedFormat.CSV)],
+    [
+        ("{not json", FeedFormat.JSON),
+        ('{"products": 1}', FeedFormat.JSON),
+        ("name,price\nx,1\n", FeedFormat.CSV),
+        ("sku,name\na,b,c\n", FeedFormat.CSV),
+    ],
 )
 def test_malformed_feeds_raise_a_feed_error(content, format):
     with pytest.raises(FeedError):

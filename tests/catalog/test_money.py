@@ -5,8 +5,13 @@ from catalog.money import amount_format, amount_parse
 
 @pytest.mark.parametrize(
     ("minor", "currency", "text"),
-    [(1250, "AED", "12.50 AED"), (5, "SAR", "0.05 SAR"), (1500, "JPY", "1500 JPY"),
-     (12345, "KWD", "12.345 KWD"), (99900, "INR", "999.00 INR")],
+    [
+        (1250, "AED", "12.50 AED"),
+        (5, "SAR", "0.05 SAR"),
+        (1500, "JPY", "1500 JPY"),
+        (12345, "KWD", "12.345 KWD"),
+        (99900, "INR", "999.00 INR"),
+    ],
 )
 def test_amount_format_uses_the_currency_exponent(minor, currency, text):
     assert amount_format(minor, currency) == text

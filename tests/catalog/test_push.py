@@ -26,8 +26,11 @@ def shop(settings, live_server):
     account = BusinessAccountFactory(access_token=TOKEN)
     ShopFactory(business_account=account, meta_catalog_id=CATALOG_ID)
     sandbox.sandbox_seed(
-        waba_id=account.waba_id, phone_number_id="100000009990001",
-        display_phone_number="+971 50 0009990", access_token=TOKEN, catalog_id=CATALOG_ID,
+        waba_id=account.waba_id,
+        phone_number_id="100000009990001",
+        display_phone_number="+971 50 0009990",
+        access_token=TOKEN,
+        catalog_id=CATALOG_ID,
     )
     return account
 
@@ -37,10 +40,13 @@ def upsert(account, items):
 
 
 def test_push_sends_changed_variants_to_the_sandbox_catalog(shop):
-    upsert(shop, [
-        feed_item("ABY-1-M", price="320.50", stock=4, attributes={"size": "M", "colour": "Black"}),
-        feed_item("ABY-1-L", price="320.50", stock=0),
-    ])
+    upsert(
+        shop,
+        [
+            feed_item("ABY-1-M", price="320.50", stock=4, attributes={"size": "M", "colour": "Black"}),
+            feed_item("ABY-1-L", price="320.50", stock=0),
+        ],
+    )
     tasks.push_to_meta.apply(args=[shop.pk])
     items = {item.retailer_id: item.data for item in CatalogItem.objects.filter(catalog_id=CATALOG_ID)}
     assert items["ABY-1-M"]["price"] == "320.50 AED"
@@ -85,7 +91,9 @@ def test_the_push_sends_what_can_be_sold_now_not_the_level_on_hand(shop):
     upsert(shop, [feed_item("ABY-2-M", stock=3), feed_item("ABY-2-L", stock=1)])
     medium, large = Variant.objects.get(sku="ABY-2-M"), Variant.objects.get(sku="ABY-2-L")
     now = timezone.now()
-    stock.stock_hold(holder="order:A", wanted={medium.pk: 1, large.pk: 1}, held_until=now + timedelta(minutes=40), now=now)
+    stock.stock_hold(
+        holder="order:A", wanted={medium.pk: 1, large.pk: 1}, held_until=now + timedelta(minutes=40), now=now
+    )
     stock.stock_sell(holder="order:A", wanted={medium.pk: 1, large.pk: 1}, now=now)
     catalog_push_to_meta(business_account=shop, now=timezone.now())
     items = {item.retailer_id: item.data for item in CatalogItem.objects.filter(catalog_id=CATALOG_ID)}

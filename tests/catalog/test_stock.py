@@ -25,12 +25,22 @@ def sell(variant, quantity, *, holder="order:A"):
 
 def feed_level(variant, on_hand, *, as_of=None, now=None):
     """The system of record reports `on_hand` for the variant (at `as_of`, or at the fetch time `now`)."""
-    item = feed_item(variant.sku, stock=on_hand, product_id=variant.product.external_id, name=variant.product.name,
-                     category=variant.product.category.name)
+    item = feed_item(
+        variant.sku,
+        stock=on_hand,
+        product_id=variant.product.external_id,
+        name=variant.product.name,
+        category=variant.product.category.name,
+    )
     if as_of is not None:
         item["stock_as_of"] = as_of.isoformat()
-    catalog_upsert(business_account=variant.product.business_account, items=[item], source="test",
-                   now=now or timezone.now(), full=False)
+    catalog_upsert(
+        business_account=variant.product.business_account,
+        items=[item],
+        source="test",
+        now=now or timezone.now(),
+        full=False,
+    )
 
 
 def test_available_is_on_hand_less_open_holds_and_the_level_is_never_decremented():

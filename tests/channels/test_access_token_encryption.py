@@ -41,7 +41,10 @@ def test_the_same_token_encrypts_differently_each_time():
 @pytest.mark.django_db
 def test_a_wrong_key_fails_to_decrypt():
     account = BusinessAccountFactory(access_token=TOKEN)
-    with override_settings(WACO_FIELD_ENCRYPTION_KEYS=["a-different-key-that-is-long-enough-000"]), pytest.raises(InvalidToken):
+    with (
+        override_settings(WACO_FIELD_ENCRYPTION_KEYS=["a-different-key-that-is-long-enough-000"]),
+        pytest.raises(InvalidToken),
+    ):
         BusinessAccount.objects.get(pk=account.pk)
 
 

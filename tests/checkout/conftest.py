@@ -20,16 +20,27 @@ class FakeStripe:
         if self.fail:
             error, self.fail = self.fail, None
             raise error
-        return stripe_client.Refund(id=f"re_{idempotency_key}", amount=amount, currency="aed", status="succeeded",
-                                    payment_intent_id=payment_intent_id)
+        return stripe_client.Refund(
+            id=f"re_{idempotency_key}",
+            amount=amount,
+            currency="aed",
+            status="succeeded",
+            payment_intent_id=payment_intent_id,
+        )
 
     def session(self, session_id, *, with_intent_status=False):
         paid = self.session_paid
         return stripe_client.CheckoutSession(
-            id=session_id, url=None, status="complete" if paid else self.session_status,
-            payment_status="paid" if paid else "unpaid", expires_at=timezone.now(), amount_total=640_00, currency="aed",
+            id=session_id,
+            url=None,
+            status="complete" if paid else self.session_status,
+            payment_status="paid" if paid else "unpaid",
+            expires_at=timezone.now(),
+            amount_total=640_00,
+            currency="aed",
             payment_intent_id="pi_late" if paid else None,
-            payment_intent_status=("succeeded" if paid else self.intent_status) if with_intent_status else None)
+            payment_intent_status=("succeeded" if paid else self.intent_status) if with_intent_status else None,
+        )
 
     def checkout_session_expire(self, session_id):
         self.expired.append(session_id)

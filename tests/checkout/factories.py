@@ -64,8 +64,13 @@ class PaymentLinkFactory(factory.django.DjangoModelFactory):
 
 def utility_consent(contact, *, at=None) -> None:
     """What placing an order records: consent to hear about it."""
-    contacts.consent_record(contact=contact, category=ConsentCategory.UTILITY, action=ConsentAction.OPT_IN,
-                            source=ConsentSource.CHECKOUT, recorded_at=at or timezone.now() - timedelta(hours=1))
+    contacts.consent_record(
+        contact=contact,
+        category=ConsentCategory.UTILITY,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.CHECKOUT,
+        recorded_at=at or timezone.now() - timedelta(hours=1),
+    )
 
 
 def paid_order(*, status=OrderStatus.PAID, **kwargs) -> Order:
@@ -73,8 +78,13 @@ def paid_order(*, status=OrderStatus.PAID, **kwargs) -> Order:
     pass a later `status` for one fulfilment has moved on."""
     now = timezone.now()
     order = OrderFactory(status=status, paid_at=now, **kwargs)
-    PaymentLinkFactory(order=order, status=LinkStatus.PAID, amount_paid_minor=order.total_minor, settled_at=now,
-                       stripe_payment_intent_id=f"pi_test_{order.reference}")
+    PaymentLinkFactory(
+        order=order,
+        status=LinkStatus.PAID,
+        amount_paid_minor=order.total_minor,
+        settled_at=now,
+        stripe_payment_intent_id=f"pi_test_{order.reference}",
+    )
     utility_consent(order.contact)
     return order
 
@@ -83,12 +93,21 @@ def approved_chain(business_account, purpose_key: str, *names: str) -> list:
     """Approved copies of the demo template of the purpose (same body, same named parameters),
     chained in this order: a send that renders them passes exactly the demo's parameters."""
     _, _, category, body = next(row for row in DEMO_TEMPLATES if row[0] == purpose_key)
-    parameters = [{"component": "body", "name": name, "type": "text"} for name in dict.fromkeys(PLACEHOLDER.findall(body))]
+    parameters = [
+        {"component": "body", "name": name, "type": "text"} for name in dict.fromkeys(PLACEHOLDER.findall(body))
+    ]
     chain = [
-        TemplateFactory(business_account=business_account, name=name, language="en", category=category,
-                        components=[{"type": "BODY", "text": body}], parameters=parameters)
+        TemplateFactory(
+            business_account=business_account,
+            name=name,
+            language="en",
+            category=category,
+            components=[{"type": "BODY", "text": body}],
+            parameters=parameters,
+        )
         for name in names
     ]
-    templates.purpose_chain_set(purpose=Purpose.objects.get(key=purpose_key), business_account=business_account,
-                                templates=chain)
+    templates.purpose_chain_set(
+        purpose=Purpose.objects.get(key=purpose_key), business_account=business_account, templates=chain
+    )
     return chain

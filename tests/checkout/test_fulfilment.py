@@ -37,15 +37,17 @@ EVENTS = [
 def order_at(status, **kwargs):
     order = paid_order(**kwargs)
     shipped = status in (OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELIVERED)
-    Order.objects.filter(pk=order.pk).update(status=status, carrier="DHL" if shipped else "",
-                                             tracking_url=TRACK if shipped else "")
+    Order.objects.filter(pk=order.pk).update(
+        status=status, carrier="DHL" if shipped else "", tracking_url=TRACK if shipped else ""
+    )
     ThreadFactory(contact=order.contact, phone_number=order.phone_number, state=ThreadState.AWAITING_FULFILLMENT)
     return Order.objects.get(pk=order.pk)
 
 
 def window(order, *, hours_ago: float) -> None:
-    contacts.window_touch(contact=order.contact, phone_number=order.phone_number,
-                          inbound_at=timezone.now() - timedelta(hours=hours_ago))
+    contacts.window_touch(
+        contact=order.contact, phone_number=order.phone_number, inbound_at=timezone.now() - timedelta(hours=hours_ago)
+    )
 
 
 def told(order, status) -> OutboundMessage:
@@ -153,7 +155,11 @@ def test_a_partial_refund_goes_through_stripe_once_and_is_recorded(stripe):
     assert stripe.refunds == [(f"pi_test_{order.reference}", 100_00, key)]
     refund = Refund.objects.get()
     assert (refund.amount_minor, refund.status, refund.stripe_refund_id, refund.requested_by) == (
-        100_00, RefundStatus.SUCCEEDED, f"re_{key}", "layla")
+        100_00,
+        RefundStatus.SUCCEEDED,
+        f"re_{key}",
+        "layla",
+    )
     assert "We refunded 100.00 AED" in told(order, "refunded").content["text"]["body"]
     assert ThreadTransition.objects.get(transition="close_order").cause == "fulfilment"
 
@@ -202,8 +208,9 @@ def test_cancelling_an_unpaid_order_closes_its_stripe_page_frees_the_stock_and_s
     utility_consent(order.contact)
     link = PaymentLinkFactory(order=order)
     variant = VariantFactory(on_hand=5)
-    StockReservation.objects.create(holder=f"order:{order.reference}", variant=variant, quantity=2,
-                                    held_until=link.expires_at)
+    StockReservation.objects.create(
+        holder=f"order:{order.reference}", variant=variant, quantity=2, held_until=link.expires_at
+    )
     thread = ThreadFactory(contact=order.contact, phone_number=order.phone_number, state=ThreadState.AWAITING_PAYMENT)
     window(order, hours_ago=0.2)
     updated = apply(order, "cancelled", reason="duplicate order")
@@ -241,5 +248,7 @@ def test_delivered_ends_the_thread_order_so_the_customer_can_shop_again(stripe):
     apply(order, "delivered")
     transition = ThreadTransition.objects.get()
     assert (transition.transition, transition.to_state, transition.cause) == (
-        "close_order", ThreadState.BROWSING, "fulfilment"
+        "close_order",
+        ThreadState.BROWSING,
+        "fulfilment",
     )

@@ -32,7 +32,9 @@ def abaya(on_hand: int) -> Variant:
 def closed_link(variant, quantity=2) -> tuple[Order, PaymentLink]:
     """An order whose link was open at Stripe when the customer went back to the cart."""
     order, link = place(variant, quantity)
-    PaymentLink.objects.filter(pk=link.pk).update(status=LinkStatus.OPEN, stripe_session_id=f"cs_test_{order.reference}")
+    PaymentLink.objects.filter(pk=link.pk).update(
+        status=LinkStatus.OPEN, stripe_session_id=f"cs_test_{order.reference}"
+    )
     assert payments.order_abandon(order=order, cause="customer")
     return Order.objects.get(pk=order.pk), PaymentLink.objects.get(pk=link.pk)
 
@@ -66,8 +68,9 @@ def test_a_late_payment_with_its_stock_still_there_makes_the_order_paid(stripe):
 def test_a_late_payment_whose_stock_is_gone_is_refunded_once_and_told_by_template_outside_the_window(stripe):
     variant = abaya(2)
     order, link = closed_link(variant)
-    contacts.window_touch(contact=order.contact, phone_number=order.phone_number,
-                          inbound_at=timezone.now() - timedelta(hours=30))
+    contacts.window_touch(
+        contact=order.contact, phone_number=order.phone_number, inbound_at=timezone.now() - timedelta(hours=30)
+    )
     approved_chain(order.business_account, "payment_refunded", "payment_refunded_v1")
     Variant.objects.filter(pk=variant.pk).update(on_hand=1, on_hand_as_of=timezone.now())  # the ERP sold one
     stripe.session_paid = True
@@ -126,9 +129,14 @@ def test_the_recheck_backs_off_for_a_week_then_alerts_and_stops(stripe):
     assert beat(link.settled_at + timedelta(days=8)) == 0
 
 
-@pytest.mark.parametrize(("session_status", "intent_status"), [
-    ("expired", None), ("complete", "requires_payment_method"), ("complete", "canceled"),
-])
+@pytest.mark.parametrize(
+    ("session_status", "intent_status"),
+    [
+        ("expired", None),
+        ("complete", "requires_payment_method"),
+        ("complete", "canceled"),
+    ],
+)
 def test_a_final_answer_from_stripe_ends_the_rechecks(stripe, session_status, intent_status):
     order, link = closed_link(abaya(2))
     stripe.session_status, stripe.intent_status = session_status, intent_status
@@ -145,4 +153,3 @@ def test_a_session_still_open_at_stripe_is_expired_there_and_checked_again_later
     link.refresh_from_db()
     assert stripe.expired == [link.stripe_session_id]
     assert link.next_check_at > timezone.now() and link.checks == 1
-

@@ -31,8 +31,9 @@ def paid_after_the_link_closed(worker_shop, monkeypatch, shopper, *, on_hand_mea
     assert payments.order_abandon(order=order, cause="customer")
     assert lost == ["checkout.expire_session"]  # the session stays open at Stripe
     if on_hand_meanwhile is not None:  # the system of record reports a new level
-        Variant.objects.filter(pk=worker_shop.variants["M"].pk).update(on_hand=on_hand_meanwhile,
-                                                                      on_hand_as_of=timezone.now())
+        Variant.objects.filter(pk=worker_shop.variants["M"].pk).update(
+            on_hand=on_hand_meanwhile, on_hand_as_of=timezone.now()
+        )
     session_pay_card(session_id=link.stripe_session_id)  # the page was still open in the customer's browser
     stripe_events_delivered()  # dropped: Waco hears nothing
     wait_drained()
@@ -41,8 +42,9 @@ def paid_after_the_link_closed(worker_shop, monkeypatch, shopper, *, on_hand_mea
 
 
 def beat_reconciles(worker_shop) -> None:
-    run_python(RUN_BEAT_JOB % "checkout.reconcile_payments",
-               {"WACO_STRIPE_API_BASE": worker_shop.live_url + "/sandbox/stripe"})
+    run_python(
+        RUN_BEAT_JOB % "checkout.reconcile_payments", {"WACO_STRIPE_API_BASE": worker_shop.live_url + "/sandbox/stripe"}
+    )
 
 
 def refund_notices(shopper) -> list[dict]:
@@ -61,7 +63,9 @@ def test_a_payment_on_a_closed_link_with_its_tasks_lost_ends_paid_when_the_stock
     assert not Refund.objects.exists() and not StripeRefund.objects.exists()
 
 
-def test_a_payment_on_a_closed_link_with_its_tasks_lost_is_refunded_once_when_the_stock_is_gone(worker_shop, monkeypatch):
+def test_a_payment_on_a_closed_link_with_its_tasks_lost_is_refunded_once_when_the_stock_is_gone(
+    worker_shop, monkeypatch
+):
     noor = Shopper(worker_shop, "971502230002", name="Noor")
     order, link = paid_after_the_link_closed(worker_shop, monkeypatch, noor, on_hand_meanwhile=1)
     beat_reconciles(worker_shop)

@@ -88,7 +88,8 @@ def test_a_refused_event_shows_its_error_and_changes_nothing(admin_client, strip
 def test_a_refund_amount_is_typed_in_major_units(admin_client, stripe):
     order = paid_order(status=OrderStatus.DELIVERED)
     assert page_messages(fulfil(admin_client, order, "refunded", amount="12,5")) == [
-        "“12,5” is not an amount in AED (e.g. 12.50)."]
+        "“12,5” is not an amount in AED (e.g. 12.50)."
+    ]
     fulfil(admin_client, order, "refunded", amount="100.50")
     assert Refund.objects.get().amount_minor == 100_50 and stripe.refunds[0][1] == 100_50
     assert "100.50 AED" in admin_client.get(change_url(order)).content.decode()
@@ -103,8 +104,9 @@ def test_cancel_from_the_page_refunds_a_paid_order(admin_client, stripe):
 
 def test_the_list_action_marks_each_order_it_can_and_warns_about_the_rest(admin_client, stripe):
     shipped, paid = paid_order(status=OrderStatus.SHIPPED), paid_order()
-    response = admin_client.post("/admin/checkout/order/", {"action": "mark_delivered",
-                                                            "_selected_action": [shipped.pk, paid.pk]}, follow=True)
+    response = admin_client.post(
+        "/admin/checkout/order/", {"action": "mark_delivered", "_selected_action": [shipped.pk, paid.pk]}, follow=True
+    )
     assert f"Order {paid.reference} is paid: it cannot be delivered." in page_messages(response)
     assert "Mark delivered: 1 order(s)." in page_messages(response)
     assert Order.objects.get(pk=shipped.pk).status == OrderStatus.DELIVERED

@@ -23,17 +23,27 @@ S = OrderStatus
 
 def place(variant, quantity=1, *, contact=None, number=None, seen=None):
     return services.order_place(
-        contact=contact or ContactFactory(), phone_number=number or PhoneNumberFactory(),
-        lines=[WantedLine(variant, quantity)], seen_total_minor=seen,
+        contact=contact or ContactFactory(),
+        phone_number=number or PhoneNumberFactory(),
+        lines=[WantedLine(variant, quantity)],
+        seen_total_minor=seen,
     )
 
 
 @pytest.mark.django_db
 def test_an_order_copies_sku_name_quantity_and_price_and_holds_the_stock():
-    variant = VariantFactory(sku="ABY-M", product__name="Linen Abaya", attributes={"size": "M"}, price_minor=320_00, on_hand=3)
+    variant = VariantFactory(
+        sku="ABY-M", product__name="Linen Abaya", attributes={"size": "M"}, price_minor=320_00, on_hand=3
+    )
     order, link = place(variant, 2, seen=640_00)
     line = order.lines.get()
-    assert (line.sku, line.name, line.quantity, line.unit_price_minor, line.line_total_minor) == ("ABY-M", "Linen Abaya M", 2, 320_00, 640_00)
+    assert (line.sku, line.name, line.quantity, line.unit_price_minor, line.line_total_minor) == (
+        "ABY-M",
+        "Linen Abaya M",
+        2,
+        320_00,
+        640_00,
+    )
     assert (order.total_minor, order.currency, order.status) == (640_00, "AED", S.PENDING_PAYMENT)
     assert available_one(variant=variant) == 1
     assert link.status == LinkStatus.ISSUING and link.idempotency_key == f"waco-order-{order.reference}-attempt-1"
@@ -49,7 +59,11 @@ def test_placing_an_order_records_utility_consent_from_checkout():
     contact = ContactFactory()
     order, _ = place(VariantFactory(), contact=contact)
     entry = contacts.consent_current(contact=contact, category=ConsentCategory.UTILITY)
-    assert (entry.action, entry.source, entry.reference) == (ConsentAction.OPT_IN, ConsentSource.CHECKOUT, f"order:{order.reference}")
+    assert (entry.action, entry.source, entry.reference) == (
+        ConsentAction.OPT_IN,
+        ConsentSource.CHECKOUT,
+        f"order:{order.reference}",
+    )
 
 
 @pytest.mark.django_db
@@ -82,7 +96,9 @@ def test_expired_reservations_no_longer_hold_stock():
 @pytest.mark.django_db
 def test_an_inactive_variant_or_an_empty_cart_is_refused():
     with pytest.raises(CheckoutRefusal, match="empty"):
-        services.order_place(contact=ContactFactory(), phone_number=PhoneNumberFactory(), lines=[], seen_total_minor=None)
+        services.order_place(
+            contact=ContactFactory(), phone_number=PhoneNumberFactory(), lines=[], seen_total_minor=None
+        )
     with pytest.raises(CheckoutRefusal, match="not enough stock"):
         place(VariantFactory(active=False))
 

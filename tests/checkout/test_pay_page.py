@@ -39,10 +39,14 @@ def test_an_open_link_redirects_to_its_stripe_session_and_records_the_first_open
     assert PaymentLink.objects.get(pk=link.pk).opened_at is not None
 
 
-@pytest.mark.parametrize("values", [
-    {"status": LinkStatus.EXPIRED}, {"status": LinkStatus.FAILED},
-    {"status": LinkStatus.OPEN, "expires_at": timezone.now() - timedelta(seconds=1)},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"status": LinkStatus.EXPIRED},
+        {"status": LinkStatus.FAILED},
+        {"status": LinkStatus.OPEN, "expires_at": timezone.now() - timedelta(seconds=1)},
+    ],
+)
 def test_an_expired_or_failed_link_says_so_and_points_back_to_whatsapp(client, link, values):
     set_link(link, **values)
     response = client.get(f"/pay/{link.token}/")

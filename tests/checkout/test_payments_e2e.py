@@ -36,8 +36,10 @@ def checkout(worker_shop, shopper) -> tuple[Order, PaymentLink, str]:
     shopper.taps(f"add:{m.pk}")
     shopper.taps(f"add:{m.pk}")
     shopper.taps("checkout", replies=2)  # "reserved for you", then the link once Stripe has the session
-    cta = wait_until(lambda: next((i for i in shopper.outbox() if i.get("interactive", {}).get("type") == "cta_url"), None),
-                     message="the payment link in the outbox")
+    cta = wait_until(
+        lambda: next((i for i in shopper.outbox() if i.get("interactive", {}).get("type") == "cta_url"), None),
+        message="the payment link in the outbox",
+    )
     url = cta["interactive"]["action"]["parameters"]["url"]
     order = Order.objects.get(contact__wa_id=shopper.wa_id)
     return order, order.payment_links.get(), url
@@ -83,7 +85,9 @@ def test_a_completed_but_unpaid_session_is_not_paid_until_the_money_settles(work
     order, link, _ = checkout(worker_shop, noor)
     session_pay_delayed(session_id=link.stripe_session_id)  # checkout.session.completed, payment_status unpaid
     stripe_events_delivered()
-    wait_until(lambda: Delivery.objects.filter(source=DeliverySource.STRIPE, status="done").exists(), message="the event")
+    wait_until(
+        lambda: Delivery.objects.filter(source=DeliverySource.STRIPE, status="done").exists(), message="the event"
+    )
     wait_drained()
     assert order_status(order) == OrderStatus.PENDING_PAYMENT and not receipts(noor)
 
@@ -99,8 +103,9 @@ def test_a_failed_delayed_payment_releases_the_stock_and_tells_the_customer(work
     session_pay_delayed(session_id=link.stripe_session_id)
     session_delayed_settle(session_id=link.stripe_session_id, succeeded=False)
     stripe_events_delivered()
-    told = wait_until(lambda: next((i for i in sara.outbox() if "did not go through" in text_of(i)), None),
-                      message="the failure told")
+    told = wait_until(
+        lambda: next((i for i in sara.outbox() if "did not go through" in text_of(i)), None), message="the failure told"
+    )
     assert "nothing was charged" in text_of(told)
     assert order_status(order) == OrderStatus.EXPIRED
     assert available_one(variant=worker_shop.variants["M"]) == 4
@@ -141,7 +146,9 @@ def test_a_dropped_webhook_is_repaired_by_the_registered_reconciliation_job(work
     stripe_events_delivered()
     wait_drained()
     assert order_status(order) == OrderStatus.PENDING_PAYMENT  # Waco never heard of it
-    run_python(RUN_BEAT_JOB % "checkout.reconcile_payments", {"WACO_STRIPE_API_BASE": worker_shop.live_url + "/sandbox/stripe"})
+    run_python(
+        RUN_BEAT_JOB % "checkout.reconcile_payments", {"WACO_STRIPE_API_BASE": worker_shop.live_url + "/sandbox/stripe"}
+    )
     wait_until(lambda: receipts(maha), message="the receipt after reconciliation")
     assert order_status(order) == OrderStatus.PAID
 
@@ -157,10 +164,25 @@ app.send_task(job.task, args=json.loads(job.args), kwargs=json.loads(job.kwargs)
 
 def post_signed_event(worker_shop, event_type: str, session_id: str) -> None:
     """An event as Stripe would send it late: correctly signed, carrying the session as it is now."""
-    session = requests.get(f"{worker_shop.live_url}/sandbox/stripe/v1/checkout/sessions/{session_id}", timeout=5,
-                           headers={"Authorization": f"Bearer {settings.WACO_STRIPE_SECRET_KEY}"}).json()
-    body = json.dumps({"id": f"evt_late_{event_type}_{session_id}", "object": "event", "type": event_type,
-                       "created": int(time.time()), "livemode": False, "data": {"object": session}}).encode()
-    answer = requests.post(f"{worker_shop.live_url}/webhooks/stripe/", data=body, timeout=5,
-                           headers={"Stripe-Signature": stripe_signature_header(body), "Content-Type": "application/json"})
+    session = requests.get(
+        f"{worker_shop.live_url}/sandbox/stripe/v1/checkout/sessions/{session_id}",
+        timeout=5,
+        headers={"Authorization": f"Bearer {settings.WACO_STRIPE_SECRET_KEY}"},
+    ).json()
+    body = json.dumps(
+        {
+            "id": f"evt_late_{event_type}_{session_id}",
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {"object": session},
+        }
+    ).encode()
+    answer = requests.post(
+        f"{worker_shop.live_url}/webhooks/stripe/",
+        data=body,
+        timeout=5,
+        headers={"Stripe-Signature": stripe_signature_header(body), "Content-Type": "application/json"},
+    )
     assert answer.status_code == 200, answer.text

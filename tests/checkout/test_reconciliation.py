@@ -68,8 +68,12 @@ def test_card_details_and_the_stripe_secret_are_in_no_table_and_no_log_record(st
     assert order.status == OrderStatus.PAID
 
     card = StripeCharge.objects.get().payment_method_details["card"]
-    secrets = [card["fingerprint"], f'"last4": "{card["last4"]}"', f'"exp_year": {card["exp_year"]}',
-               settings.WACO_STRIPE_SECRET_KEY]
+    secrets = [
+        card["fingerprint"],
+        f'"last4": "{card["last4"]}"',
+        f'"exp_year": {card["exp_year"]}',
+        settings.WACO_STRIPE_SECRET_KEY,
+    ]
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert any("stripe" in record.name for record in caplog.records)  # the library did log, at DEBUG
     for secret in secrets:
@@ -85,8 +89,9 @@ def waco_columns_holding(needle: str) -> list[str]:
             if table.startswith("sandbox_"):
                 continue
             for column in connection.introspection.get_table_description(cursor, table):
-                cursor.execute(f'SELECT 1 FROM "{table}" WHERE CAST("{column.name}" AS text) LIKE %s LIMIT 1',
-                               [f"%{needle}%"])
+                cursor.execute(
+                    f'SELECT 1 FROM "{table}" WHERE CAST("{column.name}" AS text) LIKE %s LIMIT 1', [f"%{needle}%"]
+                )
                 if cursor.fetchone():
                     found.append(f"{table}.{column.name}")
     return found

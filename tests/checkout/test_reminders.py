@@ -47,9 +47,15 @@ def test_an_unused_link_gets_one_reminder_in_the_window_with_its_pay_button(t0):
     assert payment_reminders_send(now=t0 + timedelta(minutes=17)) == 0
     message = reminders_of(link).get()
     assert (message.status, message.category, message.purpose, message.template_name) == (
-        MessageStatus.QUEUED, "utility", "payment_reminder", "")
+        MessageStatus.QUEUED,
+        "utility",
+        "payment_reminder",
+        "",
+    )
     interactive = message.content["interactive"]
-    assert interactive["type"] == "cta_url" and interactive["action"]["parameters"]["url"].endswith(f"/pay/{link.token}/")
+    assert interactive["type"] == "cta_url" and interactive["action"]["parameters"]["url"].endswith(
+        f"/pay/{link.token}/"
+    )
     assert f"order {link.order.reference} (640.00 AED)" in interactive["body"]["text"]
     link.refresh_from_db()
     assert link.reminded_at == t0 + timedelta(minutes=16)
@@ -70,8 +76,12 @@ def test_outside_the_window_the_reminder_is_the_payment_reminder_template(t0):
     payment_reminders_send(now=t0 + timedelta(minutes=16))
     message = reminders_of(link).get()
     assert message.status == MessageStatus.QUEUED and message.template_name == "payment_reminder_v1"
-    assert message.template_params == {"customer": "Amal", "order_ref": link.order.reference, "total": "640.00 AED",
-                                       "expires_at": (t0 + timedelta(minutes=40)).strftime("%H:%M UTC")}
+    assert message.template_params == {
+        "customer": "Amal",
+        "order_ref": link.order.reference,
+        "total": "640.00 AED",
+        "expires_at": (t0 + timedelta(minutes=40)).strftime("%H:%M UTC"),
+    }
 
 
 @pytest.mark.parametrize("status", [OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED])
@@ -95,16 +105,26 @@ def test_a_payment_that_lands_after_the_link_was_picked_stops_the_reminder(t0, m
 @pytest.mark.parametrize("category", [ConsentCategory.UTILITY, ConsentCategory.MARKETING])
 def test_no_reminder_after_the_customer_opted_out(t0, category):
     link = open_link(t0)
-    contacts.consent_record(contact=link.order.contact, category=category, action=ConsentAction.OPT_OUT,
-                            source=ConsentSource.WHATSAPP, recorded_at=t0 + timedelta(minutes=5))
+    contacts.consent_record(
+        contact=link.order.contact,
+        category=category,
+        action=ConsentAction.OPT_OUT,
+        source=ConsentSource.WHATSAPP,
+        recorded_at=t0 + timedelta(minutes=5),
+    )
     assert payment_reminders_send(now=t0 + timedelta(minutes=16)) == 0
     assert not OutboundMessage.objects.exists()
 
 
 def test_an_opt_out_before_the_order_does_not_stop_its_reminder(t0):
     link = open_link(t0)
-    contacts.consent_record(contact=link.order.contact, category=ConsentCategory.MARKETING,
-                            action=ConsentAction.OPT_OUT, source=ConsentSource.THREAD, recorded_at=t0 - timedelta(days=3))
+    contacts.consent_record(
+        contact=link.order.contact,
+        category=ConsentCategory.MARKETING,
+        action=ConsentAction.OPT_OUT,
+        source=ConsentSource.THREAD,
+        recorded_at=t0 - timedelta(days=3),
+    )
     assert payment_reminders_send(now=t0 + timedelta(minutes=16)) == 1
 
 

@@ -127,10 +127,25 @@ def test_events_undelivered_lists_what_the_webhook_never_got(stripe_receiver):
 
 def test_event_construct_verifies_the_signature():
     body = json.dumps(
-        {"id": "evt_1", "object": "event", "type": "checkout.session.completed", "created": 1700000000,
-         "data": {"object": {"id": "cs_test_1", "object": "checkout.session", "status": "complete",
-                             "payment_status": "paid", "expires_at": 1700003600, "amount_total": 500,
-                             "currency": "eur", "payment_intent": "pi_1", "metadata": {"order_id": "7"}}}}
+        {
+            "id": "evt_1",
+            "object": "event",
+            "type": "checkout.session.completed",
+            "created": 1700000000,
+            "data": {
+                "object": {
+                    "id": "cs_test_1",
+                    "object": "checkout.session",
+                    "status": "complete",
+                    "payment_status": "paid",
+                    "expires_at": 1700003600,
+                    "amount_total": 500,
+                    "currency": "eur",
+                    "payment_intent": "pi_1",
+                    "metadata": {"order_id": "7"},
+                }
+            },
+        }
     ).encode()
     event = stripe_client.event_construct(body, stripe_signature_header(body))
     assert (event.id, event.type, event.object_id) == ("evt_1", "checkout.session.completed", "cs_test_1")

@@ -20,11 +20,27 @@ URL = "/webhooks/stripe/"
 
 
 def event_body(event_id="evt_1", session_id="cs_test_1", event_type="checkout.session.completed") -> bytes:
-    return json.dumps({"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
-                       "livemode": False, "data": {"object": {
-                           "id": session_id, "object": "checkout.session", "status": "complete", "payment_status": "paid",
-                           "expires_at": int(time.time()) + 3600, "amount_total": 100, "currency": "aed", "metadata": {},
-                       }}}).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {
+                "object": {
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "status": "complete",
+                    "payment_status": "paid",
+                    "expires_at": int(time.time()) + 3600,
+                    "amount_total": 100,
+                    "currency": "aed",
+                    "metadata": {},
+                }
+            },
+        }
+    ).encode()
 
 
 def post(client, body: bytes, signature: str | None):

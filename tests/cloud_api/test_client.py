@@ -108,8 +108,12 @@ def test_media_url_then_a_streamed_download_with_the_bearer_token(graph, stub):
 
 
 def test_a_media_stream_reports_its_type_without_parameters_and_its_length(graph, stub):
-    stub.get("https://lookaside.example/m", body=b"x" * 100, content_type="audio/ogg; codecs=opus",
-             headers={"Content-Length": "100"})
+    stub.get(
+        "https://lookaside.example/m",
+        body=b"x" * 100,
+        content_type="audio/ogg; codecs=opus",
+        headers={"Content-Length": "100"},
+    )
     with graph.open_media("https://lookaside.example/m") as stream:
         assert (stream.content_type, stream.content_length) == ("audio/ogg", 100)
 
@@ -287,9 +291,7 @@ def test_real_server_that_never_answers_is_a_read_timeout_that_may_have_left():
     thread = threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True)
     thread.start()
     port = server.getsockname()[1]
-    graph = GraphClient(
-        access_token=TOKEN, base_url=f"http://127.0.0.1:{port}", version="v24.0", timeout=(1, 0.2)
-    )
+    graph = GraphClient(access_token=TOKEN, base_url=f"http://127.0.0.1:{port}", version="v24.0", timeout=(1, 0.2))
     try:
         with pytest.raises(errors.TransientError) as caught:
             graph.send_message(PHONE, TEXT)

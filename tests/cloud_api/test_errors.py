@@ -102,9 +102,7 @@ def test_media_upload_error_is_unclassified_but_keeps_its_details():
     assert detail.details.startswith("Downloading media from weblink failed")
 
 
-@pytest.mark.parametrize(
-    "obj", [None, [], "x", 42, {"error": "str"}, {"code": "x"}, {"error": {"code": []}}]
-)
+@pytest.mark.parametrize("obj", [None, [], "x", 42, {"error": "str"}, {"code": "x"}, {"error": {"code": []}}])
 def test_garbage_error_objects_become_unclassified_without_raising(obj):
     error = error_from_graph(obj)
     assert isinstance(error, UnclassifiedError)

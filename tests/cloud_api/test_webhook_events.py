@@ -71,9 +71,7 @@ def test_user_marketing_stop_yields_a_preference_event():
     event = parse_delivery(body)[0]
     assert (event.kind, event.category, event.value) == ("user_preferences", "marketing_messages", "stop")
     assert event.phone_number_id == "106540352242922"
-    assert event.dedupe_key == (
-        "user_preferences:106540352242922:16505551234:marketing_messages:stop:1731705721"
-    )
+    assert event.dedupe_key == ("user_preferences:106540352242922:16505551234:marketing_messages:stop:1731705721")
 
 
 def test_phone_number_quality_update_yields_event_and_limits():
@@ -116,9 +114,7 @@ def test_account_review_alert_and_capability_updates_yield_their_events():
     alert = only(parse_delivery(envelope("account_alerts", alert_value)), AccountAlertEvent)
     assert (alert.alert_severity, alert.entity_id) == ("WARNING", "506914307656634")
     capability_value = {"max_daily_conversations_per_business": 2000, "max_phone_numbers_per_waba": 25}
-    capability = only(
-        parse_delivery(envelope("business_capability_update", capability_value)), BusinessCapabilityEvent
-    )
+    capability = only(parse_delivery(envelope("business_capability_update", capability_value)), BusinessCapabilityEvent)
     assert capability.max_daily_conversations_per_business == 2000
     assert capability.max_phone_numbers_per_waba == 25
 

@@ -100,8 +100,7 @@ def check_order(raw, content):
     order = raw["order"]
     assert content.catalog_id == order["catalog_id"]
     assert [
-        (item.product_retailer_id, item.quantity, item.item_price, item.currency)
-        for item in content.product_items
+        (item.product_retailer_id, item.quantity, item.item_price, item.currency) for item in content.product_items
     ] == [
         (item["product_retailer_id"], item["quantity"], Decimal(str(item["item_price"])), item["currency"])
         for item in order["product_items"]
@@ -195,9 +194,7 @@ def check_status(raw, event):
     assert event.recipient.wa_id or event.recipient.user_id
     assert event.biz_opaque_callback_data == raw.get("biz_opaque_callback_data")
     assert [error.code for error in event.errors] == [e["code"] for e in raw.get("errors", [])]
-    assert [error.details for error in event.errors] == [
-        e["error_data"]["details"] for e in raw.get("errors", [])
-    ]
+    assert [error.details for error in event.errors] == [e["error_data"]["details"] for e in raw.get("errors", [])]
     pricing = raw.get("pricing")
     assert (event.pricing is None) is (pricing is None)
     if pricing:

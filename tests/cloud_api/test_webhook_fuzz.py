@@ -26,10 +26,7 @@ scalars = (
 )
 json_values = st.recursive(
     scalars,
-    lambda children: (
-        st.lists(children, max_size=5)
-        | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
     max_leaves=40,
 )
 fields = st.sampled_from(sorted(DOCUMENTED_FIELDS)) | st.text(max_size=20) | json_values

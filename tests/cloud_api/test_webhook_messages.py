@@ -76,9 +76,7 @@ def test_button_reply_yields_reply_id_and_title():
 
 def test_list_reply_yields_reply_id_title_and_description():
     event = parse_delivery(webhook("pywa__callback_selection__description.json"))[0]
-    assert event.content == m.ListReplyContent(
-        reply_id="callback_data", title="title", description="description"
-    )
+    assert event.content == m.ListReplyContent(reply_id="callback_data", title="title", description="description")
     assert event.context.id == "wamid.xyzxyz"
 
 
@@ -137,13 +135,14 @@ def test_referral_and_forwarding_are_read():
 def test_question_about_a_product_carries_the_referred_product():
     body = change_message(
         webhook("pywa__message__text.json"),
-        context={"from": "972123456789", "id": "wamid.prod", "referred_product": {
-            "catalog_id": "354160437058781", "product_retailer_id": "SODA"}},
+        context={
+            "from": "972123456789",
+            "id": "wamid.prod",
+            "referred_product": {"catalog_id": "354160437058781", "product_retailer_id": "SODA"},
+        },
     )
     context = parse_delivery(body)[0].context
-    assert context.referred_product == m.ReferredProduct(
-        catalog_id="354160437058781", product_retailer_id="SODA"
-    )
+    assert context.referred_product == m.ReferredProduct(catalog_id="354160437058781", product_retailer_id="SODA")
 
 
 def test_location_given_as_strings_becomes_floats():

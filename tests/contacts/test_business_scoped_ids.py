@@ -38,15 +38,22 @@ def test_a_username_only_message_makes_a_contact_with_its_parent_id_and_a_window
     deliver_fixture("whatsapp-api-js__bsuid_incoming_message_with_username_has_parent_bsuid.json", number)
     contact = Contact.objects.get()
     assert (contact.wa_id, contact.user_id, contact.parent_user_id, contact.username) == (
-        None, BSUID, PARENT, "@testusername")
+        None,
+        BSUID,
+        PARENT,
+        "@testusername",
+    )
     assert ServiceWindow.objects.filter(contact=contact, phone_number=number).exists()
 
 
 def test_the_same_customer_later_showing_their_phone_stays_one_contact():
     number = PhoneNumberFactory()
     deliver_fixture("whatsapp-api-js__bsuid_incoming_message_with_username_no_have_parent_bsuid.json", number)
-    deliver_fixture("whatsapp-api-js__bsuid_incoming_message_with_phone_and_username_no_have_parent_bsuid.json",
-                    number, ABGGFlA5Fpa="ABGGFlA5Fpb")
+    deliver_fixture(
+        "whatsapp-api-js__bsuid_incoming_message_with_phone_and_username_no_have_parent_bsuid.json",
+        number,
+        ABGGFlA5Fpa="ABGGFlA5Fpb",
+    )
     contact = Contact.objects.get()
     assert contact.user_id == BSUID and contact.wa_id
 
@@ -80,4 +87,3 @@ def test_a_status_naming_only_the_recipients_bsuid_moves_our_message():
     message.refresh_from_db()
     assert message.status == MessageStatus.DELIVERED
     assert Contact.objects.count() == 1
-

@@ -34,7 +34,9 @@ def test_the_newest_entry_wins_whatever_the_order_of_recording():
 
 def test_categories_are_independent():
     contact = ContactFactory()
-    record(contact, ConsentAction.OPT_IN, timezone.now(), category=ConsentCategory.UTILITY, source=ConsentSource.CHECKOUT)
+    record(
+        contact, ConsentAction.OPT_IN, timezone.now(), category=ConsentCategory.UTILITY, source=ConsentSource.CHECKOUT
+    )
     assert services.consent_is_granted(contact=contact, category=ConsentCategory.UTILITY)
     assert not services.consent_is_granted(contact=contact, category=ConsentCategory.MARKETING)
 

@@ -22,11 +22,15 @@ def deliver(body: bytes) -> None:
 
 def test_a_user_id_only_message_and_a_later_message_with_both_ids_make_one_contact():
     number = PhoneNumberFactory()
-    deliver(text_message_body(phone_number_id=number.graph_id, wa_id=None, user_id="US.1234", wamid="wamid.A", name="Zara"))
+    deliver(
+        text_message_body(phone_number_id=number.graph_id, wa_id=None, user_id="US.1234", wamid="wamid.A", name="Zara")
+    )
     contact = Contact.objects.get()
     assert (contact.wa_id, contact.user_id, contact.profile_name) == (None, "US.1234", "Zara")
 
-    deliver(text_message_body(phone_number_id=number.graph_id, wa_id="971501112222", user_id="US.1234", wamid="wamid.B"))
+    deliver(
+        text_message_body(phone_number_id=number.graph_id, wa_id="971501112222", user_id="US.1234", wamid="wamid.B")
+    )
 
     contact = Contact.objects.get()
     assert (contact.wa_id, contact.user_id) == ("971501112222", "US.1234")
@@ -43,7 +47,9 @@ def test_a_message_with_both_ids_links_two_existing_contacts_into_one():
         contact=by_user, category="marketing", action="opt_in", source="thread", recorded_at=earlier
     )
     merged = []
-    services.contact_merged.connect(lambda sender, survivor, merged_id, **kw: merged.append((survivor.pk, merged_id)), weak=False)
+    services.contact_merged.connect(
+        lambda sender, survivor, merged_id, **kw: merged.append((survivor.pk, merged_id)), weak=False
+    )
 
     contact = services.contact_resolve(wa_id="971500000009", user_id="US.9")
 
@@ -81,7 +87,10 @@ def test_a_late_older_message_does_not_shorten_the_window():
 def test_a_system_message_does_not_open_the_window():
     number = PhoneNumberFactory()
     body = text_message_body(phone_number_id=number.graph_id).decode()
-    body = body.replace('"type": "text", "text": {"body": "hello"}', '"type": "system", "system": {"body": "User identity changed", "type": "customer_identity_changed"}')
+    body = body.replace(
+        '"type": "text", "text": {"body": "hello"}',
+        '"type": "system", "system": {"body": "User identity changed", "type": "customer_identity_changed"}',
+    )
     deliver(body.encode())
     assert Contact.objects.count() == 1
     assert not ServiceWindow.objects.exists()

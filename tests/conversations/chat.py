@@ -26,16 +26,25 @@ class Chat:
         self.number, self.wa_id, self.name = number, wa_id, name
 
     def body(self, message: dict, *, timestamp: float | None = None, wamid: str | None = None) -> dict:
-        message = {"from": self.wa_id, "id": wamid or new_wamid(),
-                   "timestamp": str(int(timestamp if timestamp is not None else time.time())), **message}
+        message = {
+            "from": self.wa_id,
+            "id": wamid or new_wamid(),
+            "timestamp": str(int(timestamp if timestamp is not None else time.time())),
+            **message,
+        }
         value = {
             "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": self.number.display_phone_number, "phone_number_id": self.number.graph_id},
+            "metadata": {
+                "display_phone_number": self.number.display_phone_number,
+                "phone_number_id": self.number.graph_id,
+            },
             "contacts": [{"profile": {"name": self.name}, "wa_id": self.wa_id}],
             "messages": [message],
         }
-        return {"object": "whatsapp_business_account",
-                "entry": [{"id": self.number.business_account.waba_id, "changes": [{"field": "messages", "value": value}]}]}
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": self.number.business_account.waba_id, "changes": [{"field": "messages", "value": value}]}],
+        }
 
     def send(self, message: dict, **kwargs) -> list[ThreadMessage]:
         """Deliver one message and return the replies it caused (outbound thread messages)."""
@@ -53,17 +62,27 @@ class Chat:
         return self.send({"type": "text", "text": {"body": text}}, **kwargs)
 
     def taps(self, reply_id: str, title: str = "button") -> list[ThreadMessage]:
-        return self.send({"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}}})
+        return self.send(
+            {
+                "type": "interactive",
+                "interactive": {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}},
+            }
+        )
 
     def picks(self, row_id: str, title: str = "row") -> list[ThreadMessage]:
-        return self.send({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}}})
+        return self.send(
+            {"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}}}
+        )
 
     def orders(self, items: list[dict], catalog_id: str = "400000000000001") -> list[ThreadMessage]:
         return self.send({"type": "order", "order": {"catalog_id": catalog_id, "product_items": items, "text": ""}})
 
     def asks_about(self, retailer_id: str, text: str, catalog_id: str = "400000000000001") -> list[ThreadMessage]:
-        context = {"from": self.number.display_phone_number, "id": new_wamid(),
-                   "referred_product": {"catalog_id": catalog_id, "product_retailer_id": retailer_id}}
+        context = {
+            "from": self.number.display_phone_number,
+            "id": new_wamid(),
+            "referred_product": {"catalog_id": catalog_id, "product_retailer_id": retailer_id},
+        }
         return self.send({"type": "text", "text": {"body": text}, "context": context})
 
     @property

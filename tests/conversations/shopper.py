@@ -32,8 +32,9 @@ class Shopper:
         return sandbox.outbox_list(config=sandbox.config_get(), to=self.wa_id)
 
     def send(self, message: dict) -> None:
-        sandbox.customer_message_send(wa_id=self.wa_id, name=self.name, message=message,
-                                      phone_number_id=self.shop.number.graph_id)
+        sandbox.customer_message_send(
+            wa_id=self.wa_id, name=self.name, message=message, phone_number_id=self.shop.number.graph_id
+        )
         sandbox.deliveries_flush(horizon_seconds=5)
 
     def sends(self, message: dict, replies: int = 1) -> list[dict]:
@@ -51,7 +52,9 @@ class Shopper:
 
     def taps(self, reply_id: str, replies: int = 1) -> list[dict]:
         kind = "button_reply" if ":" not in reply_id or reply_id.startswith(("cats", "consent")) else "list_reply"
-        return self.sends({"type": "interactive", "interactive": {"type": kind, kind: {"id": reply_id, "title": reply_id}}}, replies)
+        return self.sends(
+            {"type": "interactive", "interactive": {"type": kind, kind: {"id": reply_id, "title": reply_id}}}, replies
+        )
 
     def inbound_count(self) -> int:
         return ThreadMessage.objects.filter(thread__contact__wa_id=self.wa_id, direction=Direction.INBOUND).count()
@@ -69,12 +72,17 @@ def open_shop(settings, live_server, tmp_path, *, env: dict | None = None):
     ShopFactory(business_account=account, meta_catalog_id=CATALOG_ID)
     product = ProductFactory(category=CategoryFactory(business_account=account, name="Abayas"), name="Linen Abaya")
     shop.variants = {
-        size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size}, price_minor=price, on_hand=stock)
+        size: VariantFactory(
+            product=product, sku=f"ABY-{size}", attributes={"size": size}, price_minor=price, on_hand=stock
+        )
         for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10))
     }
     worker_env = {
-        "WACO_GRAPH_API_BASE": settings.WACO_GRAPH_API_BASE, "WACO_STRIPE_API_BASE": settings.WACO_STRIPE_API_BASE,
-        "WACO_PUBLIC_URL": live_server.url, "WACO_PAIR_RATE_PER_MINUTE": "6000", "WACO_PAIR_BURST": "100",
+        "WACO_GRAPH_API_BASE": settings.WACO_GRAPH_API_BASE,
+        "WACO_STRIPE_API_BASE": settings.WACO_STRIPE_API_BASE,
+        "WACO_PUBLIC_URL": live_server.url,
+        "WACO_PAIR_RATE_PER_MINUTE": "6000",
+        "WACO_PAIR_BURST": "100",
     } | (env or {})
     worker = celery_worker(tmp_path / "worker.log", env=worker_env).start()
 

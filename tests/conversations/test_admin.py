@@ -28,8 +28,9 @@ def no_outbox_drain(monkeypatch):
 
 
 def window_opened(thread, *, hours_ago: float = 0):
-    contacts.window_touch(contact=thread.contact, phone_number=thread.phone_number,
-                          inbound_at=timezone.now() - timedelta(hours=hours_ago))
+    contacts.window_touch(
+        contact=thread.contact, phone_number=thread.phone_number, inbound_at=timezone.now() - timedelta(hours=hours_ago)
+    )
     return thread
 
 
@@ -94,14 +95,21 @@ def test_the_page_shows_the_conversation_both_ways_with_statuses_and_media(admin
     settings.MEDIA_URL = "/media/"
     thread = window_opened(ThreadFactory(state=ThreadState.HANDOFF))
     ThreadMessageFactory(thread=thread, text="Do you have it in M?")
-    failed = OutboundMessageFactory(phone_number=thread.phone_number, contact=thread.contact,
-                                    status=MessageStatus.FAILED, error_detail="(#131026) Message undeliverable")
+    failed = OutboundMessageFactory(
+        phone_number=thread.phone_number,
+        contact=thread.contact,
+        status=MessageStatus.FAILED,
+        error_detail="(#131026) Message undeliverable",
+    )
     ThreadMessageFactory(thread=thread, direction=Direction.OUTBOUND, wamid=None, outbound=failed, text="Yes we do")
     read = OutboundMessageFactory(phone_number=thread.phone_number, contact=thread.contact, status=MessageStatus.READ)
-    ThreadMessageFactory(thread=thread, direction=Direction.OUTBOUND, wamid=None, outbound=read, text="Shall I hold one?")
+    ThreadMessageFactory(
+        thread=thread, direction=Direction.OUTBOUND, wamid=None, outbound=read, text="Shall I hold one?"
+    )
     photo = ThreadMessageFactory(thread=thread, type="image", text="this one")
-    InboundMedia.objects.create(message=photo, media_id="m1", status=MediaStatus.STORED, mime_type="image/jpeg",
-                                file="inbound/2025/06/m1.jpg")
+    InboundMedia.objects.create(
+        message=photo, media_id="m1", status=MediaStatus.STORED, mime_type="image/jpeg", file="inbound/2025/06/m1.jpg"
+    )
     voice = ThreadMessageFactory(thread=thread, type="audio", text="")
     InboundMedia.objects.create(message=voice, media_id="m2", status=MediaStatus.FAILED, error="media id expired")
 
@@ -116,8 +124,7 @@ def test_the_page_shows_the_conversation_both_ways_with_statuses_and_media(admin
 
 def test_the_page_shows_the_window_the_transitions_and_the_cart_at_live_prices(admin_client):
     thread = window_opened(ThreadFactory(state=ThreadState.BROWSING), hours_ago=1)
-    variant = VariantFactory(product=ProductFactory(name="Linen Abaya"), sku="AB-M", price_minor=32050,
-                             currency="AED")
+    variant = VariantFactory(product=ProductFactory(name="Linen Abaya"), sku="AB-M", price_minor=32050, currency="AED")
     carts.cart_line_add(thread=thread, variant=variant, quantity=2)
     Variant.objects.filter(pk=variant.pk).update(price_minor=29900)  # the catalog changed since
     admin_client.post(post_url(thread, "take"))
@@ -132,9 +139,10 @@ def test_the_page_shows_the_window_the_transitions_and_the_cart_at_live_prices(a
 
 def test_with_the_window_closed_the_textarea_is_disabled_and_templates_are_offered(admin_client):
     thread = window_opened(ThreadFactory(state=ThreadState.HANDOFF), hours_ago=26)
-    PurposeTemplateFactory(purpose=PurposeFactory(key="staff_followup"),
-                           template=TemplateFactory(business_account=thread.phone_number.business_account,
-                                                    name="order_followup"))
+    PurposeTemplateFactory(
+        purpose=PurposeFactory(key="staff_followup"),
+        template=TemplateFactory(business_account=thread.phone_number.business_account, name="order_followup"),
+    )
     page = admin_client.get(page_url(thread)).content.decode()
     assert "Service window closed since" in page
     assert 'id="reply-text" rows="3" disabled' in page
@@ -155,8 +163,7 @@ def test_the_customers_chat_is_linked_when_the_sandbox_is_installed(admin_client
 
 def test_a_reply_post_is_queued_and_listed_with_its_author(admin_client):
     thread = window_opened(ThreadFactory(state=ThreadState.HANDOFF))
-    response = admin_client.post(post_url(thread, "reply"), {"text": "It ships today.", "nonce": "0" * 32},
-                                 follow=True)
+    response = admin_client.post(post_url(thread, "reply"), {"text": "It ships today.", "nonce": "0" * 32}, follow=True)
     assert response.redirect_chain[-1][0] == page_url(thread) + "#reply"
     page = response.content.decode()
     assert "Queued for sending." in page
@@ -177,10 +184,17 @@ def test_a_reply_post_outside_the_window_is_refused_with_the_rule(admin_client):
 
 def test_a_template_post_parses_the_parameters_and_queues_it(admin_client):
     thread = window_opened(ThreadFactory(state=ThreadState.HANDOFF), hours_ago=25)
-    contacts.consent_record(contact=thread.contact, category=ConsentCategory.UTILITY, action=ConsentAction.OPT_IN,
-                            source=ConsentSource.CHECKOUT, recorded_at=timezone.now())
-    PurposeTemplateFactory(purpose=PurposeFactory(key="staff_followup"),
-                           template=TemplateFactory(business_account=thread.phone_number.business_account))
+    contacts.consent_record(
+        contact=thread.contact,
+        category=ConsentCategory.UTILITY,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.CHECKOUT,
+        recorded_at=timezone.now(),
+    )
+    PurposeTemplateFactory(
+        purpose=PurposeFactory(key="staff_followup"),
+        template=TemplateFactory(business_account=thread.phone_number.business_account),
+    )
     data = {"purpose": "staff_followup", "param:customer": "Amina", "param:order_id": "A-7"}
     page = admin_client.post(post_url(thread, "send_template"), data, follow=True).content.decode()
     assert "Queued for sending." in page
@@ -190,8 +204,10 @@ def test_a_template_post_parses_the_parameters_and_queues_it(admin_client):
 
 def test_a_template_refused_by_the_send_path_shows_the_reason(admin_client):
     thread = ThreadFactory(state=ThreadState.HANDOFF)  # no consent
-    PurposeTemplateFactory(purpose=PurposeFactory(key="staff_followup"),
-                           template=TemplateFactory(business_account=thread.phone_number.business_account))
+    PurposeTemplateFactory(
+        purpose=PurposeFactory(key="staff_followup"),
+        template=TemplateFactory(business_account=thread.phone_number.business_account),
+    )
     data = {"purpose": "staff_followup", "param:customer": "Amina", "param:order_id": "A-7"}
     page = admin_client.post(post_url(thread, "send_template"), data, follow=True).content.decode()
     assert "Not sent: no utility consent" in page
@@ -246,8 +262,9 @@ def test_staff_without_any_thread_permission_are_denied(client):
 
 
 def add_keyword(client, word, intent="agent", language="es"):
-    return client.post(reverse("admin:conversations_keyword_add"), {"word": word, "intent": intent,
-                                                                     "language": language})
+    return client.post(
+        reverse("admin:conversations_keyword_add"), {"word": word, "intent": intent, "language": language}
+    )
 
 
 def test_a_keyword_is_stored_normalised(admin_client):

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 def abaya():
     product = ProductFactory(name="Linen Abaya")
     return (
-        VariantFactory(product=product, sku="AB-M", attributes={"size": "M"}, price_minor=32050, currency="AED", on_hand=5),
-        VariantFactory(product=product, sku="AB-L", attributes={"size": "L"}, price_minor=34000, currency="AED", on_hand=0),
+        VariantFactory(
+            product=product, sku="AB-M", attributes={"size": "M"}, price_minor=32050, currency="AED", on_hand=5
+        ),
+        VariantFactory(
+            product=product, sku="AB-L", attributes={"size": "L"}, price_minor=34000, currency="AED", on_hand=0
+        ),
     )
 
 

@@ -32,8 +32,9 @@ def abaya(number):
     category = CategoryFactory(business_account=number.business_account, name="Abayas")
     product = ProductFactory(category=category, name="Linen Abaya", description="Light linen.")
     return {
-        size: VariantFactory(product=product, sku=f"ABY-{size}", attributes={"size": size},
-                             price_minor=price, on_hand=stock)
+        size: VariantFactory(
+            product=product, sku=f"ABY-{size}", attributes={"size": size}, price_minor=price, on_hand=stock
+        )
         for size, price, stock in (("S", 300_00, 0), ("M", 320_00, 4), ("L", 340_00, 10))
     }
 
@@ -84,7 +85,9 @@ def test_browse_to_a_product_card_with_live_prices_and_stock(chat, abaya):
     assert rows(products) == [(f"prod:{abaya['M'].product.pk}", "Linen Abaya", "from 320.00 AED")]
     card = chat.picks(f"prod:{abaya['M'].product.pk}")[0]
     text = body(card)
-    assert "S: 300.00 AED (sold out)" in text and "M: 320.00 AED (4 left)" in text and "L: 340.00 AED (in stock)" in text
+    assert (
+        "S: 300.00 AED (sold out)" in text and "M: 320.00 AED (4 left)" in text and "L: 340.00 AED (in stock)" in text
+    )
     assert buttons(card)[0] == (f"opts:{abaya['M'].product.pk}", "Choose & add")
     options = chat.taps(f"opts:{abaya['M'].product.pk}")[0]
     assert [r[0] for r in rows(options)] == [f"add:{abaya['M'].pk}", f"add:{abaya['L'].pk}"]  # no sold-out row
@@ -92,8 +95,9 @@ def test_browse_to_a_product_card_with_live_prices_and_stock(chat, abaya):
 
 def test_long_lists_are_paged_past_ten_rows(chat, number):
     for n in range(12):
-        product = ProductFactory(category__business_account=number.business_account, category__name=f"Cat {n:02d}",
-                                 category__position=n)
+        product = ProductFactory(
+            category__business_account=number.business_account, category__name=f"Cat {n:02d}", category__position=n
+        )
         VariantFactory(product=product)
     first = rows(chat.taps("cats:1")[0])
     assert len(first) == 10 and first[-1][:2] == ("cats:2", "More…")
@@ -152,10 +156,12 @@ def test_removing_the_last_line_returns_to_browsing(chat, abaya):
 
 
 def test_an_order_message_is_charged_at_the_live_price_and_says_so(chat, abaya):
-    reply = chat.orders([
-        {"product_retailer_id": "ABY-M", "quantity": 2, "item_price": 300, "currency": "AED"},  # stale price
-        {"product_retailer_id": "ABY-L", "quantity": 1, "item_price": 340, "currency": "AED"},
-    ])[0]
+    reply = chat.orders(
+        [
+            {"product_retailer_id": "ABY-M", "quantity": 2, "item_price": 300, "currency": "AED"},  # stale price
+            {"product_retailer_id": "ABY-L", "quantity": 1, "item_price": 340, "currency": "AED"},
+        ]
+    )[0]
     text = body(reply)
     assert "Linen Abaya M: the catalog showed 300.00 AED; today's price is 320.00 AED" in text
     assert "Linen Abaya L: the catalog" not in text
@@ -164,11 +170,15 @@ def test_an_order_message_is_charged_at_the_live_price_and_says_so(chat, abaya):
 
 
 def test_an_order_message_leaves_out_what_cannot_be_sold(chat, abaya):
-    text = body(chat.orders([
-        {"product_retailer_id": "GONE-1", "quantity": 1, "item_price": 10, "currency": "AED"},
-        {"product_retailer_id": "ABY-S", "quantity": 1, "item_price": 300, "currency": "AED"},
-        {"product_retailer_id": "ABY-M", "quantity": 9, "item_price": 320, "currency": "AED"},
-    ])[0])
+    text = body(
+        chat.orders(
+            [
+                {"product_retailer_id": "GONE-1", "quantity": 1, "item_price": 10, "currency": "AED"},
+                {"product_retailer_id": "ABY-S", "quantity": 1, "item_price": 300, "currency": "AED"},
+                {"product_retailer_id": "ABY-M", "quantity": 9, "item_price": 320, "currency": "AED"},
+            ]
+        )[0]
+    )
     assert "GONE-1 is not sold any more" in text
     assert "Linen Abaya S: not added, Linen Abaya S is sold out" in text
     assert "Linen Abaya M: only 4 left, so 4 went in your cart" in text
@@ -189,7 +199,10 @@ def test_checkout_places_the_order_at_live_prices_and_reserves_the_stock(chat, a
     assert chat.thread.state == ThreadState.AWAITING_PAYMENT
     assert [(line.sku, line.quantity, line.unit_price_minor) for line in order.lines.all()] == [("ABY-M", 2, 320_00)]
     assert available_one(variant=abaya["M"]) == 2
-    assert contacts.consent_current(contact=chat.thread.contact, category=ConsentCategory.UTILITY).source == ConsentSource.CHECKOUT
+    assert (
+        contacts.consent_current(contact=chat.thread.contact, category=ConsentCategory.UTILITY).source
+        == ConsentSource.CHECKOUT
+    )
 
 
 def test_back_to_the_cart_ends_the_unpaid_order_and_frees_its_stock(chat, abaya):
@@ -249,14 +262,25 @@ def test_stop_records_a_marketing_opt_out_and_yes_an_opt_in(chat):
 
 def test_stop_in_swahili_and_arabic(chat, number):
     chat.says("acha")
-    assert contacts.consent_current(contact=chat.thread.contact, category=ConsentCategory.MARKETING).action == ConsentAction.OPT_OUT
+    assert (
+        contacts.consent_current(contact=chat.thread.contact, category=ConsentCategory.MARKETING).action
+        == ConsentAction.OPT_OUT
+    )
     other = Chat(number, wa_id="971509999999")
     other.says("إيقاف")
-    assert contacts.consent_current(contact=other.thread.contact, category=ConsentCategory.MARKETING).action == ConsentAction.OPT_OUT
+    assert (
+        contacts.consent_current(contact=other.thread.contact, category=ConsentCategory.MARKETING).action
+        == ConsentAction.OPT_OUT
+    )
 
 
 def test_a_duplicate_delivery_is_answered_once(chat, abaya):
-    message = chat.body({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": f"add:{abaya['M'].pk}", "title": "M"}}})
+    message = chat.body(
+        {
+            "type": "interactive",
+            "interactive": {"type": "list_reply", "list_reply": {"id": f"add:{abaya['M'].pk}", "title": "M"}},
+        }
+    )
     assert len(chat.deliver(message)) == 1
     assert chat.deliver(message) == []
     assert CartLine.objects.get().quantity == 1

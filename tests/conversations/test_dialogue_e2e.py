@@ -45,8 +45,17 @@ def test_a_customer_shops_from_hi_to_a_cart_at_live_prices(worker_shop):
     [refused] = amal.taps(f"add:{v['S'].pk}")
     assert "Linen Abaya S is sold out" in text_of(refused)
 
-    [ordered] = amal.sends({"type": "order", "order": {"catalog_id": "400000000000001", "product_items": [
-        {"product_retailer_id": "ABY-M", "quantity": 1, "item_price": 300, "currency": "AED"}]}})
+    [ordered] = amal.sends(
+        {
+            "type": "order",
+            "order": {
+                "catalog_id": "400000000000001",
+                "product_items": [
+                    {"product_retailer_id": "ABY-M", "quantity": 1, "item_price": 300, "currency": "AED"}
+                ],
+            },
+        }
+    )
     assert "the catalog showed 300.00 AED; today's price is 320.00 AED" in text_of(ordered)
     assert "Total: 320.00 AED" in text_of(ordered)
     assert [(line.variant.sku, line.quantity) for line in CartLine.objects.all()] == [("ABY-M", 1)]
@@ -70,7 +79,9 @@ def test_duplicated_and_reordered_deliveries_change_nothing(worker_shop):
     sandbox.config_update(changes={"inbound_duplicate_rate": 1.0, "inbound_reorder_rate": 0.5, "reorder_delay_ms": 300})
     noor, v = Shopper(worker_shop, "971501110002", "Noor"), worker_shop.variants
     for reply_id in (f"add:{v['M'].pk}", f"add:{v['L'].pk}", f"add:{v['M'].pk}"):
-        noor.send({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": reply_id, "title": "x"}}})
+        noor.send(
+            {"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": reply_id, "title": "x"}}}
+        )
     time.sleep(0.4)  # past reorder_delay_ms: the held-back deliveries come due
     sandbox.deliveries_flush(horizon_seconds=5)
     wait_until(lambda: len(noor.outbox()) >= 3, timeout=30, message="three replies")
@@ -102,20 +113,27 @@ def test_after_stop_marketing_is_refused_and_after_yes_it_goes(worker_shop):
     thread = ThreadMessage.objects.filter(thread__contact__wa_id=huda.wa_id).first().thread
     offer = {"type": "text", "text": {"body": "Eid offer: 20% off abayas"}}
 
-    refused = threads.thread_reply(thread=thread, content=offer, text="offer", category=MessageCategory.MARKETING,
-                                   purpose="cart_recovery")
+    refused = threads.thread_reply(
+        thread=thread, content=offer, text="offer", category=MessageCategory.MARKETING, purpose="cart_recovery"
+    )
     assert refused.status == MessageStatus.FAILED and "no marketing consent" in refused.error_detail
     wait_drained()
     assert all("Eid offer" not in text_of(item) for item in huda.outbox())
 
     [thanks] = huda.taps("consent:yes")
     assert "We will send you offers" in text_of(thanks)
-    assert contacts.consent_current(contact=thread.contact, category=ConsentCategory.MARKETING).action == ConsentAction.OPT_IN
-    sent = threads.thread_reply(thread=thread, content=offer, text="offer", category=MessageCategory.MARKETING,
-                                purpose="cart_recovery")
+    assert (
+        contacts.consent_current(contact=thread.contact, category=ConsentCategory.MARKETING).action
+        == ConsentAction.OPT_IN
+    )
+    sent = threads.thread_reply(
+        thread=thread, content=offer, text="offer", category=MessageCategory.MARKETING, purpose="cart_recovery"
+    )
     assert sent.status == MessageStatus.QUEUED
-    wait_until(lambda: any("Eid offer" in text_of(item) for item in huda.outbox()),
-               message=lambda: f"the offer at the sandbox; the message now: {_state(sent)}")
+    wait_until(
+        lambda: any("Eid offer" in text_of(item) for item in huda.outbox()),
+        message=lambda: f"the offer at the sandbox; the message now: {_state(sent)}",
+    )
     assert ThreadMessage.objects.get(outbound=sent).thread == thread
     assert thread.state == ThreadState.BROWSING
 
@@ -125,11 +143,18 @@ def test_a_photo_is_acknowledged_and_stored_even_with_a_one_second_media_url(wor
     photo = placeholder("image")[0] + os.urandom(200_000)
     rana = Shopper(worker_shop, "971501110005", "Rana")
     seen = len(rana.outbox())
-    sandbox.customer_message_send(wa_id=rana.wa_id, name=rana.name, message={"type": "image", "image": {"caption": "this one?"}},
-                                  phone_number_id=worker_shop.number.graph_id, media_bytes=photo)
+    sandbox.customer_message_send(
+        wa_id=rana.wa_id,
+        name=rana.name,
+        message={"type": "image", "image": {"caption": "this one?"}},
+        phone_number_id=worker_shop.number.graph_id,
+        media_bytes=photo,
+    )
     sandbox.deliveries_flush(horizon_seconds=5)
     wait_until(lambda: len(rana.outbox()) > seen, message="the acknowledgement")
     assert "we received your photo" in text_of(rana.outbox()[seen])
-    media = wait_until(lambda: InboundMedia.objects.filter(status=MediaStatus.STORED).first(), message="the stored photo")
+    media = wait_until(
+        lambda: InboundMedia.objects.filter(status=MediaStatus.STORED).first(), message="the stored photo"
+    )
     assert media.sha256 == hashlib.sha256(photo).hexdigest() and media.size == len(photo)
     assert media.file.read() == photo

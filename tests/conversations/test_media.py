@@ -59,8 +59,12 @@ def customer_sends(shop, content: bytes, *, kind: str = "image", mime: str | Non
     webhook = json.loads(Delivery.objects.filter(ref=inbound.wamid).first().body)
     sent = webhook["entry"][0]["changes"][0]["value"]["messages"][0][kind]
     return InboundMediaFactory(
-        message__thread__phone_number=shop.number, message__type=kind, message__wamid=inbound.wamid,
-        media_id=sent["id"], declared_mime_type=sent["mime_type"], declared_sha256=sent["sha256"],
+        message__thread__phone_number=shop.number,
+        message__type=kind,
+        message__wamid=inbound.wamid,
+        media_id=sent["id"],
+        declared_mime_type=sent["mime_type"],
+        declared_sha256=sent["sha256"],
     )
 
 
@@ -345,11 +349,15 @@ def test_a_real_worker_stores_media_enqueued_on_commit_and_the_one_beat_finds(sh
         lost = customer_sends(shop, PDF, kind="document")  # its task was never published
         ThreadMessage.objects.filter(pk=lost.message_id).update(recorded_at=timezone.now() - timedelta(minutes=10))
 
-        wait_until(lambda: InboundMedia.objects.get(pk=enqueued.pk).status == MediaStatus.STORED,
-                   message=f"the worker to store the image\n{worker.log_tail()}")
+        wait_until(
+            lambda: InboundMedia.objects.get(pk=enqueued.pk).status == MediaStatus.STORED,
+            message=f"the worker to store the image\n{worker.log_tail()}",
+        )
         send_task_or_log(redispatch_lost_media)  # what beat sends
-        wait_until(lambda: InboundMedia.objects.get(pk=lost.pk).status == MediaStatus.STORED,
-                   message=f"beat's re-dispatch to store the document\n{worker.log_tail()}")
+        wait_until(
+            lambda: InboundMedia.objects.get(pk=lost.pk).status == MediaStatus.STORED,
+            message=f"beat's re-dispatch to store the document\n{worker.log_tail()}",
+        )
     finally:
         worker.stop()
     enqueued.refresh_from_db()
@@ -380,9 +388,9 @@ def test_the_type_is_the_one_all_sources_name_and_the_kind_accepts(kind, declare
         with pytest.raises(MediaRefused):
             media_service.media_type_choose(kind=kind, declared=declared, looked_up=looked_up, served=served)
     else:
-        assert media_service.media_type_choose(
-            kind=kind, declared=declared, looked_up=looked_up, served=served
-        ) == chosen
+        assert (
+            media_service.media_type_choose(kind=kind, declared=declared, looked_up=looked_up, served=served) == chosen
+        )
 
 
 @pytest.mark.django_db

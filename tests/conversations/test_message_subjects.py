@@ -45,12 +45,16 @@ def order():
 CHECKOUT_EVENTS = {
     "payment_link": lambda order, link: signals.payment_link_ready.send(sender=Order, order=order, link=link),
     "payment_reminder": lambda order, link: signals.payment_reminder_due.send(sender=Order, order=order, link=link),
-    "reply": lambda order, link: signals.payment_link_ended.send(sender=Order, order=order, link=link, reason="expired"),
+    "reply": lambda order, link: signals.payment_link_ended.send(
+        sender=Order, order=order, link=link, reason="expired"
+    ),
     "order_receipt": lambda order, link: signals.order_paid.send(sender=Order, order=order),
     "order_update": lambda order, link: signals.order_status_changed.send(
-        sender=Order, order=order, old=OrderStatus.PAID, new=OrderStatus.PACKED, cause="staff"),
+        sender=Order, order=order, old=OrderStatus.PAID, new=OrderStatus.PACKED, cause="staff"
+    ),
     "payment_refunded": lambda order, link: signals.order_status_changed.send(
-        sender=Order, order=order, old=OrderStatus.EXPIRED, new=OrderStatus.REFUNDED, cause="late_payment"),
+        sender=Order, order=order, old=OrderStatus.EXPIRED, new=OrderStatus.REFUNDED, cause="late_payment"
+    ),
 }
 
 
@@ -74,8 +78,13 @@ def test_a_cart_recovery_is_about_the_cart():
     cart = Cart.objects.create(thread=thread)
     CartLine.objects.create(cart=cart, variant=VariantFactory(), quantity=1)
     window_open(thread.contact, thread.phone_number, at=quiet_since)
-    contacts.consent_record(contact=thread.contact, category=ConsentCategory.MARKETING, action=ConsentAction.OPT_IN,
-                            source=ConsentSource.THREAD, recorded_at=quiet_since - timedelta(days=1))
+    contacts.consent_record(
+        contact=thread.contact,
+        category=ConsentCategory.MARKETING,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.THREAD,
+        recorded_at=quiet_since - timedelta(days=1),
+    )
     assert cart_recovery_send(now=timezone.now()) == 1
     message = OutboundMessage.objects.get()
     assert (message.purpose, subject(message)) == ("cart_recovery", ("cart", str(cart.pk)))

@@ -28,8 +28,13 @@ def t0():
 
 
 def consent(thread, action, at):
-    contacts.consent_record(contact=thread.contact, category=ConsentCategory.MARKETING, action=action,
-                            source=ConsentSource.THREAD, recorded_at=at)
+    contacts.consent_record(
+        contact=thread.contact,
+        category=ConsentCategory.MARKETING,
+        action=action,
+        source=ConsentSource.THREAD,
+        recorded_at=at,
+    )
 
 
 def left_cart(t0, *, state=ThreadState.BUILDING_CART, opted_in=True, lines=2):
@@ -51,7 +56,9 @@ def recovery_messages():
 # --- cart recovery --------------------------------------------------------------------
 
 
-def test_a_left_cart_gets_one_marketing_message_on_the_marketing_queue(t0, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_left_cart_gets_one_marketing_message_on_the_marketing_queue(
+    t0, monkeypatch, django_capture_on_commit_callbacks
+):
     thread = left_cart(t0)
     rung = []
     monkeypatch.setattr("outbound.sending.outbox_ring", rung.append)
@@ -147,7 +154,9 @@ def test_a_closed_window_moves_a_cart_thread_to_browsing_and_keeps_the_cart(t0):
     assert thread.state == ThreadState.BROWSING
     transition = ThreadTransition.objects.get()
     assert (transition.transition, transition.from_state, transition.cause) == (
-        "expire_window", "building_cart", "window"
+        "expire_window",
+        "building_cart",
+        "window",
     )
     assert transition.created_at == t0 + timedelta(hours=24, minutes=1)
     assert CartLine.objects.filter(cart__thread=thread).count() == 2

@@ -24,14 +24,20 @@ def user():
 
 
 def window_opened(thread, *, hours_ago: float = 0):
-    contacts.window_touch(contact=thread.contact, phone_number=thread.phone_number,
-                          inbound_at=timezone.now() - timedelta(hours=hours_ago))
+    contacts.window_touch(
+        contact=thread.contact, phone_number=thread.phone_number, inbound_at=timezone.now() - timedelta(hours=hours_ago)
+    )
     return thread
 
 
 def utility_consent(thread):
-    contacts.consent_record(contact=thread.contact, category=ConsentCategory.UTILITY, action=ConsentAction.OPT_IN,
-                            source=ConsentSource.CHECKOUT, recorded_at=timezone.now())
+    contacts.consent_record(
+        contact=thread.contact,
+        category=ConsentCategory.UTILITY,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.CHECKOUT,
+        recorded_at=timezone.now(),
+    )
     return thread
 
 
@@ -103,7 +109,11 @@ def test_a_reply_in_the_window_is_queued_and_kept_with_its_author(user):
     assert message.content == {"type": "text", "text": {"body": "Yes, size M is back tomorrow."}}
     kept = ThreadMessage.objects.get()
     assert (kept.thread, kept.direction, kept.staff_user, kept.text) == (
-        thread, Direction.OUTBOUND, user, "Yes, size M is back tomorrow.")
+        thread,
+        Direction.OUTBOUND,
+        user,
+        "Yes, size M is back tomorrow.",
+    )
 
 
 def test_a_reply_outside_the_window_is_refused_naming_when_it_closed(user):
@@ -155,10 +165,14 @@ def test_a_double_submitted_reply_is_sent_once(user):
 def test_a_template_outside_the_window_is_rendered_and_queued(user):
     thread = utility_consent(window_opened(ThreadFactory(state=ThreadState.HANDOFF), hours_ago=30))
     template = chain(thread)
-    message = staff.staff_send_template(thread=thread, user=user, purpose="staff_followup",
-                                        params={"customer": "Amina", "order_id": "A-1042"})
+    message = staff.staff_send_template(
+        thread=thread, user=user, purpose="staff_followup", params={"customer": "Amina", "order_id": "A-1042"}
+    )
     assert (message.status, message.category, message.purpose) == (
-        MessageStatus.QUEUED, MessageCategory.UTILITY, "staff_followup")
+        MessageStatus.QUEUED,
+        MessageCategory.UTILITY,
+        "staff_followup",
+    )
     assert message.template_name == template.name
     body = message.content["template"]["components"][0]["parameters"]
     assert [p["text"] for p in body] == ["Amina", "A-1042"]
@@ -170,8 +184,9 @@ def test_a_template_outside_the_window_is_rendered_and_queued(user):
 def test_a_template_chosen_as_offered_goes_by_its_purpose(user):
     thread = utility_consent(ThreadFactory(state=ThreadState.HANDOFF))
     template = chain(thread)
-    message = staff.staff_send_template(thread=thread, user=user, template=template,
-                                        params={"customer": "Amina", "order_id": "A-1"})
+    message = staff.staff_send_template(
+        thread=thread, user=user, template=template, params={"customer": "Amina", "order_id": "A-1"}
+    )
     assert (message.purpose, message.template_name) == ("staff_followup", template.name)
 
 
@@ -197,8 +212,9 @@ def test_a_template_with_a_missing_parameter_is_refused_and_nothing_stored(user)
 def test_a_template_without_consent_comes_back_failed_with_the_reason(user):
     thread = ThreadFactory(state=ThreadState.HANDOFF)
     chain(thread)
-    message = staff.staff_send_template(thread=thread, user=user, purpose="staff_followup",
-                                        params={"customer": "Amina", "order_id": "A-1"})
+    message = staff.staff_send_template(
+        thread=thread, user=user, purpose="staff_followup", params={"customer": "Amina", "order_id": "A-1"}
+    )
     assert message.status == MessageStatus.FAILED
     assert "no utility consent" in message.error_detail
     assert ThreadMessage.objects.get().outbound == message  # the thread shows what was not sent
@@ -208,16 +224,20 @@ def test_a_template_while_the_bot_has_the_thread_is_refused(user):
     thread = utility_consent(ThreadFactory(state=ThreadState.BROWSING))
     chain(thread)
     with pytest.raises(staff.StaffRefusal, match="Take the thread over first"):
-        staff.staff_send_template(thread=thread, user=user, purpose="staff_followup",
-                                  params={"customer": "Amina", "order_id": "A-1"})
+        staff.staff_send_template(
+            thread=thread, user=user, purpose="staff_followup", params={"customer": "Amina", "order_id": "A-1"}
+        )
     assert nothing_sent()
 
 
 def test_offers_are_the_template_each_purpose_would_send_now(user):
     thread = ThreadFactory(state=ThreadState.HANDOFF)
     paused = chain(thread, key="staff_followup", status=TemplateStatus.PAUSED)
-    fallback = PurposeTemplateFactory(purpose=paused.purposes.get(), position=99,
-                                      template=TemplateFactory(business_account=thread.phone_number.business_account))
+    fallback = PurposeTemplateFactory(
+        purpose=paused.purposes.get(),
+        position=99,
+        template=TemplateFactory(business_account=thread.phone_number.business_account),
+    )
     chain(thread, key="staff_otp", category=TemplateCategory.AUTHENTICATION)  # passcodes are not for staff
     TemplateFactory(business_account=thread.phone_number.business_account)  # approved, in no chain
     chain(ThreadFactory(), key="other_shop")  # another account's

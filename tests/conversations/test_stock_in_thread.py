@@ -27,8 +27,14 @@ def kaftan(number):
     category = CategoryFactory(business_account=number.business_account, name="Kaftans")
     product = ProductFactory(category=category, name="Evening Kaftan")
     return {
-        size: VariantFactory(product=product, sku=f"KFT-{size}", attributes={"size": size}, price_minor=680_00,
-                             on_hand=on_hand, on_hand_as_of=timezone.now() - timedelta(hours=1))
+        size: VariantFactory(
+            product=product,
+            sku=f"KFT-{size}",
+            attributes={"size": size},
+            price_minor=680_00,
+            on_hand=on_hand,
+            on_hand_as_of=timezone.now() - timedelta(hours=1),
+        )
         for size, on_hand in (("M", 4), ("L", 1))
     }
 
@@ -70,21 +76,56 @@ def test_a_sold_unit_is_not_offered_again_by_a_level_the_system_of_record_took_b
     amal.picks(f"add:{kaftan['L'].pk}")
     amal.taps("checkout")
     link = PaymentLink.objects.get(order=Order.objects.get())
-    paid = stripe_client.CheckoutSession(id="cs_test_1", url=None, status="complete", payment_status="paid",
-                                         expires_at=link.expires_at, amount_total=680_00, currency="aed",
-                                         payment_intent_id="pi_test_1")
+    paid = stripe_client.CheckoutSession(
+        id="cs_test_1",
+        url=None,
+        status="complete",
+        payment_status="paid",
+        expires_at=link.expires_at,
+        amount_total=680_00,
+        currency="aed",
+        payment_intent_id="pi_test_1",
+    )
     exported = timezone.now()
     payments.session_paid_apply(link_id=link.pk, session=paid, now=timezone.now())
     # The ERP's feed, exported just before the sale, still says one is on hand.
     product = kaftan["L"].product
-    catalog_upsert(business_account=number.business_account, source="feed:test", now=timezone.now(), full=False,
-                   items=[feed_item("KFT-L", product_id=product.external_id, name=product.name, category="Kaftans",
-                                    price="680.00", stock=1, attributes={"size": "L"},
-                                    stock_as_of=exported.isoformat())])
+    catalog_upsert(
+        business_account=number.business_account,
+        source="feed:test",
+        now=timezone.now(),
+        full=False,
+        items=[
+            feed_item(
+                "KFT-L",
+                product_id=product.external_id,
+                name=product.name,
+                category="Kaftans",
+                price="680.00",
+                stock=1,
+                attributes={"size": "L"},
+                stock_as_of=exported.isoformat(),
+            )
+        ],
+    )
     assert Variant.objects.get(pk=kaftan["L"].pk).on_hand == 1
     assert "L: 680.00 AED (sold out)" in card(noor, kaftan)
     # A level taken after the sale is the system of record's word: it knows of the sale.
-    catalog_upsert(business_account=number.business_account, source="feed:test", now=timezone.now(), full=False,
-                   items=[feed_item("KFT-L", product_id=product.external_id, name=product.name, category="Kaftans",
-                                    price="680.00", stock=1, attributes={"size": "L"})])
+    catalog_upsert(
+        business_account=number.business_account,
+        source="feed:test",
+        now=timezone.now(),
+        full=False,
+        items=[
+            feed_item(
+                "KFT-L",
+                product_id=product.external_id,
+                name=product.name,
+                category="Kaftans",
+                price="680.00",
+                stock=1,
+                attributes={"size": "L"},
+            )
+        ],
+    )
     assert "L: 680.00 AED (1 left)" in card(noor, kaftan)

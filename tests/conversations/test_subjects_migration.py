@@ -40,7 +40,9 @@ def test_each_old_key_format_gives_its_message_the_subject_its_sender_now_sets(m
     bot_reply = OutboundMessageFactory()  # no key, kept in the thread
     ThreadMessageFactory(thread=thread, direction=Direction.OUTBOUND, wamid=None, outbound=bot_reply)
     loose = OutboundMessageFactory()  # no key, no thread
-    named = OutboundMessageFactory(dedupe_key=f"order_receipt:{neighbour.pk}:x", subject_type="order", subject_id="KEPT")
+    named = OutboundMessageFactory(
+        dedupe_key=f"order_receipt:{neighbour.pk}:x", subject_type="order", subject_id="KEPT"
+    )
 
     migration.subjects_fill(apps, None)
 

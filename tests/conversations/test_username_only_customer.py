@@ -25,8 +25,13 @@ class UsernameOnlyShopper(Shopper):
         return sandbox.outbox_list(config=sandbox.config_get(), recipient=self.user_id)
 
     def send(self, message: dict) -> None:
-        sandbox.customer_message_send(user_id=self.user_id, username="@zara", name=self.name, message=message,
-                                      phone_number_id=self.shop.number.graph_id)
+        sandbox.customer_message_send(
+            user_id=self.user_id,
+            username="@zara",
+            name=self.name,
+            message=message,
+            phone_number_id=self.shop.number.graph_id,
+        )
         sandbox.deliveries_flush(horizon_seconds=5)
 
 
@@ -37,8 +42,12 @@ def test_a_username_only_customer_says_hi_and_gets_the_shops_reply(worker_shop):
     assert "Welcome" in text_of(menu)
     for sent in (menu, question):
         assert "to" not in sent and (sent["recipient"], sent["recipient_type"]) == (BSUID, "individual")
-    assert ThreadMessage.objects.filter(thread__contact__user_id=BSUID, thread__contact__wa_id=None,
-                                        direction=Direction.INBOUND).count() == 1
+    assert (
+        ThreadMessage.objects.filter(
+            thread__contact__user_id=BSUID, thread__contact__wa_id=None, direction=Direction.INBOUND
+        ).count()
+        == 1
+    )
 
     def replies_delivered():
         sandbox.deliveries_flush(horizon_seconds=5)

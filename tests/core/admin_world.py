@@ -61,17 +61,31 @@ def shop_world() -> dict:
     bare = ContactFactory(profile_name="No window, no consent")
     full = ContactFactory(profile_name="Amal")
     contacts.window_touch(contact=full, phone_number=number, inbound_at=now - timedelta(hours=1))
-    contacts.consent_record(contact=full, category=ConsentCategory.MARKETING, action=ConsentAction.OPT_IN,
-                            source=ConsentSource.THREAD, recorded_at=now - timedelta(days=2))
-    contacts.consent_record(contact=full, category=ConsentCategory.MARKETING, action=ConsentAction.OPT_OUT,
-                            source=ConsentSource.WHATSAPP, recorded_at=now - timedelta(days=1))
+    contacts.consent_record(
+        contact=full,
+        category=ConsentCategory.MARKETING,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.THREAD,
+        recorded_at=now - timedelta(days=2),
+    )
+    contacts.consent_record(
+        contact=full,
+        category=ConsentCategory.MARKETING,
+        action=ConsentAction.OPT_OUT,
+        source=ConsentSource.WHATSAPP,
+        recorded_at=now - timedelta(days=1),
+    )
     ContactFactory(wa_id=None, user_id="US.13491208655302741918", profile_name="")
 
     # Catalog: the demo shop, a product with no variant, a feed, a Meta push.
     demo_catalog_seed(business_account=account)
     ShopFactory(business_account=account)
-    Product.objects.create(business_account=account, category=Product.objects.first().category,
-                           external_id="NO-VARIANTS", name="A product with no variant")
+    Product.objects.create(
+        business_account=account,
+        category=Product.objects.first().category,
+        external_id="NO-VARIANTS",
+        name="A product with no variant",
+    )
     FeedSourceFactory(business_account=account)
     MetaPush.objects.create(business_account=account, attempted_at=now)
 
@@ -79,80 +93,160 @@ def shop_world() -> dict:
     OrderFactory(contact=bare, phone_number=number, line=None)
     paid = paid_order(phone_number=number)
     link = paid.payment_links.get()
-    Refund.objects.create(order=paid, payment_link=link, amount_minor=100_00, currency=paid.currency,
-                          idempotency_key=f"refund-{paid.pk}-1")
-    OrderChange.objects.create(order=paid, transition="pay", from_state="pending_payment", to_state="paid",
-                               cause="payment", created_at=now)
+    Refund.objects.create(
+        order=paid,
+        payment_link=link,
+        amount_minor=100_00,
+        currency=paid.currency,
+        idempotency_key=f"refund-{paid.pk}-1",
+    )
+    OrderChange.objects.create(
+        order=paid, transition="pay", from_state="pending_payment", to_state="paid", cause="payment", created_at=now
+    )
     expired = OrderFactory(phone_number=number)
-    expired.payment_links.create(attempt=1, token="expired-link-token", idempotency_key="expired-link",
-                                 status=LinkStatus.EXPIRED, expires_at=now - timedelta(minutes=1))
+    expired.payment_links.create(
+        attempt=1,
+        token="expired-link-token",
+        idempotency_key="expired-link",
+        status=LinkStatus.EXPIRED,
+        expires_at=now - timedelta(minutes=1),
+    )
 
     # Threads: one with no message; one with text, a staff message and a media still downloading.
     ThreadFactory(contact=bare, phone_number=number)
     thread = ThreadFactory(contact=full, phone_number=number)
     ThreadMessageFactory(thread=thread)
-    InboundMediaFactory(message=ThreadMessageFactory(thread=thread, type="image", text="[image]",
-                                                     payload={"type": "image"}))
-    Keyword.objects.get_or_create(word="walkthrough", defaults={"intent": Keyword._meta.get_field("intent").choices[0][0]})
+    InboundMediaFactory(
+        message=ThreadMessageFactory(thread=thread, type="image", text="[image]", payload={"type": "image"})
+    )
+    Keyword.objects.get_or_create(
+        word="walkthrough", defaults={"intent": Keyword._meta.get_field("intent").choices[0][0]}
+    )
 
     # The outbox: a failed message about its thread with an attempt, a queued one with neither.
-    failed = OutboundMessageFactory(phone_number=number, contact=full, status=MessageStatus.FAILED,
-                                    needs_person=True, error_code=131047, subject_type="thread", subject_id=thread.pk)
-    SendAttempt.objects.create(message=failed, started_at=now, outcome=SendAttempt._meta.get_field("outcome").choices[0][0])
-    ThreadMessage.objects.create(thread=thread, direction="out", type="text", text="hello", payload={},
-                                 sent_at=now, outbound=failed)
+    failed = OutboundMessageFactory(
+        phone_number=number,
+        contact=full,
+        status=MessageStatus.FAILED,
+        needs_person=True,
+        error_code=131047,
+        subject_type="thread",
+        subject_id=thread.pk,
+    )
+    SendAttempt.objects.create(
+        message=failed, started_at=now, outcome=SendAttempt._meta.get_field("outcome").choices[0][0]
+    )
+    ThreadMessage.objects.create(
+        thread=thread, direction="out", type="text", text="hello", payload={}, sent_at=now, outbound=failed
+    )
     OutboundMessageFactory(phone_number=number, contact=bare)
 
     # Templates: approved in a purpose's chain, a draft with no version, a sync run, a status change.
     approved = TemplateFactory(business_account=account)
     PurposeTemplateFactory(template=approved)
-    Template.objects.create(business_account=account, name="draft_without_version", language="en",
-                            category="utility")
+    Template.objects.create(business_account=account, name="draft_without_version", language="en", category="utility")
     TemplateSyncRun.objects.create(business_account=account, started_at=now)
-    TemplateStatusChange.objects.create(template=approved, from_state="PENDING", to_state="APPROVED", created_at=now,
-                                        cause=TemplateStatusChange._meta.get_field("cause").choices[0][0])
+    TemplateStatusChange.objects.create(
+        template=approved,
+        from_state="PENDING",
+        to_state="APPROVED",
+        created_at=now,
+        cause=TemplateStatusChange._meta.get_field("cause").choices[0][0],
+    )
 
     # Ingest: a delivery with an event, one with none.
-    delivery = Delivery.objects.create(source="meta", body='{"object": "whatsapp_business_account"}',
-                                       headers={}, received_at=now, next_attempt_at=now)
-    InboxEvent.objects.create(source="meta", dedupe_key="walk:1", kind="message", delivery=delivery,
-                              outcome=InboxEvent._meta.get_field("outcome").choices[0][0])
+    delivery = Delivery.objects.create(
+        source="meta", body='{"object": "whatsapp_business_account"}', headers={}, received_at=now, next_attempt_at=now
+    )
+    InboxEvent.objects.create(
+        source="meta",
+        dedupe_key="walk:1",
+        kind="message",
+        delivery=delivery,
+        outcome=InboxEvent._meta.get_field("outcome").choices[0][0],
+    )
     Delivery.objects.create(source="stripe", body="not json", headers={}, received_at=now, next_attempt_at=now)
 
-    Alert.objects.create(kind="walk", severity=Alert._meta.get_field("severity").choices[0][0],
-                         subject="A number", opened_at=now)
+    Alert.objects.create(
+        kind="walk", severity=Alert._meta.get_field("severity").choices[0][0], subject="A number", opened_at=now
+    )
     _sandbox_rows(now)
     _beat_and_axes_rows(now)
-    return {"account": account, "number": number, "bare_contact": bare, "contact": full, "paid_order": paid,
-            "thread": thread, "failed_message": failed}
+    return {
+        "account": account,
+        "number": number,
+        "bare_contact": bare,
+        "contact": full,
+        "paid_order": paid,
+        "thread": thread,
+        "failed_message": failed,
+    }
 
 
 def _sandbox_rows(now) -> None:
     meta_account = sandbox.BusinessAccount.objects.create(waba_id="300000000000001", access_token=ACCESS_TOKEN)
-    meta_number = sandbox.PhoneNumber.objects.create(account=meta_account, phone_number_id="100000000000999",
-                                                     display_phone_number="+971 50 000 0999")
-    sandbox.SentMessage.objects.create(wamid="wamid.walk", number=meta_number, to="971500000001", body="{}",
-                                       category="service", created_at=now)
-    sandbox.Template.objects.create(account=meta_account, template_id="1", name="walk", language="en",
-                                    category="UTILITY", status="PENDING", review_outcome="APPROVED",
-                                    review_due_at=now)
+    meta_number = sandbox.PhoneNumber.objects.create(
+        account=meta_account, phone_number_id="100000000000999", display_phone_number="+971 50 000 0999"
+    )
+    sandbox.SentMessage.objects.create(
+        wamid="wamid.walk", number=meta_number, to="971500000001", body="{}", category="service", created_at=now
+    )
+    sandbox.Template.objects.create(
+        account=meta_account,
+        template_id="1",
+        name="walk",
+        language="en",
+        category="UTILITY",
+        status="PENDING",
+        review_outcome="APPROVED",
+        review_due_at=now,
+    )
     sandbox.Delivery.objects.create(kind="message", body="{}", next_attempt_at=now)
     sandbox.SandboxConfig.objects.get_or_create(pk=1, defaults={"generation": "walk"})
     sandbox.StripeCheckoutSession.objects.create(
-        session_id="cs_test_walk", status="open", payment_status="unpaid", mode="payment", currency="aed",
-        amount_total=100, line_items=[], success_url="https://example.test/ok", expires_at=now, created_at=now)
-    sandbox.StripeEvent.objects.create(event_id="evt_walk", type="checkout.session.completed", body={},
-                                       created_at=now)
+        session_id="cs_test_walk",
+        status="open",
+        payment_status="unpaid",
+        mode="payment",
+        currency="aed",
+        amount_total=100,
+        line_items=[],
+        success_url="https://example.test/ok",
+        expires_at=now,
+        created_at=now,
+    )
+    sandbox.StripeEvent.objects.create(event_id="evt_walk", type="checkout.session.completed", body={}, created_at=now)
 
 
 def _beat_and_axes_rows(now) -> None:
     ClockedSchedule.objects.create(clocked_time=now)
     CrontabSchedule.objects.create(minute="0", hour="3")
     SolarSchedule.objects.create(event="sunrise", latitude=25.2, longitude=55.3)
-    AccessAttempt.objects.create(username="someone", ip_address="203.0.113.9", user_agent="walk", attempt_time=now,
-                                 get_data="", post_data="", http_accept="", path_info="/admin/login/",
-                                 failures_since_start=1)
-    AccessLog.objects.create(username="root", ip_address="203.0.113.9", user_agent="walk", attempt_time=now,
-                             http_accept="", path_info="/admin/login/")
-    AccessFailureLog.objects.create(username="someone", ip_address="203.0.113.9", user_agent="walk",
-                                    attempt_time=now, http_accept="", path_info="/admin/login/", locked_out=False)
+    AccessAttempt.objects.create(
+        username="someone",
+        ip_address="203.0.113.9",
+        user_agent="walk",
+        attempt_time=now,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/admin/login/",
+        failures_since_start=1,
+    )
+    AccessLog.objects.create(
+        username="root",
+        ip_address="203.0.113.9",
+        user_agent="walk",
+        attempt_time=now,
+        http_accept="",
+        path_info="/admin/login/",
+    )
+    AccessFailureLog.objects.create(
+        username="someone",
+        ip_address="203.0.113.9",
+        user_agent="walk",
+        attempt_time=now,
+        http_accept="",
+        path_info="/admin/login/",
+        locked_out=False,
+    )

@@ -102,14 +102,24 @@ def test_every_page_opens_for_each_role_as_its_permissions_say(world, role):
     secrets = secrets_planted(users)
     seen = 0
     for model, model_admin in registered():
-        pages = [(reverse(url_name(model, "changelist")), model_admin.has_view_or_change_permission(request)),
-                 (reverse(url_name(model, "add")), model_admin.has_add_permission(request))]
+        pages = [
+            (reverse(url_name(model, "changelist")), model_admin.has_view_or_change_permission(request)),
+            (reverse(url_name(model, "add")), model_admin.has_add_permission(request)),
+        ]
         for obj in model._default_manager.all()[:ROWS_OPENED_PER_MODEL]:
-            pages.append((reverse(url_name(model, "change"), args=[obj.pk]),
-                          model_admin.has_view_or_change_permission(request, obj)))
+            pages.append(
+                (
+                    reverse(url_name(model, "change"), args=[obj.pk]),
+                    model_admin.has_view_or_change_permission(request, obj),
+                )
+            )
         if obj := model._default_manager.first():
-            pages.append((reverse(url_name(model, "history"), args=[obj.pk]),
-                          model_admin.has_view_or_change_permission(request, obj)))
+            pages.append(
+                (
+                    reverse(url_name(model, "history"), args=[obj.pk]),
+                    model_admin.has_view_or_change_permission(request, obj),
+                )
+            )
         for url, may in pages:
             response = client.get(url)
             assert response.status_code == (200 if may else 403), f"{role} {url}: {response.status_code}"
@@ -150,11 +160,9 @@ def test_custom_admin_views_need_a_log_in_and_refuse_a_view_only_user(world):
     assert walked >= 5  # the thread's take, hand back, reply, template; the order's fulfil
 
 
-
 def snapshot() -> dict:
     """Every row of every registered model, field by field."""
-    return {model._meta.label: list(model._default_manager.order_by("pk").values_list())
-            for model, _ in registered()}
+    return {model._meta.label: list(model._default_manager.order_by("pk").values_list()) for model, _ in registered()}
 
 
 def test_posting_any_action_or_change_as_a_view_only_user_changes_nothing(world):
@@ -166,8 +174,10 @@ def test_posting_any_action_or_change_as_a_view_only_user_changes_nothing(world)
     for model, model_admin in registered():
         pks = list(model._default_manager.values_list("pk", flat=True))
         for _, name, _ in model_admin._get_base_actions():
-            response = client.post(reverse(url_name(model, "changelist")),
-                                   {"action": name, "_selected_action": pks, "post": "yes", "index": 0})
+            response = client.post(
+                reverse(url_name(model, "changelist")),
+                {"action": name, "_selected_action": pks, "post": "yes", "index": 0},
+            )
             assert response.status_code in (200, 302), f"{model._meta.label} {name}: {response.status_code}"
             posted += 1
         if pks:  # and the change form itself, posted as if it had been offered

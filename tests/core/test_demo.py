@@ -26,14 +26,19 @@ def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everyt
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
         demo = subprocess.Popen(
-            [sys.executable, "manage.py", "demo"], cwd=REPO, env=demo_env(tmp_path, port),
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "manage.py", "demo"],
+            cwd=REPO,
+            env=demo_env(tmp_path, port),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
         password = wait_until(
             lambda: (m := re.search(r"user admin\s+password (\S+)", log.read_text())) and m.group(1),
-            timeout=90, message="the demo to print the admin password",
+            timeout=90,
+            message="the demo to print the admin password",
         )
         health = wait_until(lambda: _get_json(f"{base}/health/"), timeout=60, message="the demo to serve /health/")
         assert health == {"status": "ok"}  # the public learns up or down only
@@ -44,7 +49,8 @@ def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everyt
         response = session.post(
             f"{base}/admin/login/?next=/admin/",
             data={"username": "admin", "password": password, "csrfmiddlewaretoken": csrf, "next": "/admin/"},
-            headers={"Referer": login.url}, timeout=5,
+            headers={"Referer": login.url},
+            timeout=5,
         )
         assert response.status_code == 200
         assert "Site administration" in response.text
@@ -66,16 +72,25 @@ def test_demo_serves_the_admin_with_the_printed_password_and_ctrl_c_stops_everyt
             timeout=5,
         )
         assert sent.status_code == 200
-        wait_until(lambda: "971500000042" in session.get(f"{base}/admin/contacts/contact/", timeout=5).text,
-                   timeout=30, message="the worker to record the customer")
+        wait_until(
+            lambda: "971500000042" in session.get(f"{base}/admin/contacts/contact/", timeout=5).text,
+            timeout=30,
+            message="the worker to record the customer",
+        )
         # ... and the dialogue answers from the seeded shop, through the send path to the sandbox.
-        menu = wait_until(lambda: _get_json(f"{base}/sandbox/graph/outbox?to=971500000042"), timeout=30,
-                          message="the menu to reach the sandbox outbox")
+        menu = wait_until(
+            lambda: _get_json(f"{base}/sandbox/graph/outbox?to=971500000042"),
+            timeout=30,
+            message="the menu to reach the sandbox outbox",
+        )
         assert "Welcome to Waco Demo Shop" in menu[0]["interactive"]["body"]["text"]
 
         # The demo's templates were submitted and the sandbox's review approved them.
-        wait_until(lambda: _template_statuses(tmp_path) == {"approved"}, timeout=60,
-                   message="the demo templates to be approved")
+        wait_until(
+            lambda: _template_statuses(tmp_path) == {"approved"},
+            timeout=60,
+            message="the demo templates to be approved",
+        )
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         demo.wait(30)

@@ -32,7 +32,9 @@ def test_a_quiet_system_is_drained(broker):
 def test_a_due_delivery_and_a_message_being_sent_are_named_at_the_deadline(broker):
     delivery_receive(source="meta", body="{}", headers={})
     OutboundMessageFactory(status=MessageStatus.SENDING)
-    with pytest.raises(AssertionError, match=r"not drained after 0.3s: 1 inbox deliveries due; 1 outbox messages being sent"):
+    with pytest.raises(
+        AssertionError, match=r"not drained after 0.3s: 1 inbox deliveries due; 1 outbox messages being sent"
+    ):
         wait_drained(timeout=0.3)
 
 

@@ -32,8 +32,15 @@ def test_only_the_owner_may_refund():
 
 def test_a_support_agent_handles_threads_and_reads_orders():
     agent = member("Support agent")
-    assert agent.has_perms(["conversations.view_thread", "conversations.change_thread", "checkout.view_order",
-                            "contacts.view_contact", "contacts.add_consententry"])
+    assert agent.has_perms(
+        [
+            "conversations.view_thread",
+            "conversations.change_thread",
+            "checkout.view_order",
+            "contacts.view_contact",
+            "contacts.add_consententry",
+        ]
+    )
     assert not agent.has_perm("checkout.change_order")
     assert not agent.has_perm("contacts.change_consententry") and not agent.has_perm("contacts.delete_consententry")
     assert not agent.has_perm("channels.view_businessaccount")
@@ -47,9 +54,15 @@ def test_a_catalog_manager_runs_the_catalog_and_nothing_else():
 
 def test_operations_run_numbers_templates_and_alerts():
     operations = member("Operations")
-    assert operations.has_perms(["channels.change_phonenumber", "channels.change_businessaccount",
-                                 "templates_lib.change_template", "alerts.change_alert",
-                                 "outbound.change_outboundmessage"])
+    assert operations.has_perms(
+        [
+            "channels.change_phonenumber",
+            "channels.change_businessaccount",
+            "templates_lib.change_template",
+            "alerts.change_alert",
+            "outbound.change_outboundmessage",
+        ]
+    )
     assert not operations.has_perm("checkout.view_order") and not operations.has_perm("catalog.change_product")
 
 

@@ -56,9 +56,15 @@ def test_strong_secrets_pass_the_production_guard():
     "override, named",
     [
         ({"secret_key": config.DEMO_SECRET_KEY}, "DJANGO_SECRET_KEY is the demo default"),
-        ({"meta_app_secrets": [STRONG["WACO_META_APP_SECRET"], config.DEMO_META_APP_SECRET]}, "WACO_META_APP_SECRET is the demo default"),
+        (
+            {"meta_app_secrets": [STRONG["WACO_META_APP_SECRET"], config.DEMO_META_APP_SECRET]},
+            "WACO_META_APP_SECRET is the demo default",
+        ),
         ({"meta_verify_token": config.DEMO_META_VERIFY_TOKEN}, "WACO_META_VERIFY_TOKEN is the demo default"),
-        ({"field_encryption_keys": [config.DEMO_FIELD_ENCRYPTION_KEY]}, "WACO_FIELD_ENCRYPTION_KEY is the demo default"),
+        (
+            {"field_encryption_keys": [config.DEMO_FIELD_ENCRYPTION_KEY]},
+            "WACO_FIELD_ENCRYPTION_KEY is the demo default",
+        ),
         ({"stripe_secret_key": config.DEMO_STRIPE_SECRET_KEY}, "WACO_STRIPE_SECRET_KEY is the demo default"),
         ({"stripe_webhook_secrets": []}, "WACO_STRIPE_WEBHOOK_SECRET is not set"),
         ({"secret_key": "short"}, "DJANGO_SECRET_KEY is shorter than 50"),
@@ -97,13 +103,21 @@ def test_production_never_installs_the_sandbox():
     assert result.stdout.strip().splitlines()[-1] == "False"
 
 
-@pytest.mark.parametrize("key, base", [
-    (config.DEMO_STRIPE_SECRET_KEY, "http://127.0.0.1:8000/sandbox/stripe"),
-    ("sk_test_51AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "https://api.stripe.com"),
-])
+@pytest.mark.parametrize(
+    "key, base",
+    [
+        (config.DEMO_STRIPE_SECRET_KEY, "http://127.0.0.1:8000/sandbox/stripe"),
+        ("sk_test_51AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "https://api.stripe.com"),
+    ],
+)
 def test_a_real_stripe_key_in_the_demo_means_stripe_test_mode_with_the_same_code(key, base):
     code = "from django.conf import settings; print(settings.WACO_STRIPE_API_BASE)"
-    env = {"WACO_ENV": "demo", "PATH": "/usr/bin:/bin", "WACO_STRIPE_SECRET_KEY": key, "WACO_DATA_DIR": "/tmp/waco-settings-test"}
+    env = {
+        "WACO_ENV": "demo",
+        "PATH": "/usr/bin:/bin",
+        "WACO_STRIPE_SECRET_KEY": key,
+        "WACO_DATA_DIR": "/tmp/waco-settings-test",
+    }
     result = run_manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == base

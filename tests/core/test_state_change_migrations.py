@@ -26,8 +26,10 @@ def before_state_changes(transactional_db):
     """The schema just before the three migrations; migrated to the latest again afterwards."""
     executor = MigrationExecutor(connection)
     before = [
-        parent for app, name in MIGRATIONS
-        for parent in executor.loader.get_migration(app, name).dependencies if parent[0] == app
+        parent
+        for app, name in MIGRATIONS
+        for parent in executor.loader.get_migration(app, name).dependencies
+        if parent[0] == app
     ]
     executor.migrate(before)
     yield executor.loader.project_state(before).apps
@@ -40,16 +42,31 @@ def test_history_rows_of_the_old_shape_keep_their_data_as_state_changes(before_s
     order, thread, template = OrderFactory(), ThreadFactory(), TemplateFactory()
     old = before_state_changes
     old.get_model("checkout", "OrderChange").objects.create(
-        order_id=order.pk, name="pay", source="pending_payment", target="paid", cause="payment",
-        detail="cs_test_1", at=AT,
+        order_id=order.pk,
+        name="pay",
+        source="pending_payment",
+        target="paid",
+        cause="payment",
+        detail="cs_test_1",
+        at=AT,
     )
     old.get_model("conversations", "ThreadTransition").objects.create(
-        thread_id=thread.pk, name="mark_paid", source="awaiting_payment", target="awaiting_fulfillment",
-        cause="payment", detail=order.reference, at=AT,
+        thread_id=thread.pk,
+        name="mark_paid",
+        source="awaiting_payment",
+        target="awaiting_fulfillment",
+        cause="payment",
+        detail=order.reference,
+        at=AT,
     )
     old.get_model("templates_lib", "TemplateStatusChange").objects.create(
-        template_id=template.pk, version_id=template.current_version_id, from_status="submitted",
-        to_status="rejected", cause="webhook", reason="INVALID_FORMAT", at=AT,
+        template_id=template.pk,
+        version_id=template.current_version_id,
+        from_status="submitted",
+        to_status="rejected",
+        cause="webhook",
+        reason="INVALID_FORMAT",
+        at=AT,
     )
 
     executor = MigrationExecutor(connection)
@@ -59,10 +76,22 @@ def test_history_rows_of_the_old_shape_keep_their_data_as_state_changes(before_s
         return (row.transition, row.from_state, row.to_state, row.cause, row.detail, row.actor_id, row.created_at)
 
     assert shape(OrderChange.objects.get(order=order)) == (
-        "pay", "pending_payment", "paid", "payment", "cs_test_1", None, AT
+        "pay",
+        "pending_payment",
+        "paid",
+        "payment",
+        "cs_test_1",
+        None,
+        AT,
     )
     assert shape(ThreadTransition.objects.get(thread=thread)) == (
-        "mark_paid", "awaiting_payment", "awaiting_fulfillment", "payment", order.reference, None, AT
+        "mark_paid",
+        "awaiting_payment",
+        "awaiting_fulfillment",
+        "payment",
+        order.reference,
+        None,
+        AT,
     )
     change = TemplateStatusChange.objects.get(template=template)
     assert shape(change) == ("", "submitted", "rejected", "webhook", "INVALID_FORMAT", None, AT)

@@ -64,8 +64,10 @@ def test_the_beat_check_alerts_naming_the_account_whose_secret_no_key_opens(work
     lost.access_token = TOKEN  # staff enter the token again
     lost.save()
     check_stored_secrets.apply_async()
-    wait_until(lambda: not Alert.objects.filter(kind=ALERT_KIND, resolved_at__isnull=True).exists(),
-               message="the next check to resolve the alert")
+    wait_until(
+        lambda: not Alert.objects.filter(kind=ALERT_KIND, resolved_at__isnull=True).exists(),
+        message="the next check to resolve the alert",
+    )
 
 
 @pytest.mark.django_db

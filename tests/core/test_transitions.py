@@ -37,14 +37,25 @@ def user():
 def test_a_transition_saves_the_status_and_writes_one_row_with_from_to_cause_detail_actor_and_time(user):
     thread = ThreadFactory(state=ThreadState.BUILDING_CART)
     row = transition_apply(
-        locked(thread), transition=Thread.request_payment, history="transitions", cause=TransitionCause.CUSTOMER,
-        detail="wamid.1", actor=user, now=T,
+        locked(thread),
+        transition=Thread.request_payment,
+        history="transitions",
+        cause=TransitionCause.CUSTOMER,
+        detail="wamid.1",
+        actor=user,
+        now=T,
     )
     assert stored_state(thread) == ThreadState.AWAITING_PAYMENT
     assert list(ThreadTransition.objects.filter(thread=thread)) == [row]
     row.refresh_from_db()
     assert (row.transition, row.from_state, row.to_state, row.cause, row.detail, row.actor, row.created_at) == (
-        "request_payment", ThreadState.BUILDING_CART, ThreadState.AWAITING_PAYMENT, "customer", "wamid.1", user, T
+        "request_payment",
+        ThreadState.BUILDING_CART,
+        ThreadState.AWAITING_PAYMENT,
+        "customer",
+        "wamid.1",
+        user,
+        T,
     )
 
 
@@ -52,8 +63,13 @@ def test_a_transition_saves_the_status_and_writes_one_row_with_from_to_cause_det
 def test_a_transition_named_by_string_gets_its_arguments_and_the_row_its_extra_columns():
     template = TemplateFactory(status=TemplateStatus.SUBMITTED)
     row = transition_apply(
-        Template.objects.select_for_update().get(pk=template.pk), transition="reject", history="status_changes",
-        cause=ChangeCause.WEBHOOK, detail="INVALID_FORMAT", now=T, reason="INVALID_FORMAT",
+        Template.objects.select_for_update().get(pk=template.pk),
+        transition="reject",
+        history="status_changes",
+        cause=ChangeCause.WEBHOOK,
+        detail="INVALID_FORMAT",
+        now=T,
+        reason="INVALID_FORMAT",
         record={"version_id": template.current_version_id},
     )
     template.refresh_from_db()
@@ -96,8 +112,9 @@ def test_a_failure_after_the_transition_rolls_back_the_status_and_its_row_togeth
 def test_a_history_row_that_cannot_be_written_leaves_the_status_unsaved_even_without_a_callers_transaction():
     thread = ThreadFactory(state=ThreadState.BUILDING_CART)
     with pytest.raises(IntegrityError):  # detail is NOT NULL: the INSERT fails after the status's UPDATE
-        transition_apply(thread, transition="empty_cart", history="transitions", cause=TransitionCause.CUSTOMER,
-                         detail=None)
+        transition_apply(
+            thread, transition="empty_cart", history="transitions", cause=TransitionCause.CUSTOMER, detail=None
+        )
     assert stored_state(thread) == ThreadState.BUILDING_CART
     assert not ThreadTransition.objects.exists()
 

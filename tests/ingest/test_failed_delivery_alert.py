@@ -23,13 +23,17 @@ def failing_message_handler():
 
 
 @pytest.mark.django_db
-def test_a_delivery_failing_its_last_attempt_alerts_staff_naming_it(failing_message_handler,
-                                                                     django_capture_on_commit_callbacks):
+def test_a_delivery_failing_its_last_attempt_alerts_staff_naming_it(
+    failing_message_handler, django_capture_on_commit_callbacks
+):
     number = PhoneNumberFactory()
     now = timezone.now()
     delivery = Delivery.objects.create(
-        source=DeliverySource.META, body=text_message_body(phone_number_id=number.graph_id).decode(), headers={},
-        received_at=now, next_attempt_at=now,
+        source=DeliverySource.META,
+        body=text_message_body(phone_number_id=number.graph_id).decode(),
+        headers={},
+        received_at=now,
+        next_attempt_at=now,
     )
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(services.MAX_ATTEMPTS - 1):

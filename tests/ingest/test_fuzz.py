@@ -21,7 +21,18 @@ envelopes = st.fixed_dictionaries(
         "object": st.just("whatsapp_business_account"),
         "entry": st.lists(
             st.fixed_dictionaries(
-                {"id": json_values, "changes": st.lists(st.fixed_dictionaries({"field": st.sampled_from(["messages", "user_preferences", "calls", "x"]), "value": json_values}), max_size=3)}
+                {
+                    "id": json_values,
+                    "changes": st.lists(
+                        st.fixed_dictionaries(
+                            {
+                                "field": st.sampled_from(["messages", "user_preferences", "calls", "x"]),
+                                "value": json_values,
+                            }
+                        ),
+                        max_size=3,
+                    ),
+                }
             ),
             max_size=2,
         ),
@@ -78,4 +89,6 @@ def test_the_worker_never_fails_on_mutated_real_payloads(client, index, replacem
     response = post_webhook(client, json.dumps(body).encode())
     assert response.status_code in (200, 400)
     for delivery in Delivery.objects.filter(status="pending"):
-        assert services.delivery_process(delivery_id=delivery.pk).failed == 0, Delivery.objects.get(pk=delivery.pk).last_error
+        assert services.delivery_process(delivery_id=delivery.pk).failed == 0, Delivery.objects.get(
+            pk=delivery.pk
+        ).last_error

@@ -141,7 +141,10 @@ def test_an_event_for_an_unknown_number_is_recorded_unrouted_and_not_retried():
 
 @pytest.mark.django_db
 def test_an_unsupported_field_is_stored_and_ignored():
-    body = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "brand_new", "value": {"x": 1}}]}]}
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "brand_new", "value": {"x": 1}}]}],
+    }
     delivery = store(json.dumps(body).encode())
     services.delivery_process(delivery_id=delivery.pk)
     event = InboxEvent.objects.get()
@@ -256,7 +259,9 @@ def test_a_delivery_whose_ring_found_a_drain_requested_is_taken_by_that_drain(
     published = []
     monkeypatch.setattr("waco.ingest.tasks.drain_inbox.apply_async", lambda args: published.append(args))
     with django_capture_on_commit_callbacks(execute=True):
-        first = inbox.delivery_receive(source="meta", body=text_message_body(phone_number_id=number.graph_id).decode(), headers={})
+        first = inbox.delivery_receive(
+            source="meta", body=text_message_body(phone_number_id=number.graph_id).decode(), headers={}
+        )
     with django_capture_on_commit_callbacks(execute=True):
         second = inbox.delivery_receive(
             source="meta", body=text_message_body(phone_number_id=number.graph_id, wamid="wamid.2").decode(), headers={}
@@ -287,7 +292,9 @@ def test_deliveries_stored_while_a_drain_works_publish_no_other_drain(
 
     def receive(n):
         return inbox.delivery_receive(
-            source="meta", body=text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}").decode(), headers={}
+            source="meta",
+            body=text_message_body(phone_number_id=number.graph_id, wamid=f"wamid.{n}").decode(),
+            headers={},
         )
 
     original_process = services.deliveries_process
@@ -349,9 +356,12 @@ def status_body(*, phone_number_id: str, wamid: str) -> bytes:
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "971500000000", "phone_number_id": phone_number_id},
-        "statuses": [{"id": wamid, "status": "delivered", "timestamp": str(int(time.time())),
-                      "recipient_id": "971500000001"}],
+        "statuses": [
+            {"id": wamid, "status": "delivered", "timestamp": str(int(time.time())), "recipient_id": "971500000001"}
+        ],
     }
-    envelope = {"object": "whatsapp_business_account",
-                "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+    envelope = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
     return json.dumps(envelope).encode()

@@ -108,7 +108,11 @@ def post_in_child(body: bytes, env: dict) -> str:
     """POST a signed webhook from a web process of its own, configured by `env`."""
     result = subprocess.run(
         [sys.executable, "-c", POST_WEBHOOK, body.decode(), json.dumps(signed_headers(body))],
-        cwd=REPO, env=child_process_env() | env, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=child_process_env() | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()[-1]
@@ -141,7 +145,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing(transactional_db, private_re
     holder.start()
     try:
         locked.wait(10)
-        answer = json.loads(post_in_child(text_message_body(phone_number_id=number.graph_id, wa_id=contact.wa_id), broker))
+        answer = json.loads(
+            post_in_child(text_message_body(phone_number_id=number.graph_id, wa_id=contact.wa_id), broker)
+        )
         assert answer["status"] == 200
         wait_until(lambda: blocked_backends() >= 1, message="the worker to block mid-delivery")
         first.kill()

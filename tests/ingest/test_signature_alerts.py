@@ -31,15 +31,17 @@ def open_signature_alerts():
 def refuse_stripe(client, times: int) -> None:
     for n in range(times):
         body = json.dumps({"id": f"evt_{n}", "object": "event", "type": "checkout.session.completed"}).encode()
-        response = client.post("/webhooks/stripe/", data=body, content_type="application/json",
-                               HTTP_STRIPE_SIGNATURE="t=1,v1=deadbeef")
+        response = client.post(
+            "/webhooks/stripe/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE="t=1,v1=deadbeef"
+        )
         assert response.status_code == 400
 
 
 def refuse_meta(client, times: int, *, wamid_prefix: str = "wamid.bad") -> None:
     for n in range(times):
-        response = post_webhook(client, text_message_body(phone_number_id="1", wamid=f"{wamid_prefix}{n}"),
-                                secret=ROTATED_AWAY)
+        response = post_webhook(
+            client, text_message_body(phone_number_id="1", wamid=f"{wamid_prefix}{n}"), secret=ROTATED_AWAY
+        )
         assert response.status_code == 403
 
 

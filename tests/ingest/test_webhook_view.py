@@ -77,9 +77,7 @@ def test_a_missing_signature_is_unauthorized_and_nothing_is_stored(client):
 
 def test_a_wrong_signature_is_forbidden_and_nothing_is_stored(client):
     body = text_message_body(phone_number_id="1")
-    response = client.post(
-        WEBHOOK_URL, data=body + b" ", content_type="application/json", **signed_headers(body)
-    )
+    response = client.post(WEBHOOK_URL, data=body + b" ", content_type="application/json", **signed_headers(body))
     assert response.status_code == 403
     assert not Delivery.objects.exists()
 
@@ -102,7 +100,9 @@ def test_a_body_over_one_mebibyte_is_refused_before_it_is_read(client, monkeypat
     assert not Delivery.objects.exists()
 
 
-def test_a_broker_error_is_logged_and_the_webhook_still_answers_200(client, monkeypatch, caplog, django_capture_on_commit_callbacks):
+def test_a_broker_error_is_logged_and_the_webhook_still_answers_200(
+    client, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
     def broker_down(args):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
@@ -116,4 +116,3 @@ def test_a_broker_error_is_logged_and_the_webhook_still_answers_200(client, monk
 
 def test_other_methods_are_not_allowed(client):
     assert client.put(WEBHOOK_URL).status_code == 405
-

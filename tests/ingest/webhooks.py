@@ -20,9 +20,7 @@ def signed_headers(body: bytes, secret: str | None = None) -> dict:
 
 
 def post_webhook(client, body: bytes, secret: str | None = None, **extra):
-    return client.post(
-        WEBHOOK_URL, data=body, content_type="application/json", **signed_headers(body, secret), **extra
-    )
+    return client.post(WEBHOOK_URL, data=body, content_type="application/json", **signed_headers(body, secret), **extra)
 
 
 def text_message_body(

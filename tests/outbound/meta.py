@@ -21,7 +21,9 @@ class Shop:
     def customer_says(self, wa_id: str, text: str = "hi", name: str = "Amal") -> str:
         """A customer message through the sandbox, delivered and processed: the window opens."""
         inbound = sandbox.customer_message_send(
-            wa_id=wa_id, name=name, message={"type": "text", "text": {"body": text}},
+            wa_id=wa_id,
+            name=name,
+            message={"type": "text", "text": {"body": text}},
             phone_number_id=self.number.graph_id,
         )
         self.deliver_webhooks()
@@ -37,8 +39,11 @@ class Shop:
 
     def consent(self, wa_id: str, category=ConsentCategory.UTILITY):
         contacts.consent_record(
-            contact=self.contact(wa_id), category=category, action=ConsentAction.OPT_IN,
-            source=ConsentSource.CHECKOUT, recorded_at=timezone.now(),
+            contact=self.contact(wa_id),
+            category=category,
+            action=ConsentAction.OPT_IN,
+            source=ConsentSource.CHECKOUT,
+            recorded_at=timezone.now(),
         )
 
     def sent_bodies(self, to: str | None = None) -> list[dict]:
@@ -52,8 +57,10 @@ def wire_shop(settings, live_server) -> Shop:
     account = BusinessAccountFactory(access_token=TOKEN)
     number = PhoneNumberFactory(business_account=account)
     sandbox.sandbox_seed(
-        waba_id=account.waba_id, phone_number_id=number.graph_id,
-        display_phone_number=number.display_phone_number, access_token=TOKEN,
+        waba_id=account.waba_id,
+        phone_number_id=number.graph_id,
+        display_phone_number=number.display_phone_number,
+        access_token=TOKEN,
     )
     sandbox.config_update(changes={"status_delays_ms": {"sent": 0, "delivered": 0, "read": 0}}, reset=True)
     return Shop(number=number, live_url=live_server.url)

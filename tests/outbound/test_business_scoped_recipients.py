@@ -24,8 +24,13 @@ def shop(transactional_db, settings, live_server):
 
 def customer_says(shop, *, wa_id=None, user_id=None):
     """A message through the sandbox, delivered and processed: the contact exists, the window opens."""
-    sandbox.customer_message_send(wa_id=wa_id, user_id=user_id, name="Zara", message={"type": "text", "text": {
-        "body": "hi"}}, phone_number_id=shop.number.graph_id)
+    sandbox.customer_message_send(
+        wa_id=wa_id,
+        user_id=user_id,
+        name="Zara",
+        message={"type": "text", "text": {"body": "hi"}},
+        phone_number_id=shop.number.graph_id,
+    )
     shop.deliver_webhooks()
     return contacts.contact_find(wa_id=wa_id, user_id=user_id)
 
@@ -70,8 +75,13 @@ def test_an_authentication_template_is_refused_for_a_username_only_customer(shop
     username_only = customer_says(shop, user_id=BSUID)
     with_phone = customer_says(shop, wa_id=PHONE)
     for contact in (username_only, with_phone):
-        contacts.consent_record(contact=contact, category=ConsentCategory.UTILITY, action=ConsentAction.OPT_IN,
-                                source=ConsentSource.CHECKOUT, recorded_at=timezone.now())
+        contacts.consent_record(
+            contact=contact,
+            category=ConsentCategory.UTILITY,
+            action=ConsentAction.OPT_IN,
+            source=ConsentSource.CHECKOUT,
+            recorded_at=timezone.now(),
+        )
 
     refused = reply(shop, username_only, category=MessageCategory.AUTHENTICATION, purpose="login_code", content=None)
     assert (refused.status, refused.error_class) == (MessageStatus.FAILED, "policy")

@@ -27,13 +27,18 @@ def sends_to_sandbox(message) -> int:
     return sum(1 for body in bodies if body.get("biz_opaque_callback_data") == str(message.pk))
 
 
-def test_a_worker_killed_mid_send_never_sends_twice(transactional_db, settings, live_server, private_redis, tmp_path, monkeypatch):
+def test_a_worker_killed_mid_send_never_sends_twice(
+    transactional_db, settings, live_server, private_redis, tmp_path, monkeypatch
+):
     shop = wire_shop(settings, live_server)
     shop.customer_says(CUSTOMER)
     monkeypatch.setattr(sending, "outbox_ring", lambda *a, **k: None)  # the test sends the drain itself
     message = services.message_enqueue(
-        phone_number=shop.number, contact=shop.contact(CUSTOMER), category=MessageCategory.SERVICE,
-        purpose="reply", content={"type": "text", "text": {"body": "your order is packed"}},
+        phone_number=shop.number,
+        contact=shop.contact(CUSTOMER),
+        category=MessageCategory.SERVICE,
+        purpose="reply",
+        content={"type": "text", "text": {"body": "your order is packed"}},
     )
     sandbox.config_update(changes={"latency_ms": 3000})
     env = {
@@ -43,21 +48,29 @@ def test_a_worker_killed_mid_send_never_sends_twice(transactional_db, settings, 
     }
     doomed = celery_worker(tmp_path / "doomed.log", name="doomed", env=env).start()
     run_python(SEND_DRAIN, env)
-    wait_until(lambda: OutboundMessage.objects.get(pk=message.pk).status == MessageStatus.SENDING,
-               message="the worker to claim the message")
+    wait_until(
+        lambda: OutboundMessage.objects.get(pk=message.pk).status == MessageStatus.SENDING,
+        message="the worker to claim the message",
+    )
     doomed.kill()  # while the sandbox holds the request
 
     wait_until(lambda: sends_to_sandbox(message) == 1, timeout=20, message="the sandbox to record the first send")
     survivor = celery_worker(tmp_path / "survivor.log", name="survivor", env=env).start()
     try:
-        wait_until(lambda: "drain_outbox" in survivor.log_tail() and "succeeded" in survivor.log_tail(),
-                   timeout=30, message="the redelivered drain to run")
+        wait_until(
+            lambda: "drain_outbox" in survivor.log_tail() and "succeeded" in survivor.log_tail(),
+            timeout=30,
+            message="the redelivered drain to run",
+        )
         assert OutboundMessage.objects.get(pk=message.pk).status == MessageStatus.SENDING  # not resent
 
         OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())  # the lease runs out
         run_python(SEND_SWEEP, env)
-        wait_until(lambda: OutboundMessage.objects.get(pk=message.pk).status == MessageStatus.UNKNOWN,
-                   timeout=30, message="the sweep to mark the outcome unknown")
+        wait_until(
+            lambda: OutboundMessage.objects.get(pk=message.pk).status == MessageStatus.UNKNOWN,
+            timeout=30,
+            message="the sweep to mark the outcome unknown",
+        )
         run_python(SEND_DRAIN, env)
     finally:
         survivor.stop()

@@ -39,8 +39,11 @@ def shop(transactional_db, settings, live_server):
 def test_each_error_class_is_handled_as_its_class_says(shop, code, status, needs_person, earliest_retry, number_paused):
     sandbox.config_update(changes={"sync_error_rates": {code: 1.0}})
     message = services.message_enqueue(
-        phone_number=shop.number, contact=shop.contact(CUSTOMER), category=MessageCategory.SERVICE,
-        purpose="reply", content={"type": "text", "text": {"body": "hello"}},
+        phone_number=shop.number,
+        contact=shop.contact(CUSTOMER),
+        category=MessageCategory.SERVICE,
+        purpose="reply",
+        content={"type": "text", "text": {"body": "hello"}},
     )
     before = timezone.now()
     sending.outbox_drain(queue=QUEUE_SERVICE)

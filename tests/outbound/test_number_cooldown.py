@@ -41,7 +41,12 @@ def clusters(times: list[float], gap: float = 0.5) -> list[float]:
 
 @pytest.mark.worker
 def test_a_10_second_burst_of_130429_cools_the_number_and_loses_nothing(
-    transactional_db, settings, live_server, sandbox_process, tmp_path, monkeypatch  # noqa: F811
+    transactional_db,
+    settings,
+    live_server,
+    sandbox_process,
+    tmp_path,
+    monkeypatch,  # noqa: F811
 ):
     shop = wire_shop(settings, live_server)
     sandbox.config_update(changes={"lean": True, "numbers": {shop.number.graph_id: {"messages_per_second": RATE}}})
@@ -51,9 +56,13 @@ def test_a_10_second_burst_of_130429_cools_the_number_and_loses_nothing(
     for customer in customers:
         contacts.window_touch(contact=customer, phone_number=shop.number, inbound_at=now)
     for n in range(MESSAGES):
-        services.message_enqueue(phone_number=shop.number, contact=customers[n % CUSTOMERS],
-                                 category=MessageCategory.SERVICE, purpose="reply",
-                                 content={"type": "text", "text": {"body": f"#{n}"}})
+        services.message_enqueue(
+            phone_number=shop.number,
+            contact=customers[n % CUSTOMERS],
+            category=MessageCategory.SERVICE,
+            purpose="reply",
+            content={"type": "text", "text": {"body": f"#{n}"}},
+        )
     env = {"WACO_GRAPH_API_BASE": f"{sandbox_process}/graph"}
     worker = celery_worker(tmp_path / "worker.log", concurrency=2, env=env).start()
     try:
@@ -62,12 +71,16 @@ def test_a_10_second_burst_of_130429_cools_the_number_and_loses_nothing(
         wait_until(lambda: len(sends.read()) >= 100, timeout=60, interval=0.2, message="sends under way")
         sandbox.config_update(changes={"throttle_burst": 1_000_000})  # every call is answered 130429...
         burst_from = timezone.now()
-        wait_until(lambda: timezone.now() >= burst_from + timedelta(seconds=BURST_SECONDS), timeout=BURST_SECONDS + 5,
-                   message="the burst's 10 s")
+        wait_until(
+            lambda: timezone.now() >= burst_from + timedelta(seconds=BURST_SECONDS),
+            timeout=BURST_SECONDS + 5,
+            message="the burst's 10 s",
+        )
         sandbox.config_update(changes={"throttle_burst": 0})  # ...for 10 s
         unsettled = OutboundMessage.objects.filter(status__in=(MessageStatus.QUEUED, MessageStatus.SENDING))
-        wait_until(lambda: not unsettled.exists(), timeout=180, interval=0.5,
-                   message=lambda: f"{unsettled.count()} to settle")
+        wait_until(
+            lambda: not unsettled.exists(), timeout=180, interval=0.5, message=lambda: f"{unsettled.count()} to settle"
+        )
     finally:
         worker.stop()
         print("--- worker log tail ---\n" + worker.log_tail())
@@ -83,9 +96,11 @@ def test_a_10_second_burst_of_130429_cools_the_number_and_loses_nothing(
     calls = list(SendAttempt.objects.values_list("started_at", "error_code"))
     call_times = [started.timestamp() for started, _ in calls]
     throttled = [started.timestamp() for started, code in calls if code == THROTTLED]
-    print(f"{len(calls)} calls, {len(throttled)} answered 130429, busiest second {max_in_window(call_times)} calls, "
-          f"{max_in_window([item['accepted_at'] for item in sends.read()])} accepted; 130429 groups at "
-          f"{[round(t - throttled[0], 2) for t in clusters(throttled)] if throttled else []}")
+    print(
+        f"{len(calls)} calls, {len(throttled)} answered 130429, busiest second {max_in_window(call_times)} calls, "
+        f"{max_in_window([item['accepted_at'] for item in sends.read()])} accepted; 130429 groups at "
+        f"{[round(t - throttled[0], 2) for t in clusters(throttled)] if throttled else []}"
+    )
     assert max_in_window(call_times) <= RATE
     assert max_in_window([item["accepted_at"] for item in sends.read()]) <= RATE
 
@@ -111,9 +126,13 @@ def throttled_shop(transactional_db, settings, live_server):
 
 
 def reply(shop, retries: int) -> OutboundMessage:
-    message = services.message_enqueue(phone_number=shop.number, contact=shop.contact("971501230088"),
-                                       category=MessageCategory.SERVICE, purpose="reply",
-                                       content={"type": "text", "text": {"body": "Here is your receipt"}})
+    message = services.message_enqueue(
+        phone_number=shop.number,
+        contact=shop.contact("971501230088"),
+        category=MessageCategory.SERVICE,
+        purpose="reply",
+        content={"type": "text", "text": {"body": "Here is your receipt"}},
+    )
     OutboundMessage.objects.filter(pk=message.pk).update(rate_limit_retries=retries)
     return message
 
@@ -148,8 +167,12 @@ def test_customers_messages_take_the_numbers_tokens(transactional_db, settings, 
     shop.number.throughput_mps = 4  # a burst of 1, then one every 333 ms
     shop.number.save(update_fields=["throughput_mps"])
     for n in range(3):
-        sandbox.customer_message_send(wa_id=f"97150123009{n}", name="Amal", phone_number_id=shop.number.graph_id,
-                                      message={"type": "text", "text": {"body": "hi"}})
+        sandbox.customer_message_send(
+            wa_id=f"97150123009{n}",
+            name="Amal",
+            phone_number_id=shop.number.graph_id,
+            message={"type": "text", "text": {"body": "hi"}},
+        )
     shop.deliver_webhooks()  # one batch of three customer messages: the number's next second
 
     held = ratelimit.number_take(phone_number=shop.number, count=1)

@@ -16,14 +16,26 @@ pytestmark = pytest.mark.django_db
 
 
 def opted_in(contact, category=ConsentCategory.MARKETING):
-    contacts.consent_record(contact=contact, category=category, action=ConsentAction.OPT_IN,
-                            source=ConsentSource.THREAD, recorded_at=timezone.now())
+    contacts.consent_record(
+        contact=contact,
+        category=category,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.THREAD,
+        recorded_at=timezone.now(),
+    )
     return contact
 
 
 def decide_marketing(number, contact):
-    return policy.decide(phone_number=number, contact=contact, category=MessageCategory.MARKETING,
-                         purpose="cart_recovery", content=None, template_params={}, now=timezone.now())
+    return policy.decide(
+        phone_number=number,
+        contact=contact,
+        category=MessageCategory.MARKETING,
+        purpose="cart_recovery",
+        content=None,
+        template_params={},
+        now=timezone.now(),
+    )
 
 
 def test_marketing_without_marketing_consent_is_refused_even_with_utility_consent():
@@ -34,8 +46,13 @@ def test_marketing_without_marketing_consent_is_refused_even_with_utility_consen
 
 def test_an_opt_out_after_an_opt_in_refuses_marketing():
     number, contact = PhoneNumberFactory(), opted_in(ContactFactory())
-    contacts.consent_record(contact=contact, category=ConsentCategory.MARKETING, action=ConsentAction.OPT_OUT,
-                            source=ConsentSource.WHATSAPP, recorded_at=timezone.now())
+    contacts.consent_record(
+        contact=contact,
+        category=ConsentCategory.MARKETING,
+        action=ConsentAction.OPT_OUT,
+        source=ConsentSource.WHATSAPP,
+        recorded_at=timezone.now(),
+    )
     with pytest.raises(policy.PolicyRefusal, match="no marketing consent"):
         decide_marketing(number, contact)
 
@@ -46,8 +63,15 @@ def test_marketing_free_form_in_an_open_window_still_needs_marketing_consent():
     offer = {"type": "text", "text": {"body": "20% off abayas this week"}}
 
     def decide():
-        return policy.decide(phone_number=number, contact=contact, category=MessageCategory.MARKETING,
-                             purpose="cart_recovery", content=offer, template_params={}, now=timezone.now())
+        return policy.decide(
+            phone_number=number,
+            contact=contact,
+            category=MessageCategory.MARKETING,
+            purpose="cart_recovery",
+            content=offer,
+            template_params={},
+            now=timezone.now(),
+        )
 
     with pytest.raises(policy.PolicyRefusal, match="no marketing consent"):
         decide()

@@ -119,10 +119,12 @@ def test_gcra_never_exceeds_burst_plus_rate_and_retry_after_is_exact(burst, inte
         if step.granted < count:
             # Not a microsecond earlier, and exactly then, one more conforms.
             assert step.retry_after_us > 0
-            before = gcra_step(tat_us=step.tat_us, now_us=now + step.retry_after_us - 1, count=1,
-                               interval_us=interval, burst=burst)
-            at = gcra_step(tat_us=step.tat_us, now_us=now + step.retry_after_us, count=1,
-                           interval_us=interval, burst=burst)
+            before = gcra_step(
+                tat_us=step.tat_us, now_us=now + step.retry_after_us - 1, count=1, interval_us=interval, burst=burst
+            )
+            at = gcra_step(
+                tat_us=step.tat_us, now_us=now + step.retry_after_us, count=1, interval_us=interval, burst=burst
+            )
             assert (before.granted, at.granted) == (0, 1)
         tat = step.tat_us
         grants += [now] * step.granted
@@ -313,9 +315,7 @@ HAMMER_RATE, HAMMER_BURST, HAMMER_SECONDS = 80, 4, 10.0
 
 
 @pytest.mark.parametrize("store", ["redis", "sqlite"])
-def test_four_processes_on_one_number_get_80_per_second_and_never_more_than_88_in_a_second(
-    store, settings, tmp_path
-):
+def test_four_processes_on_one_number_get_80_per_second_and_never_more_than_88_in_a_second(store, settings, tmp_path):
     spec = settings.REDIS_URL if store == "redis" else str(tmp_path / "ratelimit.sqlite3")
     # Two processes take one message at a time, two take batches of 1..5.
     _, results = hammer_processes(
@@ -323,8 +323,10 @@ def test_four_processes_on_one_number_get_80_per_second_and_never_more_than_88_i
     )
     grants = [t for r in results for t in r.grants]
     average, busiest = len(grants) / HAMMER_SECONDS, max_in_window(grants, 1.0)
-    print(f"{store}: {len(grants)} grants, {average:.1f}/s, busiest second {busiest}, "
-          f"calls per process {[r.calls for r in results]}")
+    print(
+        f"{store}: {len(grants)} grants, {average:.1f}/s, busiest second {busiest}, "
+        f"calls per process {[r.calls for r in results]}"
+    )
 
     assert all(r.calls > 1000 for r in results)  # every process really hammered
     assert abs(average - HAMMER_RATE) <= 4

@@ -173,17 +173,26 @@ def test_calls_to_different_recipients_overlap_and_one_recipients_messages_keep_
     texts = [f"part {n}" for n in range(3)]
     mine = [reply(shop, {"type": "text", "text": {"body": text}}) for text in texts]
     for wa_id in others:
-        services.message_enqueue(phone_number=shop.number, contact=shop.contact(wa_id), category=MessageCategory.SERVICE,
-                                 purpose="reply", content=TEXT)
+        services.message_enqueue(
+            phone_number=shop.number,
+            contact=shop.contact(wa_id),
+            category=MessageCategory.SERVICE,
+            purpose="reply",
+            content=TEXT,
+        )
 
     assert sending.outbox_drain(queue=QUEUE_SERVICE) == 6
 
-    spans = [(a.started_at, a.started_at + timedelta(milliseconds=a.duration_ms), a.message.recipient)
-             for a in SendAttempt.objects.select_related("message").order_by("started_at")]
+    spans = [
+        (a.started_at, a.started_at + timedelta(milliseconds=a.duration_ms), a.message.recipient)
+        for a in SendAttempt.objects.select_related("message").order_by("started_at")
+    ]
     assert len(spans) == 6 and all(a.duration_ms >= 300 for a in SendAttempt.objects.all())
     overlapping = [(a, b) for a, b in pairwise(spans) if b[0] < a[1]]
     assert overlapping, "no two calls were in flight at once"
     my_spans = [span for span in spans if span[2] == CUSTOMER]
     assert all(later[0] >= earlier[1] for earlier, later in pairwise(my_spans))
     assert [body["text"]["body"] for body in shop.sent_bodies(to=CUSTOMER)] == texts
-    assert [m.pk for m in sorted(mine, key=lambda m: SendAttempt.objects.get(message=m).started_at)] == [m.pk for m in mine]
+    assert [m.pk for m in sorted(mine, key=lambda m: SendAttempt.objects.get(message=m).started_at)] == [
+        m.pk for m in mine
+    ]

@@ -46,8 +46,13 @@ def calls_for(message) -> list[dict]:
 
 def opted_in(shop, category):
     # A minute ago: the opt-out's time (Meta's, in whole seconds) must come after it.
-    contacts.consent_record(contact=shop.contact(CUSTOMER), category=category, action=ConsentAction.OPT_IN,
-                            source=ConsentSource.CHECKOUT, recorded_at=timezone.now() - timedelta(minutes=1))
+    contacts.consent_record(
+        contact=shop.contact(CUSTOMER),
+        category=category,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.CHECKOUT,
+        recorded_at=timezone.now() - timedelta(minutes=1),
+    )
 
 
 def settled(message) -> OutboundMessage:
@@ -70,21 +75,36 @@ def stops_marketing_in_whatsapp_settings(shop):
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": number.display_phone_number, "phone_number_id": number.graph_id},
         "contacts": [{"profile": {"name": "Amal"}, "wa_id": CUSTOMER}],
-        "user_preferences": [{"wa_id": CUSTOMER, "category": "marketing_messages", "value": "stop",
-                              "detail": "User requested to stop marketing messages", "timestamp": int(time.time())}],
+        "user_preferences": [
+            {
+                "wa_id": CUSTOMER,
+                "category": "marketing_messages",
+                "value": "stop",
+                "detail": "User requested to stop marketing messages",
+                "timestamp": int(time.time()),
+            }
+        ],
     }
     change = {"field": "user_preferences", "value": value}
-    body = json.dumps({"object": "whatsapp_business_account",
-                       "entry": [{"id": number.business_account.waba_id, "changes": [change]}]}).encode()
-    headers = {"X-Hub-Signature-256": signed_headers(body)["HTTP_X_HUB_SIGNATURE_256"],
-               "Content-Type": "application/json"}
+    body = json.dumps(
+        {"object": "whatsapp_business_account", "entry": [{"id": number.business_account.waba_id, "changes": [change]}]}
+    ).encode()
+    headers = {
+        "X-Hub-Signature-256": signed_headers(body)["HTTP_X_HUB_SIGNATURE_256"],
+        "Content-Type": "application/json",
+    }
     answer = requests.post(f"{shop.live_url}/webhooks/whatsapp/", data=body, headers=headers, timeout=10)
     assert answer.status_code == 200
 
 
 def opted_out_by_staff_or_api(shop):
-    contacts.consent_record(contact=shop.contact(CUSTOMER), category=ConsentCategory.MARKETING,
-                            action=ConsentAction.OPT_OUT, source=ConsentSource.ADMIN, recorded_at=timezone.now())
+    contacts.consent_record(
+        contact=shop.contact(CUSTOMER),
+        category=ConsentCategory.MARKETING,
+        action=ConsentAction.OPT_OUT,
+        source=ConsentSource.ADMIN,
+        recorded_at=timezone.now(),
+    )
 
 
 @pytest.mark.worker
@@ -93,8 +113,13 @@ def opted_out_by_staff_or_api(shop):
 )
 def test_an_opt_out_while_an_offer_waits_means_no_call_for_it(waiting, opt_out):
     opted_in(waiting, ConsentCategory.MARKETING)
-    offer = services.message_enqueue(phone_number=waiting.number, contact=waiting.contact(CUSTOMER),
-                                     category=MessageCategory.MARKETING, purpose="promotion", content=OFFER)
+    offer = services.message_enqueue(
+        phone_number=waiting.number,
+        contact=waiting.contact(CUSTOMER),
+        category=MessageCategory.MARKETING,
+        purpose="promotion",
+        content=OFFER,
+    )
     assert offer.status == MessageStatus.QUEUED  # consent held when it was enqueued
 
     opt_out(waiting)
@@ -115,8 +140,13 @@ def close_the_window(shop):
 
 @pytest.mark.worker
 def test_a_reply_that_waited_past_the_window_is_refused_before_any_call(waiting):
-    reply = services.message_enqueue(phone_number=waiting.number, contact=waiting.contact(CUSTOMER),
-                                     category=MessageCategory.SERVICE, purpose="reply", content=REPLY)
+    reply = services.message_enqueue(
+        phone_number=waiting.number,
+        contact=waiting.contact(CUSTOMER),
+        category=MessageCategory.SERVICE,
+        purpose="reply",
+        content=REPLY,
+    )
     assert (reply.status, reply.template_name) == (MessageStatus.QUEUED, "")
 
     close_the_window(waiting)
@@ -134,8 +164,12 @@ def test_an_update_that_waited_past_the_window_goes_as_its_purposes_template(wai
     opted_in(waiting, ConsentCategory.UTILITY)
     [template] = approved_chain(waiting, "order_update_v1")
     update = services.message_enqueue(
-        phone_number=waiting.number, contact=waiting.contact(CUSTOMER), category=MessageCategory.UTILITY,
-        purpose="order_update", content=REPLY, template_params=PARAMS,
+        phone_number=waiting.number,
+        contact=waiting.contact(CUSTOMER),
+        category=MessageCategory.UTILITY,
+        purpose="order_update",
+        content=REPLY,
+        template_params=PARAMS,
     )
     assert (update.status, update.template_name) == (MessageStatus.QUEUED, "")  # free-form in the window
 
@@ -158,13 +192,20 @@ def claimed_batch(size: int, number) -> None:
     for n in range(size):
         kind = n % 3
         message = OutboundMessageFactory(
-            phone_number=number, category=MessageCategory.UTILITY if kind == 1 else MessageCategory.SERVICE,
+            phone_number=number,
+            category=MessageCategory.UTILITY if kind == 1 else MessageCategory.SERVICE,
             template_name="order_update_v1" if kind == 1 else "",
         )
-        contacts.window_touch(contact=message.contact, phone_number=number,
-                              inbound_at=now - timedelta(hours=25 if kind == 2 else 1))
-        contacts.consent_record(contact=message.contact, category=ConsentCategory.UTILITY,
-                                action=ConsentAction.OPT_OUT, source=ConsentSource.THREAD, recorded_at=now)
+        contacts.window_touch(
+            contact=message.contact, phone_number=number, inbound_at=now - timedelta(hours=25 if kind == 2 else 1)
+        )
+        contacts.consent_record(
+            contact=message.contact,
+            category=ConsentCategory.UTILITY,
+            action=ConsentAction.OPT_OUT,
+            source=ConsentSource.THREAD,
+            recorded_at=now,
+        )
 
 
 def test_the_claim_reads_consent_and_windows_for_the_whole_batch_in_one_query(db):
@@ -194,13 +235,26 @@ def test_the_claim_reads_consent_and_windows_for_the_whole_batch_in_one_query(db
 
 def test_a_re_send_is_decided_again_by_the_policy(db):
     now = timezone.now()
-    stopped, welcome = (OutboundMessageFactory(category=MessageCategory.MARKETING, purpose="promotion", content=OFFER,
-                                               status=MessageStatus.FAILED, needs_person=True, attempts=10)
-                        for _ in range(2))
+    stopped, welcome = (
+        OutboundMessageFactory(
+            category=MessageCategory.MARKETING,
+            purpose="promotion",
+            content=OFFER,
+            status=MessageStatus.FAILED,
+            needs_person=True,
+            attempts=10,
+        )
+        for _ in range(2)
+    )
     for message, action in ((stopped, ConsentAction.OPT_OUT), (welcome, ConsentAction.OPT_IN)):
         contacts.window_touch(contact=message.contact, phone_number=message.phone_number, inbound_at=now)
-        contacts.consent_record(contact=message.contact, category=ConsentCategory.MARKETING, action=action,
-                                source=ConsentSource.ADMIN, recorded_at=now)
+        contacts.consent_record(
+            contact=message.contact,
+            category=ConsentCategory.MARKETING,
+            action=action,
+            source=ConsentSource.ADMIN,
+            recorded_at=now,
+        )
 
     result = services.messages_resend(messages=OutboundMessage.objects.all(), now=now)
 
@@ -208,6 +262,12 @@ def test_a_re_send_is_decided_again_by_the_policy(db):
     stopped.refresh_from_db()
     welcome.refresh_from_db()
     assert (stopped.status, stopped.error_detail) == (
-        MessageStatus.FAILED, "re-send refused: no marketing consent: the customer has not opted in, or opted out")
+        MessageStatus.FAILED,
+        "re-send refused: no marketing consent: the customer has not opted in, or opted out",
+    )
     assert (welcome.status, welcome.attempts, welcome.needs_person, welcome.content) == (
-        MessageStatus.QUEUED, 0, False, OFFER)
+        MessageStatus.QUEUED,
+        0,
+        False,
+        OFFER,
+    )

@@ -18,21 +18,32 @@ FINAL_RANK = {"sent": 1, "delivered": 2, "read": 3}
 
 def status_body(message, status: str, *, with_callback: bool = True, timestamp: int = 1_700_000_000) -> str:
     item = {
-        "id": WAMID, "status": status, "timestamp": str(timestamp), "recipient_id": message.recipient,
+        "id": WAMID,
+        "status": status,
+        "timestamp": str(timestamp),
+        "recipient_id": message.recipient,
         "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "utility"},
     }
     if with_callback:
         item["biz_opaque_callback_data"] = str(message.pk)
-    value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "1", "phone_number_id": message.phone_number.graph_id},
-             "statuses": [item]}
-    return json.dumps({"object": "whatsapp_business_account",
-                       "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]})
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "1", "phone_number_id": message.phone_number.graph_id},
+        "statuses": [item],
+    }
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+        }
+    )
 
 
 def deliver(body: str) -> None:
     now = timezone.now()
-    delivery = Delivery.objects.create(source=DeliverySource.META, body=body, headers={}, received_at=now, next_attempt_at=now)
+    delivery = Delivery.objects.create(
+        source=DeliverySource.META, body=body, headers={}, received_at=now, next_attempt_at=now
+    )
     assert ingest.delivery_process(delivery_id=delivery.pk).failed == 0
 
 

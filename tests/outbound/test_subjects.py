@@ -24,8 +24,9 @@ def no_ring(monkeypatch):
 def enqueue(**subject):
     number, contact = PhoneNumberFactory(), ContactFactory()
     contacts.window_touch(contact=contact, phone_number=number, inbound_at=timezone.now())
-    return services.message_enqueue(phone_number=number, contact=contact, category=MessageCategory.SERVICE,
-                                    purpose="reply", content=TEXT, **subject)
+    return services.message_enqueue(
+        phone_number=number, contact=contact, category=MessageCategory.SERVICE, purpose="reply", content=TEXT, **subject
+    )
 
 
 def test_the_subject_named_at_enqueue_is_stored_and_found_exactly():

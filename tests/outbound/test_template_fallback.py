@@ -35,8 +35,12 @@ def approved_chain(shop, *names: str) -> list:
     chain = []
     for name in names:
         draft = templates.template_create_draft(
-            business_account=account, name=name, language="en_US", category=TemplateCategory.UTILITY,
-            components=BODY, parameters=PARAMETERS,
+            business_account=account,
+            name=name,
+            language="en_US",
+            category=TemplateCategory.UTILITY,
+            components=BODY,
+            parameters=PARAMETERS,
         )
         chain.append(templates.template_submit(template=draft))
     shop.deliver_webhooks()  # the sandbox's review approves them by webhook
@@ -48,8 +52,12 @@ def approved_chain(shop, *names: str) -> list:
 
 def order_update(shop, content=None):
     return services.message_enqueue(
-        phone_number=shop.number, contact=shop.contact(CUSTOMER), category=MessageCategory.UTILITY,
-        purpose="order_update", content=content, template_params=PARAMS,
+        phone_number=shop.number,
+        contact=shop.contact(CUSTOMER),
+        category=MessageCategory.UTILITY,
+        purpose="order_update",
+        content=content,
+        template_params=PARAMS,
     )
 
 
@@ -102,8 +110,13 @@ def test_a_template_paused_at_meta_falls_back_to_the_next_of_the_chain(shop):
     first, second = approved_chain(shop, "order_shipped_v1", "order_shipped_v2")
     sandbox.config_update(changes={"statuses": False})
     # Paused at Meta before Waco heard of it: the send itself is refused with 132015.
-    sandbox.template_status_set(waba_id=shop.number.business_account.waba_id, name=first.name,
-                                language="en_US", status="PAUSED", reason="LOW_QUALITY")
+    sandbox.template_status_set(
+        waba_id=shop.number.business_account.waba_id,
+        name=first.name,
+        language="en_US",
+        status="PAUSED",
+        reason="LOW_QUALITY",
+    )
     message = order_update(shop)
     assert message.template_name == first.name
 
@@ -119,9 +132,14 @@ def test_a_template_paused_at_meta_falls_back_to_the_next_of_the_chain(shop):
 
 
 def test_a_template_paused_by_webhook_raises_an_alert(shop):
-    first, = approved_chain(shop, "order_shipped_v1")
-    sandbox.template_status_set(waba_id=shop.number.business_account.waba_id, name=first.name,
-                                language="en_US", status="PAUSED", reason="LOW_QUALITY")
+    (first,) = approved_chain(shop, "order_shipped_v1")
+    sandbox.template_status_set(
+        waba_id=shop.number.business_account.waba_id,
+        name=first.name,
+        language="en_US",
+        status="PAUSED",
+        reason="LOW_QUALITY",
+    )
     shop.deliver_webhooks()
     kinds = set(Alert.objects.filter(resolved_at__isnull=True).values_list("kind", flat=True))
     assert {"template_stopped", "unusable_purpose"} <= kinds

@@ -34,7 +34,10 @@ def sandbox_process(transactional_db, tmp_path):
     with open(tmp_path / "sandbox.log", "wb") as log:  # the child keeps its own copy of the file
         proc = subprocess.Popen(
             [sys.executable, "-m", "waco.sandbox", "serve", "--port", str(port)],
-            cwd=REPO, env=child_process_env() | {"WACO_SANDBOX_DELIVERY_THREAD": "false"}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=child_process_env() | {"WACO_SANDBOX_DELIVERY_THREAD": "false"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}/sandbox"
     wait_until(lambda: _answers(f"{base}/config"), timeout=30, message="the sandbox to serve")
@@ -59,8 +62,9 @@ class Outbox:
 
     def read(self) -> list[dict]:
         since = self.items[-1]["outbox_id"] if self.items else 0
-        self.items += requests.get(f"{self.base}/graph/outbox", params={"since_id": since, "limit": 100_000},
-                                   timeout=10).json()
+        self.items += requests.get(
+            f"{self.base}/graph/outbox", params={"since_id": since, "limit": 100_000}, timeout=10
+        ).json()
         return self.items
 
 
@@ -84,12 +88,17 @@ def test_four_workers_on_one_number_hold_80_per_second(
     monkeypatch.setattr(sending, "outbox_ring", lambda *a, **k: None)  # the workers start together below
     now = timezone.now()
     for n in range(CUSTOMERS):
-        contacts.window_touch(contact=contacts.contact_resolve(wa_id=f"97155{n:07d}"), phone_number=number, inbound_at=now)
+        contacts.window_touch(
+            contact=contacts.contact_resolve(wa_id=f"97155{n:07d}"), phone_number=number, inbound_at=now
+        )
     total = RATE * SECONDS + 400  # more than 30 s of work: the limiter, not the backlog, sets the pace
     for n in range(total):
         services.message_enqueue(
-            phone_number=number, contact=contacts.contact_resolve(wa_id=f"97155{n % CUSTOMERS:07d}"),
-            category=MessageCategory.SERVICE, purpose="reply", content={"type": "text", "text": {"body": f"#{n}"}},
+            phone_number=number,
+            contact=contacts.contact_resolve(wa_id=f"97155{n % CUSTOMERS:07d}"),
+            category=MessageCategory.SERVICE,
+            purpose="reply",
+            content={"type": "text", "text": {"body": f"#{n}"}},
         )
     env = {"REDIS_URL": private_redis.url, "WACO_GRAPH_API_BASE": f"{sandbox_process}/graph"}
     workers = [celery_worker(tmp_path / f"w{i}.log", name=f"w{i}", concurrency=1, env=env).start() for i in range(4)]
@@ -97,8 +106,12 @@ def test_four_workers_on_one_number_hold_80_per_second(
         run_python(SEND_DRAINS, env)
         sends = Outbox(sandbox_process)
         # A guard against a hang, not a pace: how fast a busy machine gets there is bench/outbound.py's figure.
-        wait_until(lambda: len(sends.read()) >= RATE * SECONDS + 100, timeout=SECONDS * 6, interval=0.5,
-                   message="30 s of sends")
+        wait_until(
+            lambda: len(sends.read()) >= RATE * SECONDS + 100,
+            timeout=SECONDS * 6,
+            interval=0.5,
+            message="30 s of sends",
+        )
     finally:
         for worker in workers:
             worker.stop()

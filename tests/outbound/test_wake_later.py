@@ -15,11 +15,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def wake_ups(monkeypatch):
     published = []
-    monkeypatch.setattr(drain_outbox, "apply_async", lambda args=(), kwargs=None, **options: published.append((args, options)))
+    monkeypatch.setattr(
+        drain_outbox, "apply_async", lambda args=(), kwargs=None, **options: published.append((args, options))
+    )
     return published
 
 
-def test_a_pair_limited_message_is_requeued_with_a_drain_at_its_due_time(monkeypatch, wake_ups, django_capture_on_commit_callbacks):
+def test_a_pair_limited_message_is_requeued_with_a_drain_at_its_due_time(
+    monkeypatch, wake_ups, django_capture_on_commit_callbacks
+):
     message = OutboundMessageFactory(status=MessageStatus.SENDING, attempts=1)
     monkeypatch.setattr(ratelimit, "pair_acquire", lambda **kw: ratelimit.Decision(allowed=False, retry_after=2.5))
     with django_capture_on_commit_callbacks(execute=True):

@@ -84,9 +84,7 @@ def graph(client):
 
 def customer_says(client, text="hi", *, wa_id=CUSTOMER, name="Ada", **extra):
     payload = {"from": wa_id, "name": name, "message": {"type": "text", "text": {"body": text}}, **extra}
-    response = client.post(
-        "/sandbox/customer/messages", data=json.dumps(payload), content_type="application/json"
-    )
+    response = client.post("/sandbox/customer/messages", data=json.dumps(payload), content_type="application/json")
     assert response.status_code == 200, response.content
     return response.json()["id"]
 
@@ -116,9 +114,7 @@ class Receiver(WebhookReceiver):
         return hmac.compare_digest("sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest(), header)
 
     def values(self, field="messages") -> list[dict]:
-        return [
-            c["value"] for b in self.bodies for e in b["entry"] for c in e["changes"] if c["field"] == field
-        ]
+        return [c["value"] for b in self.bodies for e in b["entry"] for c in e["changes"] if c["field"] == field]
 
     def statuses(self) -> list[dict]:
         return [s for v in self.values() for s in v.get("statuses", [])]

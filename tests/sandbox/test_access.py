@@ -22,7 +22,9 @@ def test_loopback_clients_are_let_through(address):
     assert decide(views.config_view, REMOTE_ADDR=address) is None
 
 
-@pytest.mark.parametrize("address", [PUBLIC, "10.0.0.2", "192.168.1.5", "::ffff:203.0.113.7", "2001:db8::1", "", "junk"])
+@pytest.mark.parametrize(
+    "address", [PUBLIC, "10.0.0.2", "192.168.1.5", "::ffff:203.0.113.7", "2001:db8::1", "", "junk"]
+)
 def test_other_clients_are_refused_with_a_reason(address):
     response = decide(views.config_view, REMOTE_ADDR=address)
     assert response.status_code == 403

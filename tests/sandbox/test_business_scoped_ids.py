@@ -17,16 +17,26 @@ ALL_STATUSES = 5.0  # seconds: past the default delivered and read delays
 
 
 def username_only_customer_says(client, text="hi", *, user_id=BSUID, **extra):
-    payload = {"user_id": user_id, "username": "@zara", "name": "Zara", **extra,
-               "message": {"type": "text", "text": {"body": text}}}
+    payload = {
+        "user_id": user_id,
+        "username": "@zara",
+        "name": "Zara",
+        **extra,
+        "message": {"type": "text", "text": {"body": text}},
+    }
     response = client.post("/sandbox/customer/messages", json.dumps(payload), "application/json")
     assert response.status_code == 200, response.content
     return response.json()["id"]
 
 
 def send_text(graph, **addressing):
-    body = {"messaging_product": "whatsapp", "recipient_type": "individual", **addressing,
-            "type": "text", "text": {"body": "Welcome"}}
+    body = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        **addressing,
+        "type": "text",
+        "text": {"body": "Welcome"},
+    }
     response = graph.send(body)
     assert response.status_code == 200, response.content
     return response.json()
@@ -59,7 +69,11 @@ def test_a_bsuid_in_recipient_is_delivered_with_statuses_naming_the_bsuid(graph,
     assert all(s["recipient_user_id"] == BSUID and "recipient_id" not in s for s in statuses)
     [item] = client.get("/sandbox/graph/outbox", {"recipient": BSUID}).json()
     assert (item["wamid"], item["status"], item["recipient"], item["recipient_type"]) == (
-        wamid, "read", BSUID, "individual")
+        wamid,
+        "read",
+        BSUID,
+        "individual",
+    )
     assert "to" not in item
 
 

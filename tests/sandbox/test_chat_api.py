@@ -259,9 +259,7 @@ def test_a_template_is_shown_with_its_parameters_filled_in(client, number, graph
             },
         ],
     }
-    response = graph.send(
-        {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "template", "template": spec}
-    )
+    response = graph.send({"messaging_product": "whatsapp", "to": CUSTOMER, "type": "template", "template": spec})
     assert response.status_code == 200, response.content
 
     [item] = thread(client)["items"]
@@ -283,10 +281,20 @@ def test_the_catalog_lists_products_with_prices_split_for_orders(client, number,
         {
             "item_type": "PRODUCT_ITEM",
             "requests": [
-                {"method": "CREATE", "data": {"id": "ABAYA-M", "title": "Linen Abaya", "price": "320.50 AED",
-                                              "availability": "in stock", "image_link": "http://x/a.svg"}},
-                {"method": "CREATE", "data": {"id": "BAG", "title": "Bag", "price": "99.00 AED",
-                                              "availability": "out of stock"}},
+                {
+                    "method": "CREATE",
+                    "data": {
+                        "id": "ABAYA-M",
+                        "title": "Linen Abaya",
+                        "price": "320.50 AED",
+                        "availability": "in stock",
+                        "image_link": "http://x/a.svg",
+                    },
+                },
+                {
+                    "method": "CREATE",
+                    "data": {"id": "BAG", "title": "Bag", "price": "99.00 AED", "availability": "out of stock"},
+                },
             ],
         },
     )

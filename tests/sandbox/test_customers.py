@@ -26,9 +26,7 @@ def _post(client, payload, raw=None):
 
 
 def test_customer_message_arrives_signed_as_a_meta_envelope(client, receiver):
-    response = _post(
-        client, {"from": CUSTOMER, "name": "Ada", "message": {"type": "text", "text": {"body": "menu"}}}
-    )
+    response = _post(client, {"from": CUSTOMER, "name": "Ada", "message": {"type": "text", "text": {"body": "menu"}}})
     assert response.status_code == 200
     wamid = response.json()["id"]
     assert wamid.startswith("wamid.")
@@ -204,8 +202,4 @@ def test_invalid_customer_request_is_400_and_stores_nothing(client, payload, raw
     assert response.status_code == 400
     assert isinstance(response.json()["error"], str) and response.json()["error"]
     assert not Delivery.objects.exists()
-    assert (
-        not InboundMessage.objects.exists()
-        and not ServiceWindow.objects.exists()
-        and not Media.objects.exists()
-    )
+    assert not InboundMessage.objects.exists() and not ServiceWindow.objects.exists() and not Media.objects.exists()

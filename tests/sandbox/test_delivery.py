@@ -144,8 +144,9 @@ def test_due_webhooks_are_merged_into_one_post_up_to_the_batch_size(client, rece
     for text in ("one", "two", "three"):
         customer_says(client, text)
     assert deliveries_flush() == 3
-    texts = [[e["changes"][0]["value"]["messages"][0]["text"]["body"] for e in body["entry"]]
-             for body in receiver.bodies]
+    texts = [
+        [e["changes"][0]["value"]["messages"][0]["text"]["body"] for e in body["entry"]] for body in receiver.bodies
+    ]
     assert texts == [["one", "two"], ["three"]]
     assert all(body["object"] == "whatsapp_business_account" for body in receiver.bodies)
     assert list(Delivery.objects.values_list("attempts", flat=True)) == [1, 1, 1]
@@ -172,6 +173,7 @@ def test_stripe_events_are_never_merged(stripe_receiver):
 
 def test_batch_size_is_validated(client):
     for bad in (0, 101, "5", True):
-        response = client.post("/sandbox/config", data=json.dumps({"webhook_batch_size": bad}),
-                               content_type="application/json")
+        response = client.post(
+            "/sandbox/config", data=json.dumps({"webhook_batch_size": bad}), content_type="application/json"
+        )
         assert response.status_code == 400, bad

@@ -84,9 +84,9 @@ def test_latency_is_added_to_graph_calls(graph):
 
 def test_throttle_burst_refuses_the_next_sends_with_130429(graph, client):
     assert (
-        client.post(
-            "/sandbox/config", json.dumps({"throttle_burst": 3}), content_type="application/json"
-        ).json()["throttle_burst"]
+        client.post("/sandbox/config", json.dumps({"throttle_burst": 3}), content_type="application/json").json()[
+            "throttle_burst"
+        ]
         == 3
     )
     codes = [graph.text(to=f"1555000000{i}").status_code for i in range(5)]

@@ -71,9 +71,7 @@ VALID_SENDS = {
         "product_list",
         {
             "catalog_id": CATALOG_ID,
-            "sections": [
-                {"title": "All", "product_items": [{"product_retailer_id": f"SKU{i}"} for i in range(30)]}
-            ],
+            "sections": [{"title": "All", "product_items": [{"product_retailer_id": f"SKU{i}"} for i in range(30)]}],
         },
         header={"type": "text", "text": "Shop"},
     ),
@@ -176,9 +174,7 @@ def test_mark_read_answers_success_and_marks_the_customer_message(graph, client)
 def test_mark_read_of_unknown_message_is_refused_with_100(graph):
     from tests.sandbox.conftest import assert_graph_error
 
-    assert_graph_error(
-        graph.send({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.nope"}), 100
-    )
+    assert_graph_error(graph.send({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.nope"}), 100)
 
 
 def test_outbox_lists_bodies_as_received_with_wamid_and_latest_status(graph, client, receiver):
@@ -202,9 +198,7 @@ def test_outbox_lists_bodies_as_received_with_wamid_and_latest_status(graph, cli
     assert [(i["wamid"], i["status"]) for i in items] == [(first, "read")]
     # The other recipient had no open window: free-form fails.
     assert client.get("/sandbox/graph/outbox", {"to": "15557654321"}).json()[0]["status"] == "failed"
-    assert (
-        client.get("/sandbox/graph/outbox", {"since_id": items[0]["outbox_id"]}).json()[0]["wamid"] == second
-    )
+    assert client.get("/sandbox/graph/outbox", {"since_id": items[0]["outbox_id"]}).json()[0]["wamid"] == second
     assert client.get("/sandbox/graph/outbox", {"since_id": "x"}).status_code == 400
 
 

@@ -25,19 +25,14 @@ def _buttons(titles, ids=None):
             "type": "button",
             "body": {"text": "Pick one"},
             "action": {
-                "buttons": [
-                    {"type": "reply", "reply": {"id": i, "title": t}}
-                    for i, t in zip(ids, titles, strict=True)
-                ]
+                "buttons": [{"type": "reply", "reply": {"id": i, "title": t}} for i, t in zip(ids, titles, strict=True)]
             },
         }
     )
 
 
 def _list(sections, body="Browse"):
-    return _interactive(
-        {"type": "list", "body": {"text": body}, "action": {"button": "Menu", "sections": sections}}
-    )
+    return _interactive({"type": "list", "body": {"text": body}, "action": {"button": "Menu", "sections": sections}})
 
 
 def _rows(count, title="Row"):
@@ -91,9 +86,7 @@ def test_wrong_bearer_token_is_refused_with_190(graph):
 
 def test_send_from_unknown_number_is_refused_with_100(graph):
     assert_graph_error(
-        graph.send(
-            {"messaging_product": "whatsapp", "to": CUSTOMER, "text": {"body": "x"}}, phone_number_id="999"
-        ),
+        graph.send({"messaging_product": "whatsapp", "to": CUSTOMER, "text": {"body": "x"}}, phone_number_id="999"),
         100,
     )
 

@@ -38,10 +38,7 @@ def test_media_url_needs_the_bearer_token(client, graph):
 
 def test_media_url_with_a_tampered_signature_is_refused(client, graph):
     url = graph.get(_upload(client).json()["id"]).json()["url"]
-    assert (
-        client.get(url.replace("expires=", "expires=9"), HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code
-        == 404
-    )
+    assert client.get(url.replace("expires=", "expires=9"), HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 404
 
 
 def test_media_url_stops_working_after_five_minutes(client, graph):
@@ -53,10 +50,7 @@ def test_media_url_stops_working_after_five_minutes(client, graph):
     with time_machine.travel(START + 301, tick=False):
         assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 404
         # A fresh GET of the media id gives a fresh URL.
-        assert (
-            client.get(graph.get(media_id).json()["url"], HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code
-            == 200
-        )
+        assert client.get(graph.get(media_id).json()["url"], HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
 
 
 def test_media_url_lifetime_is_configurable(client, graph):

@@ -88,9 +88,7 @@ def test_retrieve_expands_the_payment_intent_and_its_charge_with_card_details(st
     assert plain["payment_intent"].startswith("pi_") and plain["url"] is None
     assert (plain["status"], plain["payment_status"]) == ("complete", "paid")
 
-    expanded = stripe_api.get(
-        f"/checkout/sessions/{session_id}", {"expand": ["payment_intent.latest_charge"]}
-    ).json()
+    expanded = stripe_api.get(f"/checkout/sessions/{session_id}", {"expand": ["payment_intent.latest_charge"]}).json()
     intent = expanded["payment_intent"]
     assert intent["object"] == "payment_intent" and intent["status"] == "succeeded"
     card = intent["latest_charge"]["payment_method_details"]["card"]

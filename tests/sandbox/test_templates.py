@@ -138,9 +138,7 @@ def test_template_endpoints_need_the_token(graph):
 def test_paused_template_is_refused_with_132015_and_announced(graph, receiver):
     config_update(changes={"template_review_delay_seconds": 0})
     _create(graph)
-    template_status_set(
-        waba_id=WABA_ID, name="order_shipped", language="en_US", status="PAUSED", reason="LOW_QUALITY"
-    )
+    template_status_set(waba_id=WABA_ID, name="order_shipped", language="en_US", status="PAUSED", reason="LOW_QUALITY")
     body = {
         "messaging_product": "whatsapp",
         "to": CUSTOMER,

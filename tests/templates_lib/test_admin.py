@@ -16,8 +16,9 @@ CHANGELIST = "admin:templates_lib_template_changelist"
 @pytest.mark.django_db
 def test_the_template_list_shows_status_quality_category_reason_and_purposes(admin_client):
     template = TemplateFactory(name="order_shipped", status=TemplateStatus.SUBMITTED)
-    template_apply_status(template=template, status="rejected", reason="INVALID_FORMAT", at=template.created_at,
-                          cause="webhook")
+    template_apply_status(
+        template=template, status="rejected", reason="INVALID_FORMAT", at=template.created_at, cause="webhook"
+    )
     purpose_chain_set(
         purpose=PurposeFactory(key="order_update"), business_account=template.business_account, templates=[template]
     )
@@ -53,10 +54,12 @@ def test_staff_add_a_draft_with_its_first_version(admin_client):
             "language": "en_US",
             "category": "UTILITY",
             "components": json.dumps([{"type": "BODY", "text": "Pay {{1}} by {{2}}."}]),
-            "parameters": json.dumps([
-                {"component": "body", "position": 1, "name": "total", "type": "currency"},
-                {"component": "body", "position": 2, "name": "due", "type": "date_time"},
-            ]),
+            "parameters": json.dumps(
+                [
+                    {"component": "body", "position": 1, "name": "total", "type": "currency"},
+                    {"component": "body", "position": 2, "name": "due", "type": "date_time"},
+                ]
+            ),
             **_empty_inlines(),
         },
     )

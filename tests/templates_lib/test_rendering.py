@@ -207,10 +207,12 @@ def test_declared_parameters_must_match_the_placeholders():
     with pytest.raises(TemplateDefinitionError, match="unknown type"):
         specs_parse([{"component": "body", "position": 1, "type": "emoji"}])
     with pytest.raises(TemplateDefinitionError, match="share the key"):
-        specs_parse([
-            {"component": "body", "position": 1, "name": "a"},
-            {"component": "body", "position": 2, "name": "a"},
-        ])
+        specs_parse(
+            [
+                {"component": "body", "position": 1, "name": "a"},
+                {"component": "body", "position": 2, "name": "a"},
+            ]
+        )
 
 
 def test_inferred_parameters_are_text_and_keep_earlier_declarations():

@@ -19,7 +19,10 @@ def test_the_template_sync_is_a_periodic_job_on_the_maintenance_queue():
     assert job.queue == QUEUE_MAINTENANCE
     row = PeriodicTask.objects.get(name="templates_lib.sync_templates")
     assert (row.task, row.queue, row.interval.every, row.enabled) == (
-        "templates_lib.sync_templates", QUEUE_MAINTENANCE, SYNC_EVERY_SECONDS, True
+        "templates_lib.sync_templates",
+        QUEUE_MAINTENANCE,
+        SYNC_EVERY_SECONDS,
+        True,
     )
 
 

@@ -103,9 +103,7 @@ def test_pywa__template_status_update__approved(submitted):
     assert submitted.status_at == APPROVED_AT
     assert submitted.category == TemplateCategory.UTILITY
     change = TemplateStatusChange.objects.get(template=submitted)
-    assert (change.from_state, change.to_state, change.cause, change.detail) == (
-        "submitted", "approved", "webhook", ""
-    )
+    assert (change.from_state, change.to_state, change.cause, change.detail) == ("submitted", "approved", "webhook", "")
     assert change.created_at == APPROVED_AT
 
 
@@ -117,7 +115,10 @@ def test_wa_cloud_api_types__template_approved_names_the_language_with_a_hyphen(
 
 def test_a_template_whose_submit_answer_is_still_out_is_found_by_name_and_takes_metas_id(account):
     draft = TemplateFactory(
-        business_account=account, name="order_confirmation", language="en_US", status=TemplateStatus.DRAFT,
+        business_account=account,
+        name="order_confirmation",
+        language="en_US",
+        status=TemplateStatus.DRAFT,
         meta_template_id="",
     )
     deliver("pywa__template_status_update__approved")
@@ -128,8 +129,12 @@ def test_a_template_whose_submit_answer_is_still_out_is_found_by_name_and_takes_
 
 def test_pywa__template_status_update__rejected_keeps_metas_reason_and_explanation(account):
     template = TemplateFactory(
-        business_account=account, name="abandoned_cart", language="en", category=TemplateCategory.MARKETING,
-        status=TemplateStatus.SUBMITTED, meta_template_id="1689556908129835",
+        business_account=account,
+        name="abandoned_cart",
+        language="en",
+        category=TemplateCategory.MARKETING,
+        status=TemplateStatus.SUBMITTED,
+        meta_template_id="1689556908129835",
     )
     deliver("pywa__template_status_update__rejected", "template_status")
     template.refresh_from_db()
@@ -140,7 +145,9 @@ def test_pywa__template_status_update__rejected_keeps_metas_reason_and_explanati
 
 def test_wa_cloud_api_types__template_rejected(account):
     template = TemplateFactory(
-        business_account=account, name="promotional_message", status=TemplateStatus.SUBMITTED,
+        business_account=account,
+        name="promotional_message",
+        status=TemplateStatus.SUBMITTED,
         meta_template_id=ORDER_CONFIRMATION_ID,
     )
     deliver("wa-cloud-api-types__template_rejected")
@@ -218,7 +225,9 @@ def test_wa_cloud_api_types__template_category_impending_then_completed(account)
 
 def test_wa_cloud_api_types__template_components_update_makes_a_new_version(account):
     template = TemplateFactory(
-        business_account=account, name="order_confirmation", meta_template_id="1315502779341834",
+        business_account=account,
+        name="order_confirmation",
+        meta_template_id="1315502779341834",
         components=[{"type": "BODY", "text": "Thanks {{1}}, order {{2}}."}],
     )
     deliver("wa-cloud-api-types__template_components_update", "template_components")
@@ -250,7 +259,10 @@ def test_wa_cloud_api_types__template_components_update_makes_a_new_version(acco
 def test_pywa__template_components_update__element():
     account = BusinessAccountFactory(waba_id="57438975935")
     template = TemplateFactory(
-        business_account=account, name="my_message_template", language="he", meta_template_id="12345678",
+        business_account=account,
+        name="my_message_template",
+        language="he",
+        meta_template_id="12345678",
         components=[{"type": "BODY", "text": "Hi {{1}}!"}],
         parameters=[{"component": "body", "position": 1, "name": "customer", "type": "text"}],
     )
@@ -282,9 +294,11 @@ def test_the_webhook_first_then_a_newer_sync_wins(submitted):
     deliver("pywa__template_status_update__approved")
     later = APPROVED_AT + timedelta(hours=5)
 
-    services.templates_sync(business_account=submitted.business_account, now=later, client=FakeGraph(
-        listed(submitted, "PAUSED", quality_score={"score": "RED"})
-    ))
+    services.templates_sync(
+        business_account=submitted.business_account,
+        now=later,
+        client=FakeGraph(listed(submitted, "PAUSED", quality_score={"score": "RED"})),
+    )
 
     submitted.refresh_from_db()
     assert (submitted.status, submitted.quality, submitted.status_at) == (TemplateStatus.PAUSED, "RED", later)

@@ -85,9 +85,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     @admin.action(description="Pause sending from the selected numbers", permissions=["change"])
     def pause_sending(self, request, queryset):
         paused = sum(
-            services.phone_number_pause_sending(
-                phone_number=number, reason=f"Paused from the admin by {request.user}"
-            )
+            services.phone_number_pause_sending(phone_number=number, reason=f"Paused from the admin by {request.user}")
             for number in queryset
         )
         self.message_user(request, f"Paused {paused} number(s).", messages.SUCCESS)

@@ -39,9 +39,7 @@ class BusinessAccount(models.Model):
 
     name = models.CharField(max_length=200)
     waba_id = models.CharField("WABA id", max_length=64, unique=True)
-    access_token = EncryptedTextField(
-        help_text="System-user access token. Stored encrypted; never shown back in full."
-    )
+    access_token = EncryptedTextField(help_text="System-user access token. Stored encrypted; never shown back in full.")
     access_token_last4 = models.CharField(max_length=4, blank=True, editable=False)
     messaging_limit_tier = models.CharField(
         max_length=20, choices=MessagingLimitTier.choices, default=MessagingLimitTier.TIER_250
@@ -72,17 +70,11 @@ class BusinessAccount(models.Model):
 class PhoneNumber(models.Model):
     """A business phone number registered on the Cloud API."""
 
-    business_account = models.ForeignKey(
-        BusinessAccount, on_delete=models.PROTECT, related_name="phone_numbers"
-    )
-    graph_id = models.CharField(
-        "phone number id", max_length=64, unique=True, help_text="Meta's phone_number_id."
-    )
+    business_account = models.ForeignKey(BusinessAccount, on_delete=models.PROTECT, related_name="phone_numbers")
+    graph_id = models.CharField("phone number id", max_length=64, unique=True, help_text="Meta's phone_number_id.")
     display_phone_number = models.CharField(max_length=32)
     verified_name = models.CharField(max_length=200, blank=True)
-    quality_rating = models.CharField(
-        max_length=10, choices=QualityRating.choices, default=QualityRating.UNKNOWN
-    )
+    quality_rating = models.CharField(max_length=10, choices=QualityRating.choices, default=QualityRating.UNKNOWN)
     # Meta's default is 80 messages/s, raised automatically up to 1,000.
     throughput_mps = models.PositiveIntegerField("throughput (messages/s)", default=80)
     sending_paused = models.BooleanField(default=False)

@@ -101,8 +101,12 @@ THROUGHPUT_BY_LEVEL = {"STANDARD": 80, "HIGH": 1000}
 
 @transaction.atomic
 def phone_number_record_health(
-    *, phone_number: PhoneNumber, quality_rating: str | None, throughput_level: str | None,
-    messaging_limit_tier: str | None, now,
+    *,
+    phone_number: PhoneNumber,
+    quality_rating: str | None,
+    throughput_level: str | None,
+    messaging_limit_tier: str | None,
+    now,
 ) -> list[str]:
     """Store what Meta reports of a number (a poll or a webhook); returns what changed."""
     number = PhoneNumber.objects.select_for_update().get(pk=phone_number.pk)

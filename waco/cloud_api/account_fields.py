@@ -121,9 +121,7 @@ def parse_phone_number_quality(value: dict, change: Change) -> list[Event]:
             event=event,
             current_limit=as_id(value.get("current_limit")),
             old_limit=as_id(value.get("old_limit")),
-            max_daily_conversations_per_business=as_id(
-                value.get("max_daily_conversations_per_business")
-            ),
+            max_daily_conversations_per_business=as_id(value.get("max_daily_conversations_per_business")),
         )
     ]
 

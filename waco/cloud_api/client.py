@@ -169,9 +169,7 @@ def _http_error(response: requests.Response) -> GraphError:
             may_have_left=True,
         )
     error_class = _STATUS_CLASSES.get(status, ErrorClass.UNCLASSIFIED)
-    return error_for_class(
-        error_class, f"HTTP {status} without a Graph error body: {text}", http_status=status
-    )
+    return error_for_class(error_class, f"HTTP {status} without a Graph error body: {text}", http_status=status)
 
 
 class MediaStream:
@@ -306,9 +304,7 @@ class GraphClient:
             raw=body,
         )
 
-    def mark_read(
-        self, phone_number_id: str, message_id: str, typing_indicator: bool = False
-    ) -> bool:
+    def mark_read(self, phone_number_id: str, message_id: str, typing_indicator: bool = False) -> bool:
         """Blue ticks for an inbound message, optionally with "typing..." for up to 25 s."""
         payload: dict = {
             "messaging_product": "whatsapp",
@@ -364,9 +360,7 @@ class GraphClient:
 
     # --- templates ---------------------------------------------------------------
 
-    def list_templates(
-        self, waba_id: str, *, limit: int = 100, fields: str | None = None
-    ) -> list[dict]:
+    def list_templates(self, waba_id: str, *, limit: int = 100, fields: str | None = None) -> list[dict]:
         """Every template of the WABA, following the paging cursors."""
         params: dict = {"limit": limit}
         if fields:
@@ -394,10 +388,6 @@ class GraphClient:
 
     # --- catalog -----------------------------------------------------------------
 
-    def catalog_batch(
-        self, catalog_id: str, requests: list[dict], *, item_type: str = "PRODUCT_ITEM"
-    ) -> dict:
+    def catalog_batch(self, catalog_id: str, requests: list[dict], *, item_type: str = "PRODUCT_ITEM") -> dict:
         """Create/update/delete catalog items (items_batch). Answers {"handles": [...]}."""
-        return self._json(
-            "POST", f"{catalog_id}/items_batch", json={"item_type": item_type, "requests": requests}
-        )
+        return self._json("POST", f"{catalog_id}/items_batch", json={"item_type": item_type, "requests": requests})

@@ -29,16 +29,10 @@ class ErrorClass(StrEnum):
 # The table of docs/cloud-api.md, one entry per code. 200-299 is a range of permission codes.
 ERROR_CODE_CLASSES: dict[int, ErrorClass] = {
     **{code: ErrorClass.RATE for code in (130429, 131056, 4, 80007)},
-    **{
-        code: ErrorClass.TRANSIENT
-        for code in (1, 2, 131000, 131016, 133004, 131057, 2494100, 133015)
-    },
+    **{code: ErrorClass.TRANSIENT for code in (1, 2, 131000, 131016, 133004, 131057, 2494100, 133015)},
     131049: ErrorClass.LATER,
     131047: ErrorClass.WINDOW,
-    **{
-        code: ErrorClass.TEMPLATE
-        for code in (132000, 132001, 132005, 132007, 132012, 132015, 132016)
-    },
+    **{code: ErrorClass.TEMPLATE for code in (132000, 132001, 132005, 132007, 132012, 132015, 132016)},
     **{code: ErrorClass.RECIPIENT for code in (131026, 131050, 131051, 131021, 131030)},
     **{code: ErrorClass.REQUEST for code in (100, 131008, 131009)},
     **{code: ErrorClass.AUTH for code in (190, 0, 10, *range(200, 300))},
@@ -254,10 +248,6 @@ def error_from_detail(
     )
 
 
-def error_from_graph(
-    obj: Any, *, http_status: int | None = None, may_have_left: bool = False
-) -> GraphError:
+def error_from_graph(obj: Any, *, http_status: int | None = None, may_have_left: bool = False) -> GraphError:
     """The typed exception for a Graph error object (any of the three shapes). Never raises."""
-    return error_from_detail(
-        parse_error_detail(obj), http_status=http_status, may_have_left=may_have_left
-    )
+    return error_from_detail(parse_error_detail(obj), http_status=http_status, may_have_left=may_have_left)

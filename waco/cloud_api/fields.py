@@ -101,9 +101,7 @@ def _identity(contacts: list[Identity], wa_id: Any, user_id: Any, parent_user_id
 
 def _with_metadata(value: dict, change: Change) -> tuple[Change, str | None, list[Identity]]:
     metadata = as_dict(value.get("metadata"))
-    scoped = Change(
-        change.waba_id, change.field, change.entry_time, as_id(metadata.get("phone_number_id"))
-    )
+    scoped = Change(change.waba_id, change.field, change.entry_time, as_id(metadata.get("phone_number_id")))
     contacts = [_contact_identity(contact) for contact in dicts(value.get("contacts"))]
     return scoped, as_id(metadata.get("display_phone_number")), contacts
 
@@ -122,9 +120,7 @@ def _message(item: dict, change: Change, display: str | None, contacts: list) ->
         display_phone_number=display,
         type=as_str(item.get("type")),
         timestamp=as_timestamp(item.get("timestamp")),
-        sender=_identity(
-            contacts, item.get("from"), item.get("from_user_id"), item.get("from_parent_user_id")
-        ),
+        sender=_identity(contacts, item.get("from"), item.get("from_user_id"), item.get("from_parent_user_id")),
         context=parse_context(item.get("context")),
         referral=parse_referral(item.get("referral")),
         content=parse_content(item),
@@ -231,9 +227,7 @@ def _echo(item: dict, change: Change, display: str | None, contacts: list) -> Ev
         type=as_str(item.get("type")),
         timestamp=as_timestamp(item.get("timestamp")),
         from_=as_id(item.get("from")),
-        to=_identity(
-            contacts, item.get("to"), item.get("to_user_id"), item.get("to_parent_user_id")
-        ),
+        to=_identity(contacts, item.get("to"), item.get("to_user_id"), item.get("to_parent_user_id")),
         content=parse_content(item),
     )
 
@@ -242,9 +236,7 @@ def parse_message_echoes(value: dict, change: Change) -> list[Event]:
     change, display, contacts = _with_metadata(value, change)
     if not isinstance(value.get("message_echoes"), list):
         return [change.unsupported(value, "smb_message_echoes change without message_echoes")]
-    return _items(
-        value, "message_echoes", change, lambda item: _echo(item, change, display, contacts)
-    )
+    return _items(value, "message_echoes", change, lambda item: _echo(item, change, display, contacts))
 
 
 def _preference(item: dict, change: Change, display: str | None, contacts: list) -> Event:
@@ -267,9 +259,7 @@ def parse_user_preferences(value: dict, change: Change) -> list[Event]:
     change, display, contacts = _with_metadata(value, change)
     if not isinstance(value.get("user_preferences"), list):
         return [change.unsupported(value, "user_preferences change without user_preferences")]
-    return _items(
-        value, "user_preferences", change, lambda item: _preference(item, change, display, contacts)
-    )
+    return _items(value, "user_preferences", change, lambda item: _preference(item, change, display, contacts))
 
 
 def _call(item: dict, change: Change, event: str | None) -> Event:

@@ -166,9 +166,7 @@ def _reaction(message: dict, depth: int) -> MessageContent:
     body = _body(message, "reaction")
     if body is None:
         return _unsupported(message, "reaction without its object")
-    return ReactionContent(
-        message_id=as_id(body.get("message_id")), emoji=as_str(body.get("emoji"))
-    )
+    return ReactionContent(message_id=as_id(body.get("message_id")), emoji=as_str(body.get("emoji")))
 
 
 def _button(message: dict, depth: int) -> MessageContent:
@@ -276,9 +274,7 @@ def _edit(message: dict, depth: int) -> MessageContent:
         return _unsupported(message, "edit without its object")
     inner = body.get("message")
     if not isinstance(inner, dict) or depth >= _MAX_EDIT_DEPTH:
-        content: MessageContent = UnsupportedContent(
-            reason="edit without a usable message", raw=inner
-        )
+        content: MessageContent = UnsupportedContent(reason="edit without a usable message", raw=inner)
     else:
         content = parse_content(inner, depth=depth + 1)
     return EditContent(original_message_id=as_id(body.get("original_message_id")), content=content)

@@ -20,9 +20,7 @@ def sign(body: bytes, secret: str) -> str:
     return PREFIX + digest
 
 
-def verify_signature(
-    body: bytes, header: str | None, secrets: Iterable[str] | None = None
-) -> bool:
+def verify_signature(body: bytes, header: str | None, secrets: Iterable[str] | None = None) -> bool:
     """True when the header matches the body under any of the secrets.
 
     Several secrets let an app secret be rotated without dropping deliveries;

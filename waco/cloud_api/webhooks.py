@@ -127,9 +127,7 @@ def _parse_entries(envelope: dict) -> list[Event]:
         entry_time = as_timestamp(entry.get("time"))
         changes = entry.get("changes")
         if not isinstance(changes, list):
-            events.append(
-                UnsupportedEvent(waba_id=waba_id, raw=entry, reason="entry without a changes list")
-            )
+            events.append(UnsupportedEvent(waba_id=waba_id, raw=entry, reason="entry without a changes list"))
             continue
         for change in changes:
             events.extend(_parse_change(change, waba_id, entry_time))

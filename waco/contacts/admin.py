@@ -72,7 +72,11 @@ class ConsentEntryAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         entry = services.consent_record(
-            contact=data["contact"], category=data["category"], action=data["action"], source=ConsentSource.ADMIN,
-            recorded_at=data["recorded_at"], reference=data["reference"] or f"by {request.user.get_username()}",
+            contact=data["contact"],
+            category=data["category"],
+            action=data["action"],
+            source=ConsentSource.ADMIN,
+            recorded_at=data["recorded_at"],
+            reference=data["reference"] or f"by {request.user.get_username()}",
         )
         obj.pk, obj._state.adding = entry.pk, False

@@ -147,11 +147,7 @@ def consent_record(
 
 def consent_current(*, contact: Contact, category: str) -> ConsentEntry | None:
     """The newest entry of the category (by when it was given, then by insertion)."""
-    return (
-        ConsentEntry.objects.filter(contact=contact, category=category)
-        .order_by("-recorded_at", "-id")
-        .first()
-    )
+    return ConsentEntry.objects.filter(contact=contact, category=category).order_by("-recorded_at", "-id").first()
 
 
 def consent_is_granted(*, contact: Contact, category: str) -> bool:

@@ -21,8 +21,15 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", "source"]
     date_hierarchy = "received_at"
     readonly_fields = [
-        "source", "status", "received_at", "attempts", "next_attempt_at", "processed_at",
-        "last_error", "headers", "pretty_body",
+        "source",
+        "status",
+        "received_at",
+        "attempts",
+        "next_attempt_at",
+        "processed_at",
+        "last_error",
+        "headers",
+        "pretty_body",
     ]
     exclude = ["body"]
     inlines = [InboxEventInline]

@@ -77,9 +77,7 @@ class InboxEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "dedupe_key"], name="inbox_event_applied_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source", "dedupe_key"], name="inbox_event_applied_once")]
         indexes = [models.Index(fields=["outcome", "-created_at"])]
 
     def __str__(self):

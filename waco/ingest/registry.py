@@ -45,9 +45,7 @@ def register(kind: str, *, order: HandlerOrder, needs_phone_number: bool = True)
 
     def decorator(func: Callable) -> Callable:
         handlers = [h for h in _handlers.get(kind, []) if h.func is not func]
-        handlers.append(
-            Handler(kind=kind, order=int(order), func=func, needs_phone_number=needs_phone_number)
-        )
+        handlers.append(Handler(kind=kind, order=int(order), func=func, needs_phone_number=needs_phone_number))
         _handlers[kind] = sorted(handlers, key=lambda h: (h.order, h.name))
         return func
 

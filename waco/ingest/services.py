@@ -123,7 +123,9 @@ def event_apply(*, event, delivery: Delivery, numbers: dict[str, PhoneNumber]) -
         outcome = EventOutcome.APPLIED
     with transaction.atomic():
         recorded = _event_record(
-            event=event, delivery=delivery, outcome=outcome,
+            event=event,
+            delivery=delivery,
+            outcome=outcome,
             raw=None if outcome == EventOutcome.APPLIED else _jsonable(event.raw),
         )
         if not recorded:
@@ -145,8 +147,16 @@ def _event_record(*, event, delivery: Delivery, outcome: str, raw) -> bool:
             f"INSERT INTO {InboxEvent._meta.db_table}"
             " (source, dedupe_key, kind, delivery_id, phone_number_id, outcome, raw, created_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-            [delivery.source, _dedupe_key(event), event.kind, delivery.pk, event.phone_number_id or "",
-             outcome, None if raw is None else json.dumps(raw), timezone.now()],
+            [
+                delivery.source,
+                _dedupe_key(event),
+                event.kind,
+                delivery.pk,
+                event.phone_number_id or "",
+                outcome,
+                None if raw is None else json.dumps(raw),
+                timezone.now(),
+            ],
         )
         return cursor.fetchone() is not None
 
@@ -174,10 +184,11 @@ def _alert_failed(delivery: Delivery) -> None:
     """One alert per source, refreshed by each delivery that fails after it: a bug that fails
     every delivery mails staff once, not once per webhook."""
     alert_raise(
-        kind="delivery_failed", subject=f"{delivery.get_source_display()} webhook deliveries",
+        kind="delivery_failed",
+        subject=f"{delivery.get_source_display()} webhook deliveries",
         severity=AlertSeverity.CRITICAL,
         detail=f"Delivery {delivery.pk} failed {delivery.attempts} times and is no longer retried. Fix the cause, "
-               f"then re-run the failed deliveries from the admin (Ingest > Deliveries).\n\n{delivery.last_error}",
+        f"then re-run the failed deliveries from the admin (Ingest > Deliveries).\n\n{delivery.last_error}",
     )
 
 

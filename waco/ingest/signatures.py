@@ -50,9 +50,11 @@ def signature_failed(*, source: str) -> None:
         if not flag_set_if_absent(_alerted_key(source), window):  # raised (or refreshed) within the window
             return
         alert_raise(
-            kind=ALERT_KIND, subject=alert_subject(source), severity=AlertSeverity.CRITICAL,
+            kind=ALERT_KIND,
+            subject=alert_subject(source),
+            severity=AlertSeverity.CRITICAL,
             detail=f"{threshold} or more webhooks refused for their signature within {window} s. If the secret "
-                   f"was rotated, put the new one first in {SECRET_SETTINGS[source]} (the old one may follow).",
+            f"was rotated, put the new one first in {SECRET_SETTINGS[source]} (the old one may follow).",
         )
     except Exception:  # the refusal must go out whatever happens here
         logger.warning("cannot count a %s signature failure", source, exc_info=True)

@@ -51,9 +51,7 @@ def catalog_items_batch(*, catalog_id: str, payload: dict) -> dict:
         for index, request in enumerate(requests):
             method = str(request.get("method", "")).upper() if isinstance(request, dict) else ""
             data = request.get("data") if isinstance(request, dict) else None
-            retailer_id = (
-                str(data.get("id") or data.get("retailer_id") or "") if isinstance(data, dict) else ""
-            )
+            retailer_id = str(data.get("id") or data.get("retailer_id") or "") if isinstance(data, dict) else ""
             if method not in METHODS or not retailer_id:
                 errors.append(
                     {
@@ -66,9 +64,7 @@ def catalog_items_batch(*, catalog_id: str, payload: dict) -> dict:
             problem = METHODS[method](catalog_id, retailer_id, data)
             if problem:
                 errors.append({"retailer_id": retailer_id, "errors": [{"message": problem}], "warnings": []})
-        batch = CatalogBatch.objects.create(
-            handle=secrets.token_urlsafe(24), catalog_id=catalog_id, errors=errors
-        )
+        batch = CatalogBatch.objects.create(handle=secrets.token_urlsafe(24), catalog_id=catalog_id, errors=errors)
     result = {"handles": [batch.handle]}
     if errors:
         result["validation_status"] = errors
@@ -86,8 +82,7 @@ def catalog_batch_status(*, catalog_id: str, handle: str) -> dict:
                 "status": "finished",
                 "errors_total_count": len(batch.errors),
                 "errors": [
-                    {"line": 0, "id": e["retailer_id"], "message": e["errors"][0]["message"]}
-                    for e in batch.errors
+                    {"line": 0, "id": e["retailer_id"], "message": e["errors"][0]["message"]} for e in batch.errors
                 ],
             }
         ]

@@ -50,9 +50,7 @@ def thread_api(request):
     try:
         since = Cursor.parse(request.GET.get("since", ""))
         number = chat_number_get(request.GET.get("phone_number_id", ""))
-        thread = chat_thread_read(
-            config=config_get(), number=number, wa_id=request.GET.get("wa_id", ""), since=since
-        )
+        thread = chat_thread_read(config=config_get(), number=number, wa_id=request.GET.get("wa_id", ""), since=since)
     except ChatInputError as exc:
         return _bad_request(str(exc))
     return JsonResponse(thread)

@@ -92,7 +92,5 @@ def template_render(*, account: BusinessAccount, spec) -> dict | None:
         elif kind == "FOOTER":
             shown["footer"] = component.get("text", "")
         elif kind == "BUTTONS":
-            shown["buttons"] = [
-                _button(b, send_buttons.get(i)) for i, b in enumerate(component.get("buttons", []))
-            ]
+            shown["buttons"] = [_button(b, send_buttons.get(i)) for i, b in enumerate(component.get("buttons", []))]
     return shown

@@ -82,8 +82,7 @@ def chat_number_get(phone_number_id: str) -> PhoneNumber:
             raise ChatInputError(f"phone_number_id {phone_number_id} is not a sandbox number")
         return number
     number = (
-        numbers.filter(phone_number_id=settings.WACO_DEMO_PHONE_NUMBER_ID).first()
-        or numbers.order_by("id").first()
+        numbers.filter(phone_number_id=settings.WACO_DEMO_PHONE_NUMBER_ID).first() or numbers.order_by("id").first()
     )
     if number is None:
         raise ChatInputError("no business number is seeded in the sandbox; run manage.py sandbox_seed")
@@ -115,18 +114,14 @@ def _customer_side(*, number: PhoneNumber, wa_id: str, since: int, now) -> tuple
     new = [r for r in listed if r.id > since or r.id in recent]
     deliveries = Delivery.objects.filter(kind=DeliveryKind.MESSAGE)
     delivered = set(
-        deliveries.filter(ref__in=[r.wamid for r in listed], delivered_at__isnull=False).values_list(
-            "ref", flat=True
-        )
+        deliveries.filter(ref__in=[r.wamid for r in listed], delivered_at__isnull=False).values_list("ref", flat=True)
     )
     bodies = {}
     new_bodies = deliveries.filter(ref__in=[r.wamid for r in new]).order_by("id")
     for ref, body in new_bodies.values_list("ref", "body"):
         bodies.setdefault(ref, body)
     # Single tick: the sandbox has it; double: delivered to Waco's webhook; blue: Waco marked it read.
-    ticks = {
-        r.wamid: "read" if r.read_at else "delivered" if r.wamid in delivered else "sent" for r in listed
-    }
+    ticks = {r.wamid: "read" if r.read_at else "delivered" if r.wamid in delivered else "sent" for r in listed}
     items = [
         {
             "key": f"in:{r.id}",
@@ -142,9 +137,7 @@ def _customer_side(*, number: PhoneNumber, wa_id: str, since: int, now) -> tuple
     return items, ticks, last
 
 
-def _business_side(
-    *, config: Config, number: PhoneNumber, wa_id: str, since: int, now
-) -> tuple[list[dict], dict, int]:
+def _business_side(*, config: Config, number: PhoneNumber, wa_id: str, since: int, now) -> tuple[list[dict], dict, int]:
     rows = SentMessage.objects.filter(number=number, customer=wa_id)
     window = list(rows.order_by("-id").values_list("id", flat=True)[:TICK_WINDOW])
     recent = set(rows.filter(created_at__gte=now - OVERLAP).values_list("id", flat=True))
@@ -202,9 +195,7 @@ def chat_thread_read(*, config: Config, number: PhoneNumber, wa_id: str, since: 
         config=config, number=number, wa_id=wa_id, since=since.outbox_id, now=now
     )
     # The customer's message first when both land in the same instant: Waco answers, never foresees.
-    items = sorted(
-        mine + theirs, key=lambda i: (datetime.fromisoformat(i["at"]), i["from"] != "customer", i["key"])
-    )
+    items = sorted(mine + theirs, key=lambda i: (datetime.fromisoformat(i["at"]), i["from"] != "customer", i["key"]))
     return {
         "items": items,
         "ticks": {**my_ticks, **their_ticks},

@@ -314,9 +314,7 @@ def config_defaults() -> dict:
 def _row() -> SandboxConfig:
     row = SandboxConfig.objects.filter(pk=CONFIG_PK).first()
     if row is None:
-        row, _ = SandboxConfig.objects.get_or_create(
-            pk=CONFIG_PK, defaults={"generation": secrets.token_hex(16)}
-        )
+        row, _ = SandboxConfig.objects.get_or_create(pk=CONFIG_PK, defaults={"generation": secrets.token_hex(16)})
     return row
 
 

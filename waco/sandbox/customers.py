@@ -48,9 +48,7 @@ def _section(message: dict, kind: str) -> dict:
 
 def _text(message: dict) -> dict:
     body = _section(message, "text")
-    _require(
-        isinstance(body.get("body"), str) and body["body"], "message.text.body must be a non-empty string"
-    )
+    _require(isinstance(body.get("body"), str) and body["body"], "message.text.body must be a non-empty string")
     return {"body": body["body"]}
 
 
@@ -82,9 +80,7 @@ def _interactive(message: dict) -> dict:
             "message.interactive.nfm_reply.response_json must be a string",
         )
     else:
-        _require(
-            isinstance(reply.get("id"), str) and reply["id"], f"message.interactive.{kind}.id is required"
-        )
+        _require(isinstance(reply.get("id"), str) and reply["id"], f"message.interactive.{kind}.id is required")
         _require(isinstance(reply.get("title"), str), f"message.interactive.{kind}.title is required")
     return body
 
@@ -110,8 +106,7 @@ def _order(message: dict, number: PhoneNumber) -> dict:
             and item["quantity"] > 0
             and isinstance(item.get("item_price"), (int, float))
             and isinstance(item.get("currency"), str),
-            f"message.order.product_items[{index}] needs product_retailer_id, quantity > 0, "
-            "item_price and currency",
+            f"message.order.product_items[{index}] needs product_retailer_id, quantity > 0, item_price and currency",
         )
     # An order always comes from the business's catalog; the chat page need not know its id.
     body.setdefault("catalog_id", number.account.catalog_id)
@@ -174,8 +169,7 @@ def _number(phone_number_id: str | None) -> PhoneNumber:
         _require(number is not None, f"phone_number_id {phone_number_id} is not a sandbox number")
         return number
     number = (
-        numbers.filter(phone_number_id=settings.WACO_DEMO_PHONE_NUMBER_ID).first()
-        or numbers.order_by("id").first()
+        numbers.filter(phone_number_id=settings.WACO_DEMO_PHONE_NUMBER_ID).first() or numbers.order_by("id").first()
     )
     _require(number is not None, "no business number is seeded in the sandbox; run manage.py sandbox_seed")
     return number
@@ -237,9 +231,7 @@ def customer_message_send(
             wa_id=customer,
             defaults={"last_inbound_at": now, "name": name, **{k: v for k, v in known.items() if v}},
         )
-        record = InboundMessage.objects.create(
-            wamid=wamid, number=number, wa_id=customer, type=kind, created_at=now
-        )
+        record = InboundMessage.objects.create(wamid=wamid, number=number, wa_id=customer, type=kind, created_at=now)
         body = inbound_message_body(
             number=number, wa_id=wa_id, user_id=user_id, username=username, name=name, message=inbound
         )

@@ -59,9 +59,7 @@ def signature(body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def delivery_enqueue(
-    *, kind: str, body: dict, ref: str = "", status: str = "", delay_seconds: float = 0.0
-) -> Delivery:
+def delivery_enqueue(*, kind: str, body: dict, ref: str = "", status: str = "", delay_seconds: float = 0.0) -> Delivery:
     """Record a webhook to send; the worker is woken only once the transaction commits."""
     row = Delivery.objects.create(
         kind=kind,
@@ -88,9 +86,7 @@ def _claim(*, due_by, exclude: set[int], limit: int) -> list[Delivery]:
     token = uuid.uuid4().hex
     # The claim condition is repeated in the UPDATE: of two racing workers only one
     # sees claimed_until < now when it gets the row, so each row has one owner.
-    Delivery.objects.filter(_PENDING, _claimable(now), pk__in=ids).update(
-        claimed_until=now + LEASE, claim_token=token
-    )
+    Delivery.objects.filter(_PENDING, _claimable(now), pk__in=ids).update(claimed_until=now + LEASE, claim_token=token)
     return list(Delivery.objects.filter(claim_token=token, pk__in=ids).order_by("next_attempt_at", "id"))
 
 
@@ -153,8 +149,12 @@ def _posts(rows: list[Delivery], batch_size: int) -> list[list[Delivery]]:
     posts: list[list[Delivery]] = []
     for row in rows:
         last = posts[-1] if posts else None
-        if (last and row.kind != DeliveryKind.STRIPE_EVENT and last[0].kind != DeliveryKind.STRIPE_EVENT
-                and len(last) < batch_size):
+        if (
+            last
+            and row.kind != DeliveryKind.STRIPE_EVENT
+            and last[0].kind != DeliveryKind.STRIPE_EVENT
+            and len(last) < batch_size
+        ):
             last.append(row)
         else:
             posts.append([row])

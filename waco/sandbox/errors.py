@@ -45,19 +45,14 @@ ERRORS = {
     131016: ErrorSpec(500, "Service unavailable", "A service is temporarily unavailable."),
     131021: ErrorSpec(400, "Recipient cannot be sender", "Sender and recipient phone number is the same."),
     131026: ErrorSpec(400, "Message undeliverable", "Unable to deliver message."),
-    131030: ErrorSpec(
-        400, "Recipient phone number not in allowed list", "Recipient phone number not in allowed list."
-    ),
+    131030: ErrorSpec(400, "Recipient phone number not in allowed list", "Recipient phone number not in allowed list."),
     131031: ErrorSpec(403, "Account has been locked", "The business account has been locked."),
     131047: ErrorSpec(
         400,
         "Re-engagement message",
-        "Message failed to send because more than 24 hours have passed since the customer "
-        "last replied to this number.",
+        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
     ),
-    131048: ErrorSpec(
-        400, "Spam rate limit hit", "Message failed to send because of restrictions on this number."
-    ),
+    131048: ErrorSpec(400, "Spam rate limit hit", "Message failed to send because of restrictions on this number."),
     131049: ErrorSpec(
         400,
         "This message was not delivered to maintain healthy ecosystem engagement.",

@@ -163,7 +163,10 @@ def message_post(*, number: PhoneNumber, payload: dict, raw_body: bytes, config:
     lean = config["lean"]
     if lean:
         lean_outbox.record(
-            config=config, phone_number_id=number.phone_number_id, addressee=addressee, wamid=wamid,
+            config=config,
+            phone_number_id=number.phone_number_id,
+            addressee=addressee,
+            wamid=wamid,
             raw_body=raw_body,
         )
     if not lean or config["lean_statuses"]:
@@ -200,14 +203,10 @@ def _limits_check(number: PhoneNumber, customer: str, config: Config) -> None:
     if faults.throttle_burst_take(config):
         raise GraphError(130429)
     rate = config.number(number.phone_number_id)["messages_per_second"]
-    if not bucket_take(
-        ("throughput", config.generation, number.phone_number_id), rate_per_second=rate, capacity=rate
-    ):
+    if not bucket_take(("throughput", config.generation, number.phone_number_id), rate_per_second=rate, capacity=rate):
         raise GraphError(130429)
     pair_key = ("pair", config.generation, number.phone_number_id, customer)
-    if not bucket_take(
-        pair_key, rate_per_second=config.pair_rate_per_minute / 60, capacity=config.pair_burst
-    ):
+    if not bucket_take(pair_key, rate_per_second=config.pair_rate_per_minute / 60, capacity=config.pair_burst):
         raise GraphError(131056)
 
 
@@ -216,9 +215,7 @@ def _mark_read(*, number: PhoneNumber, payload: dict) -> dict:
     now = timezone.now()
     message = InboundMessage.objects.filter(number=number, wamid=payload["message_id"]).first()
     if message is None:
-        raise GraphError(
-            100, f"Invalid parameter message_id: no message {payload['message_id']} to this number."
-        )
+        raise GraphError(100, f"Invalid parameter message_id: no message {payload['message_id']} to this number.")
     message.read_at = message.read_at or now
     if payload.get("typing_indicator"):
         message.typing_at = now

@@ -55,9 +55,7 @@ def media_store(*, account: BusinessAccount, content: bytes, mime_type: str) -> 
     """Keep bytes under a fresh media id; over Meta's size limit -> 131053."""
     limit = MAX_BYTES[media_kind(mime_type)]
     if len(content) > limit:
-        raise GraphError(
-            131053, f"Media file size {len(content)} exceeds the {limit} byte limit for {mime_type}"
-        )
+        raise GraphError(131053, f"Media file size {len(content)} exceeds the {limit} byte limit for {mime_type}")
     return Media.objects.create(
         media_id=new_media_id(),
         account=account,

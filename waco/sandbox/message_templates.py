@@ -89,9 +89,7 @@ def template_create(*, account: BusinessAccount, payload: dict, config: Config) 
 
 def templates_review_apply_due(*, account: BusinessAccount) -> None:
     """Give every template whose review time has passed its decided status."""
-    due = Template.objects.filter(
-        account=account, status=TemplateStatus.PENDING, review_due_at__lte=timezone.now()
-    )
+    due = Template.objects.filter(account=account, status=TemplateStatus.PENDING, review_due_at__lte=timezone.now())
     for outcome in (TemplateStatus.APPROVED, TemplateStatus.REJECTED):
         due.filter(review_outcome=outcome).update(status=outcome)
 
@@ -173,15 +171,11 @@ def template_for_send(*, account: BusinessAccount, name: str, language: str) -> 
     return template
 
 
-def template_status_set(
-    *, waba_id: str, name: str, language: str, status: str, reason: str = "NONE"
-) -> Template:
+def template_status_set(*, waba_id: str, name: str, language: str, status: str, reason: str = "NONE") -> Template:
     """Move a template to a status (e.g. PAUSED, DISABLED) and announce it by webhook."""
     status = TemplateStatus(status)
     with transaction.atomic():
-        template = Template.objects.select_for_update().get(
-            account__waba_id=waba_id, name=name, language=language
-        )
+        template = Template.objects.select_for_update().get(account__waba_id=waba_id, name=name, language=language)
         template.status = status
         template.review_outcome = status
         template.save(update_fields=["status", "review_outcome"])

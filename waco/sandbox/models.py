@@ -49,9 +49,7 @@ class ServiceWindow(models.Model):
     last_inbound_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["number", "wa_id"], name="sandbox_window_number_wa_id")
-        ]
+        constraints = [models.UniqueConstraint(fields=["number", "wa_id"], name="sandbox_window_number_wa_id")]
 
 
 class InboundMessage(models.Model):
@@ -107,9 +105,7 @@ class Template(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["account", "name", "language"], name="sandbox_template_name_language"
-            )
+            models.UniqueConstraint(fields=["account", "name", "language"], name="sandbox_template_name_language")
         ]
 
 
@@ -135,9 +131,7 @@ class CatalogItem(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["catalog_id", "retailer_id"], name="sandbox_catalog_item_retailer_id"
-            )
+            models.UniqueConstraint(fields=["catalog_id", "retailer_id"], name="sandbox_catalog_item_retailer_id")
         ]
 
 
@@ -282,11 +276,7 @@ class StripeCheckoutSession(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
-        indexes = [
-            models.Index(
-                fields=["expires_at"], condition=Q(status="open"), name="sandbox_stripe_session_open"
-            )
-        ]
+        indexes = [models.Index(fields=["expires_at"], condition=Q(status="open"), name="sandbox_stripe_session_open")]
 
 
 class StripeRefund(models.Model):

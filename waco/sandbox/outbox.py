@@ -44,7 +44,8 @@ class LeanOutbox:
         with self._lock:
             self._reset_if_stale(config)
             items = [
-                i for i in self._items
+                i
+                for i in self._items
                 if i[0] > since_id and (not to or i[2] == to) and (not recipient or i[3] == recipient)
             ][:limit]
         return [
@@ -90,7 +91,12 @@ def _latest_statuses(wamids: list[str]) -> dict[str, str]:
 
 
 def outbox_list(
-    *, config: Config, to: str = "", recipient: str = "", customer: str = "", since_id: int = 0,
+    *,
+    config: Config,
+    to: str = "",
+    recipient: str = "",
+    customer: str = "",
+    since_id: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> list[dict]:
     """Sends oldest first, after an outbox_id, optionally only those with this `to` (a wa_id)

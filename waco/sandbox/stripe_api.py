@@ -37,9 +37,7 @@ def _line_item(item, index: int) -> dict:
     if not isinstance(item, dict):
         raise invalid_param(param, f"Invalid hash: {param}")
     if "price" in item:
-        raise StripeApiError(
-            f"No such price: '{item['price']}'", code="resource_missing", param=f"{param}[price]"
-        )
+        raise StripeApiError(f"No such price: '{item['price']}'", code="resource_missing", param=f"{param}[price]")
     price_data = required(item, "price_data", label=f"{param}[price_data]")
     product_data = required(price_data, "product_data", label=f"{param}[price_data][product_data]")
     name = as_str(required(product_data, "name", label=f"{param}[price_data][product_data][name]"), "name")
@@ -105,9 +103,7 @@ def checkout_session_create(*, params: dict) -> StripeCheckoutSession:
         line_items=items,
         success_url=success_url,
         cancel_url=as_str(params.get("cancel_url", ""), "cancel_url"),
-        client_reference_id=as_str(
-            params.get("client_reference_id", ""), "client_reference_id", max_length=200
-        ),
+        client_reference_id=as_str(params.get("client_reference_id", ""), "client_reference_id", max_length=200),
         metadata=as_metadata(params.get("metadata")),
         payment_method_types=_payment_method_types(params.get("payment_method_types", ["card"])),
         expires_at=_expires_at(params.get("expires_at"), now),
@@ -121,9 +117,7 @@ def checkout_session_create(*, params: dict) -> StripeCheckoutSession:
 def _expire(session: StripeCheckoutSession, *, idempotency_key: str | None = None) -> None:
     session.status = StripeSessionStatus.EXPIRED
     session.save(update_fields=["status"])
-    event_emit(
-        type="checkout.session.expired", data_object=session_object(session), idempotency_key=idempotency_key
-    )
+    event_emit(type="checkout.session.expired", data_object=session_object(session), idempotency_key=idempotency_key)
 
 
 def session_locked(session_id: str, *, expire_due: bool = True) -> StripeCheckoutSession:

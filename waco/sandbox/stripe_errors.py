@@ -42,9 +42,7 @@ def invalid_param(param: str, message: str, *, code: str = "parameter_invalid_em
 
 
 def missing_param(param: str) -> StripeApiError:
-    return StripeApiError(
-        f"Missing required param: {param}.", code="parameter_missing", param=param, stored=False
-    )
+    return StripeApiError(f"Missing required param: {param}.", code="parameter_missing", param=param, stored=False)
 
 
 def resource_missing(object_name: str, object_id: str, *, param: str = "id") -> StripeApiError:

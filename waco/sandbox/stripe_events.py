@@ -149,4 +149,3 @@ def _cursor(event_id: str, param: str) -> StripeEvent:
     if cursor is None:
         raise resource_missing("event", event_id, param=param)
     return cursor
-

@@ -45,16 +45,12 @@ def _execute(operation: Callable[[], dict]) -> ApiResponse:
         return ApiResponse(exc.http_status, exc.body())
 
 
-def idempotent_call(
-    *, key: str | None, endpoint: str, params: dict, operation: Callable[[], dict]
-) -> ApiResponse:
+def idempotent_call(*, key: str | None, endpoint: str, params: dict, operation: Callable[[], dict]) -> ApiResponse:
     """Run `operation` once per key; replay its saved response to retries."""
     if not key:
         return _execute(operation)
     if len(key) > MAX_KEY_LENGTH:
-        raise StripeApiError(
-            f"Idempotency keys must be at most {MAX_KEY_LENGTH} characters long.", stored=False
-        )
+        raise StripeApiError(f"Idempotency keys must be at most {MAX_KEY_LENGTH} characters long.", stored=False)
     params_hash = _params_hash(params)
     with transaction.atomic():
         record = StripeIdempotencyKey.objects.select_for_update().filter(key=key).first()
@@ -85,8 +81,7 @@ def idempotent_call(
         except IntegrityError:
             # Another request with this key committed first: undo this one's work.
             raise StripeApiError(
-                "There is currently another in-progress request using this idempotent key. "
-                "Please try again later.",
+                "There is currently another in-progress request using this idempotent key. Please try again later.",
                 type="idempotency_error",
                 http_status=409,
                 stored=False,

@@ -74,9 +74,7 @@ def checkout_page_url(session: StripeCheckoutSession, host: str) -> str:
     return host + reverse("sandbox:stripe-checkout-page", args=[session.session_id])
 
 
-def session_object(
-    session: StripeCheckoutSession, *, host: str = "", expand: frozenset = frozenset()
-) -> dict:
+def session_object(session: StripeCheckoutSession, *, host: str = "", expand: frozenset = frozenset()) -> dict:
     intent = session.payment_intent
     expand_charge = "payment_intent.latest_charge" in expand  # implies expanding the intent, as on Stripe
     if intent is not None and ("payment_intent" in expand or expand_charge):

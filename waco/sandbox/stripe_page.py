@@ -18,9 +18,7 @@ ACTIONS = {
     "settle-succeeded": lambda session_id: stripe_payments.session_delayed_settle(
         session_id=session_id, succeeded=True
     ),
-    "settle-failed": lambda session_id: stripe_payments.session_delayed_settle(
-        session_id=session_id, succeeded=False
-    ),
+    "settle-failed": lambda session_id: stripe_payments.session_delayed_settle(session_id=session_id, succeeded=False),
     "expire": lambda session_id: stripe_payments.session_leave(session_id=session_id),
 }
 # After these the customer goes back to the shop, as Checkout redirects to success_url.
@@ -44,16 +42,12 @@ def _render(request, session, *, notice: str = "", status: int = 200):
     context = {
         "session": session,
         "amount": f"{session.amount_total / 100:.2f}",
-        "items": [
-            {**item, "amount": f"{item['amount_total'] / 100:.2f}"} for item in session.line_items
-        ],
+        "items": [{**item, "amount": f"{item['amount_total'] / 100:.2f}"} for item in session.line_items],
         "settling": intent is not None and intent.status == StripePaymentIntentStatus.PROCESSING,
         "notice": notice,
         # Template names cannot hold a dash: pay-delayed is urls.pay_delayed.
         "urls": {
-            action.replace("-", "_"): reverse(
-                "sandbox:stripe-checkout-action", args=[session.session_id, action]
-            )
+            action.replace("-", "_"): reverse("sandbox:stripe-checkout-action", args=[session.session_id, action])
             for action in ACTIONS
         },
     }

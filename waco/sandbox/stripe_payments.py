@@ -148,7 +148,7 @@ def session_delayed_settle(*, session_id: str, succeeded: bool) -> StripeCheckou
 
 
 def session_leave(*, session_id: str) -> StripeCheckoutSession:
-    """"Let it expire": the session ends now, as if expires_at had passed."""
+    """ "Let it expire": the session ends now, as if expires_at had passed."""
     try:
         return checkout_session_expire(session_id=session_id)
     except StripeApiError as exc:

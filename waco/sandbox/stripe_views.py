@@ -44,9 +44,7 @@ def _authenticate(request) -> None:
             stored=False,
         )
     if not secrets.compare_digest(key.encode(), settings.WACO_STRIPE_SECRET_KEY.encode()):
-        raise StripeApiError(
-            f"Invalid API Key provided: {key[:8]}{'*' * 4}{key[-4:]}", http_status=401, stored=False
-        )
+        raise StripeApiError(f"Invalid API Key provided: {key[:8]}{'*' * 4}{key[-4:]}", http_status=401, stored=False)
 
 
 def _answer(response: ApiResponse, request) -> JsonResponse:
@@ -123,9 +121,7 @@ def checkout_session_expire(request, session_id):
     key = request.headers.get("Idempotency-Key")
     return _idempotent(
         request,
-        lambda params: session_object(
-            stripe_api.checkout_session_expire(session_id=session_id, idempotency_key=key)
-        ),
+        lambda params: session_object(stripe_api.checkout_session_expire(session_id=session_id, idempotency_key=key)),
     )
 
 

@@ -10,9 +10,7 @@ _VERSION = r"(?P<version>v\d+\.\d+)"
 
 urlpatterns = [
     re_path(r"^graph/outbox/?$", views.outbox, name="outbox"),
-    re_path(
-        rf"^graph/{_VERSION}/(?P<node_id>[^/]+)/(?P<edge>[a-z_]+)/?$", views.graph_edge, name="graph-edge"
-    ),
+    re_path(rf"^graph/{_VERSION}/(?P<node_id>[^/]+)/(?P<edge>[a-z_]+)/?$", views.graph_edge, name="graph-edge"),
     re_path(rf"^graph/{_VERSION}/(?P<node_id>[^/]+)/?$", views.graph_node, name="graph-node"),
     re_path(r"^customer/messages/?$", views.customer_messages, name="customer-messages"),
     re_path(r"^config/?$", views.config_view, name="config"),

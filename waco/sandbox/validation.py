@@ -50,9 +50,7 @@ def _text(container: dict, key: str, where: str, *, max_len: int, required: bool
         isinstance(value, str) and value != "",
         f"Param {where}.{key} is required and must be a non-empty string.",
     )
-    _require(
-        len(value) <= max_len, f"Param {where}.{key} is too long: {len(value)} characters, max {max_len}."
-    )
+    _require(len(value) <= max_len, f"Param {where}.{key} is too long: {len(value)} characters, max {max_len}.")
 
 
 def wa_id_for(to: str) -> str:
@@ -157,9 +155,7 @@ def _interactive_header(interactive: dict, *, required: bool = False) -> None:
         raise GraphError(100, "Param interactive.header.type must be text, image, video or document.")
 
 
-def _interactive_common(
-    interactive: dict, *, body_required: bool = True, header_required: bool = False
-) -> dict:
+def _interactive_common(interactive: dict, *, body_required: bool = True, header_required: bool = False) -> dict:
     _interactive_header(interactive, required=header_required)
     body = interactive.get("body")
     if body is not None or body_required:
@@ -181,9 +177,7 @@ def _unique(values: list, what: str) -> None:
 def _buttons(interactive: dict) -> None:
     action = _interactive_common(interactive)
     buttons = action.get("buttons")
-    _require(
-        isinstance(buttons, list) and buttons, "Param interactive.action.buttons must be a non-empty list."
-    )
+    _require(isinstance(buttons, list) and buttons, "Param interactive.action.buttons must be a non-empty list.")
     _require(
         len(buttons) <= MAX_REPLY_BUTTONS,
         f"Interactive message: at most {MAX_REPLY_BUTTONS} buttons, got {len(buttons)}.",
@@ -202,9 +196,7 @@ def _buttons(interactive: dict) -> None:
 
 def _sections(action: dict, *, max_items: int, items_key: str, check_item, titles_required: bool) -> None:
     sections = action.get("sections")
-    _require(
-        isinstance(sections, list) and sections, "Param interactive.action.sections must be a non-empty list."
-    )
+    _require(isinstance(sections, list) and sections, "Param interactive.action.sections must be a non-empty list.")
     _require(
         len(sections) <= MAX_SECTIONS,
         f"Interactive message: at most {MAX_SECTIONS} sections, got {len(sections)}.",
@@ -213,17 +205,13 @@ def _sections(action: dict, *, max_items: int, items_key: str, check_item, title
     for index, section in enumerate(sections):
         where = f"interactive.action.sections[{index}]"
         _obj(section, where)
-        _text(
-            section, "title", where, max_len=MAX_SECTION_TITLE, required=titles_required or len(sections) > 1
-        )
+        _text(section, "title", where, max_len=MAX_SECTION_TITLE, required=titles_required or len(sections) > 1)
         items = section.get(items_key)
         _require(isinstance(items, list) and items, f"Param {where}.{items_key} must be a non-empty list.")
         for i_index, item in enumerate(items):
             check_item(_obj(item, f"{where}.{items_key}[{i_index}]"), f"{where}.{items_key}[{i_index}]")
         total += len(items)
-    _require(
-        total <= max_items, f"Interactive message: at most {max_items} {items_key} in total, got {total}."
-    )
+    _require(total <= max_items, f"Interactive message: at most {max_items} {items_key} in total, got {total}.")
 
 
 def _row(row: dict, where: str) -> None:
@@ -276,9 +264,7 @@ def _catalog_message(interactive: dict) -> None:
 
 
 def _cta_url(interactive: dict) -> None:
-    parameters = _obj(
-        _named_action(interactive, "cta_url").get("parameters"), "interactive.action.parameters"
-    )
+    parameters = _obj(_named_action(interactive, "cta_url").get("parameters"), "interactive.action.parameters")
     _text(parameters, "display_text", "interactive.action.parameters", max_len=MAX_CTA_DISPLAY_TEXT)
     _text(parameters, "url", "interactive.action.parameters", max_len=2000)
     _require(

@@ -146,9 +146,7 @@ def _templates_get(request, config, node_id):
 
 def _templates_post(request, config, node_id):
     account = graph.account_get(node_id, _token(request))
-    template = message_templates.template_create(
-        account=account, payload=_graph_payload(request), config=config
-    )
+    template = message_templates.template_create(account=account, payload=_graph_payload(request), config=config)
     return {"id": template.template_id, "status": template.status, "category": template.category}
 
 

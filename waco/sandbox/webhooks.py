@@ -43,7 +43,12 @@ def _contacts(*, wa_id: str | None, user_id: str | None, name: str | None, usern
 
 
 def inbound_message_body(
-    *, number: PhoneNumber, wa_id: str | None, name: str, message: dict, user_id: str | None = None,
+    *,
+    number: PhoneNumber,
+    wa_id: str | None,
+    name: str,
+    message: dict,
+    user_id: str | None = None,
     username: str = "",
 ) -> dict:
     """A `messages` change carrying one customer message (`from` and/or `from_user_id` set by the caller)."""
@@ -95,6 +100,4 @@ def template_status_body(*, template: Template, event: str, reason: str, time: i
         "reason": reason,
         "message_template_category": template.category,
     }
-    return envelope(
-        waba_id=template.account.waba_id, field="message_template_status_update", value=value, time=time
-    )
+    return envelope(waba_id=template.account.waba_id, field="message_template_status_update", value=value, time=time)

@@ -42,8 +42,12 @@ class Command(BaseCommand):
 
         with transaction.atomic():  # bad items are skipped in savepoints; a crash leaves nothing
             result = catalog_upsert(
-                business_account=business_account, items=items, source=f"import:{source}",
-                now=timezone.now(), full=not partial, progress=progress,
+                business_account=business_account,
+                items=items,
+                source=f"import:{source}",
+                now=timezone.now(),
+                full=not partial,
+                progress=progress,
             )
         self.stdout.write("")
         self.stdout.write(

@@ -23,6 +23,4 @@ class Command(BaseCommand):
             verified_name=options["verified_name"],
             catalog_id=options["catalog_id"],
         )
-        self.stdout.write(
-            f"sandbox number {number.phone_number_id} on WABA {number.account.waba_id} is ready"
-        )
+        self.stdout.write(f"sandbox number {number.phone_number_id} on WABA {number.account.waba_id} is ready")
