@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from catalog.money import amount_format
 from checkout.payments import link_url
-from checkout.signals import ORDER_SUBJECT
 from conversations import replies
 from conversations.models import CartLine, ThreadState, TransitionCause
-from conversations.services import thread_locked, thread_reply, thread_transition
+from conversations.services import REPLY_PURPOSE, order_reply, thread_locked, thread_transition
 from outbound.models import MessageCategory
 from waco.contacts import services as contacts
 
@@ -22,11 +21,10 @@ def payment_link_ready(sender, *, order, link, **kwargs) -> None:
     reply = replies.pay_link(
         reference=order.reference, total_display=total, url=link_url(link), expires_at=replies.clock(link.expires_at)
     )
-    thread_reply(
+    order_reply(
         thread=thread,
-        content=reply.content,
-        text=reply.text,
-        category=MessageCategory.UTILITY,
+        order=order,
+        reply=reply,
         purpose="payment_link",
         template_params={
             "order_ref": order.reference,
@@ -35,8 +33,6 @@ def payment_link_ready(sender, *, order, link, **kwargs) -> None:
             "pay_token": link.token,
         },
         dedupe_key=f"payment_link:{link.pk}",
-        subject_type=ORDER_SUBJECT,
-        subject_id=order.reference,
     )
 
 
@@ -54,11 +50,10 @@ def order_paid(sender, *, order, **kwargs) -> None:
         for line in order.lines.all()
     ]
     reply = replies.receipt(reference=order.reference, lines=lines, total_display=total)
-    thread_reply(
+    order_reply(
         thread=thread,
-        content=reply.content,
-        text=reply.text,
-        category=MessageCategory.UTILITY,
+        order=order,
+        reply=reply,
         purpose="order_receipt",
         template_params={
             "customer": order.contact.profile_name or "there",
@@ -66,8 +61,6 @@ def order_paid(sender, *, order, **kwargs) -> None:
             "order_ref": order.reference,
         },
         dedupe_key=f"order_receipt:{order.pk}",
-        subject_type=ORDER_SUBJECT,
-        subject_id=order.reference,
     )
 
 
@@ -80,11 +73,11 @@ def payment_link_ended(sender, *, order, link, reason, **kwargs) -> None:
     if not contacts.window_is_open(contact=thread.contact, phone_number=thread.phone_number, now=timezone.now()):
         return  # outside the window the cart waits for the recovery message, which has its own rules
     reply = replies.payment_ended(reference=order.reference, reason=reason)
-    thread_reply(
+    order_reply(
         thread=thread,
-        content=reply.content,
-        text=reply.text,
+        order=order,
+        reply=reply,
+        category=MessageCategory.SERVICE,
+        purpose=REPLY_PURPOSE,
         dedupe_key=f"payment_ended:{link.pk}",
-        subject_type=ORDER_SUBJECT,
-        subject_id=order.reference,
     )

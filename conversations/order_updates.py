@@ -9,11 +9,9 @@ with the named parameters given here. Dedupe keys make a replayed event silent.
 from catalog.money import amount_format
 from checkout.models import REFUND_COUNTED, OrderStatus
 from checkout.payments import link_url
-from checkout.signals import ORDER_SUBJECT
 from conversations.models import ThreadState, TransitionCause
 from conversations.replies import Reply, clock, pay_link, text_reply
-from conversations.services import thread_locked, thread_reply, thread_transition
-from outbound.models import MessageCategory
+from conversations.services import order_reply, thread_locked, thread_transition
 
 # Statuses the customer hears about after payment; "paid" has its receipt (checkout_replies).
 TOLD = (
@@ -75,15 +73,12 @@ def order_status_changed(sender, *, order, old, new, cause, **kwargs) -> None:
         return
     thread = thread_locked(contact=order.contact, phone_number=order.phone_number)
     reply = order_update_reply(order, new)
-    thread_reply(
+    order_reply(
         thread=thread,
-        content=reply.content,
-        text=reply.text,
-        category=MessageCategory.UTILITY,
+        order=order,
+        reply=reply,
         purpose="order_update",
         dedupe_key=f"order_update:{order.pk}:{new}",
-        subject_type=ORDER_SUBJECT,
-        subject_id=order.reference,
         template_params={
             "customer": _customer(order),
             "order_ref": order.reference,
@@ -112,15 +107,12 @@ def late_payment_refunded(order) -> None:
         f"Your payment of {amount} for order {order.reference} arrived after the items sold out, "
         "so we refunded it in full; banks take 5-10 days to show it."
     )
-    thread_reply(
+    order_reply(
         thread=thread,
-        content=reply.content,
-        text=reply.text,
-        category=MessageCategory.UTILITY,
+        order=order,
+        reply=reply,
         purpose="payment_refunded",
         dedupe_key=f"payment_refunded:{order.pk}",
-        subject_type=ORDER_SUBJECT,
-        subject_id=order.reference,
         template_params={"customer": _customer(order), "order_ref": order.reference, "total": amount},
     )
 
@@ -139,15 +131,12 @@ def payment_reminder_due(sender, *, order, link, **kwargs) -> None:
         expires_at=clock(link.expires_at),
         reminder=True,
     )
-    thread_reply(
+    order_reply(
         thread=thread,
-        content=reply.content,
-        text=reply.text,
-        category=MessageCategory.UTILITY,
+        order=order,
+        reply=reply,
         purpose="payment_reminder",
         dedupe_key=f"payment_reminder:{link.pk}",
-        subject_type=ORDER_SUBJECT,
-        subject_id=order.reference,
         template_params={
             "customer": _customer(order),
             "order_ref": order.reference,

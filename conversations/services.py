@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
+from checkout.signals import ORDER_SUBJECT
 from conversations.models import Direction, Thread, ThreadMessage, ThreadTransition
 from outbound import services as outbound
 from outbound.models import MessageCategory, OutboundMessage
@@ -122,6 +123,32 @@ def thread_message_record_inbound(
         if ThreadMessage.objects.filter(wamid=wamid).exists():
             return None
         raise
+
+
+def order_reply(
+    *,
+    thread: Thread,
+    order,
+    reply,
+    purpose: str,
+    dedupe_key: str,
+    template_params: dict | None = None,
+    category: str = MessageCategory.UTILITY,
+    now: datetime | None = None,
+) -> OutboundMessage:
+    """A message about an order (utility unless said otherwise): its subject is the order's reference."""
+    return thread_reply(
+        thread=thread,
+        content=reply.content,
+        text=reply.text,
+        category=category,
+        purpose=purpose,
+        template_params=template_params,
+        dedupe_key=dedupe_key,
+        subject_type=ORDER_SUBJECT,
+        subject_id=order.reference,
+        now=now,
+    )
 
 
 def thread_reply(
