@@ -13,7 +13,10 @@ from waco.ingest.inbox import DOORBELL_KEY
 from waco.sandbox.services import http_session_close as sandbox_http_session_close
 from waco.sandbox.services import worker_stop as sandbox_delivery_stop
 
-pytest_plugins = ["tests.browser_fixtures"]  # Playwright fixtures, shared by every browser test
+pytest_plugins = [
+    "tests.support.browser",  # Playwright fixtures, shared by every browser test
+    "tests.support.api_fixtures",  # API keys and clients for /api/v1/ tests
+]
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +89,9 @@ def seed_keywords(db):
 @pytest.fixture
 def worker_shop(transactional_db, seed_keywords, settings, live_server, tmp_path):
     """A shop on the sandbox (Meta and Stripe over HTTP) with a catalog and a real worker."""
-    from tests.conversations.shopper import open_shop
+    from tests.support.sandbox_shop import sandbox_shop_open
 
-    shop = open_shop(settings, live_server, tmp_path)
+    shop = sandbox_shop_open(settings, live_server, tmp_path)
     yield shop
     shop.close()
 

@@ -186,3 +186,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# For run_python: sends beat's periodic task named %r now, as beat would when it comes due.
+RUN_BEAT_JOB = """
+import django, json; django.setup()
+from django_celery_beat.models import PeriodicTask
+from waco.celery import app
+job = PeriodicTask.objects.get(name=%r)
+app.send_task(job.task, args=json.loads(job.args), kwargs=json.loads(job.kwargs), queue=job.queue)
+"""

@@ -5,8 +5,8 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.browser_fixtures import screenshot
 from tests.catalog.factories import ProductFactory, VariantFactory
+from tests.support.browser import screenshot
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "a-strong-staff-password-123"

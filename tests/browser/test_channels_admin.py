@@ -5,8 +5,8 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.browser_fixtures import admin_log_in, screenshot
 from tests.channels.factories import BusinessAccountFactory, PhoneNumberFactory
+from tests.support.browser import admin_log_in, screenshot
 from waco.channels.models import BusinessAccount, PhoneNumber
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM must be told it is fine.

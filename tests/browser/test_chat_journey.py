@@ -10,32 +10,13 @@ from playwright.sync_api import expect
 
 from catalog.models import Variant
 from conversations.models import Thread, ThreadState
-from tests.browser.chat_shop import PASSWORD, SHOP
-from tests.browser_fixtures import admin_log_in, screenshot
+from tests.support.browser import admin_log_in, screenshot
+from tests.support.chat_page import PASSWORD, REPLY_TIMEOUT, SHOP, mine, says, shop_says
 
 pytestmark = pytest.mark.worker
 # Playwright's sync API runs an event loop in this thread; Django's ORM must be told it is fine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CUSTOMER, NAME = "971501239876", "Amal"
-# A reply goes webhook -> worker -> Graph send -> outbox -> the page's next poll.
-REPLY_TIMEOUT = 20_000
-
-
-def says(page, text):
-    page.get_by_role("textbox", name="Message").fill(text)
-    page.get_by_role("button", name="Send", exact=True).click()
-    expect(mine(page).last).to_contain_text(text)
-
-
-def mine(page):
-    return page.locator(".msg--mine")
-
-
-def shop_says(page, text, count=1):
-    """The shop's messages containing `text`, once there are `count` of them."""
-    found = page.locator(".msg--theirs", has_text=text)
-    expect(found).to_have_count(count, timeout=REPLY_TIMEOUT)
-    return found.last
 
 
 def shot(page, name, top=None):

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from checkout.models import Order, OrderStatus
 from conversations.models import Thread, ThreadState
-from tests.browser.chat_shop import PASSWORD, SHOP
-from tests.browser_fixtures import admin_log_in, screenshot
+from tests.support.browser import admin_log_in, screenshot
+from tests.support.chat_page import PASSWORD, SHOP
 
 pytestmark = pytest.mark.worker
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares this thread with the ORM

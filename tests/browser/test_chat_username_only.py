@@ -6,8 +6,7 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.chat_shop import SHOP
-from tests.browser.test_chat_journey import says, shop_says
+from tests.support.chat_page import SHOP, says, shop_says
 from waco.contacts.models import Contact
 from waco.sandbox import services as sandbox
 

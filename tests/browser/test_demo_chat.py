@@ -8,9 +8,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser_fixtures import screenshot
-from tests.sandbox.conftest import CATALOG_ID, CUSTOMER, PHONE_NUMBER_ID, TOKEN, VERSION, WABA_ID
-from waco.sandbox.media import placeholder
+from tests.support.browser import screenshot
+from tests.support.sandbox_shop import CATALOG_ID, CUSTOMER, PHONE_NUMBER_ID, TOKEN, VERSION, WABA_ID
+from waco.sandbox.graph.media import placeholder
 from waco.sandbox.models import Delivery, DeliveryKind
 from waco.sandbox.services import sandbox_seed
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from checkout.models import Order, OrderStatus
 from conversations.models import ThreadState
-from tests.browser_fixtures import admin_log_in, screenshot
 from tests.checkout.factories import paid_order
 from tests.conversations.factories import ThreadFactory
+from tests.support.browser import admin_log_in, screenshot
 from waco.contacts import services as contacts
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM must be told it is fine.

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from outbound.models import MessageStatus, OutboundMessage
-from tests.browser_fixtures import screenshot
 from tests.outbound.factories import OutboundMessageFactory
+from tests.support.browser import screenshot
 from waco.contacts import services as contacts
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -6,8 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from checkout import stripe_client
-from tests.browser_fixtures import screenshot
-from tests.sandbox.stripe_helpers import stripe_receiver  # noqa: F401
+from tests.support.browser import screenshot
+from tests.support.sandbox_stripe import stripe_receiver  # noqa: F401
 from waco.sandbox.services import deliveries_flush
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from conversations.models import ThreadMessage, ThreadState
 from outbound.models import MessageStatus, OutboundMessage
-from tests.browser_fixtures import admin_log_in, screenshot
 from tests.conversations.factories import ThreadFactory, ThreadMessageFactory
+from tests.support.browser import admin_log_in, screenshot
 from tests.templates_lib.factories import PurposeFactory, PurposeTemplateFactory, TemplateFactory
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource

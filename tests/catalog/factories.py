@@ -65,3 +65,11 @@ def feed_item(sku: str, **overrides) -> dict:
         "attributes": {"size": "M"},
         **overrides,
     }
+
+
+# A two-row CSV feed: one product, size S in stock, size M sold out.
+CSV_FEED = (
+    "sku,product_id,name,category,price,currency,stock,attr_size,attr_colour\n"
+    "ABY-1-S,ABY-1,Black Abaya,Abayas,320.00,AED,4,S,Black\n"
+    "ABY-1-M,ABY-1,Black Abaya,Abayas,320.00,AED,0,M,Black\n"
+)

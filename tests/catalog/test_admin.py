@@ -1,12 +1,14 @@
 """The catalog admin: products with their variants, feeds with a sync action, runs read-only."""
 
 import pytest
+from django.forms import modelform_factory
 from django.urls import reverse
 
 from catalog import tasks
+from catalog.admin import VariantForm
 from catalog.demo_data import demo_catalog_seed
-from catalog.models import Product, SyncRun
-from tests.catalog.factories import FeedSourceFactory
+from catalog.models import Product, SyncRun, Variant
+from tests.catalog.factories import FeedSourceFactory, VariantFactory
 from tests.channels.factories import BusinessAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +45,14 @@ def test_sync_runs_are_read_only(admin_client):
     response = admin_client.post(reverse("admin:catalog_syncrun_change", args=[run.pk]), {"source": "x"})
     assert response.status_code == 403
     assert SyncRun.objects.get().source == "demo"
+
+
+def test_a_sku_taken_in_the_same_account_is_refused_by_the_variant_form_not_by_the_database():
+    taken = VariantFactory(sku="ABY-M")
+    sibling = VariantFactory(product=taken.product, sku="ABY-L")
+    elsewhere = VariantFactory(sku="SCF-1")
+    form_class = modelform_factory(Variant, form=VariantForm, fields=["sku"])
+    assert form_class(data={"sku": "ABY-M"}, instance=sibling).errors == {
+        "sku": ["Another variant of this business account has this SKU."]
+    }
+    assert form_class(data={"sku": "ABY-M"}, instance=elsewhere).is_valid()  # another account's SKU

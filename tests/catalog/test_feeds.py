@@ -7,15 +7,9 @@ import responses
 from catalog import tasks
 from catalog.feeds import FeedError, feed_parse
 from catalog.models import FeedFormat, FeedSource, SyncRun, SyncStatus, Variant
-from tests.catalog.factories import FeedSourceFactory, feed_item
+from tests.catalog.factories import CSV_FEED, FeedSourceFactory, feed_item
 
 pytestmark = pytest.mark.django_db
-
-CSV_FEED = (
-    "sku,product_id,name,category,price,currency,stock,attr_size,attr_colour\n"
-    "ABY-1-S,ABY-1,Black Abaya,Abayas,320.00,AED,4,S,Black\n"
-    "ABY-1-M,ABY-1,Black Abaya,Abayas,320.00,AED,0,M,Black\n"
-)
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import SyncRun, Variant
-from tests.catalog.factories import feed_item
-from tests.catalog.test_feeds import CSV_FEED
+from tests.catalog.factories import CSV_FEED, feed_item
 from tests.channels.factories import BusinessAccountFactory
 
 pytestmark = pytest.mark.django_db

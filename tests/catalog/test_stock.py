@@ -147,3 +147,18 @@ def test_a_level_typed_in_the_admin_is_the_level_as_of_the_save():
     variant.refresh_from_db()
     assert variant.on_hand == 5 and variant.on_hand_as_of > an_hour_ago
     assert stock.available_one(variant=variant) == 5  # staff counted the shelf after the sale
+
+
+def test_a_push_of_many_levels_is_read_and_written_in_a_few_queries(django_assert_max_num_queries):
+    account = BusinessAccountFactory()
+    variants = VariantFactory.create_batch(
+        50, product__category__business_account=account, on_hand_as_of=timezone.now() - timedelta(hours=1)
+    )
+    now = timezone.now()
+    levels = [stock.StockLevel(account.pk, v.sku, on_hand=100 + n, as_of=now) for n, v in enumerate(variants)]
+    levels.append(stock.StockLevel(account.pk, "NOPE", on_hand=1, as_of=now))
+    with django_assert_max_num_queries(5):  # lock and read, sales since, one UPDATE (and a savepoint)
+        outcomes = stock.stock_levels_apply(levels=levels, now=now)
+    assert outcomes == [stock.APPLIED] * 50 + [stock.UNKNOWN_SKU]
+    stored = Variant.objects.filter(pk__in=[v.pk for v in variants]).order_by("pk")
+    assert list(stored.values_list("on_hand", flat=True)) == list(range(100, 150))

@@ -96,12 +96,13 @@ def test_a_bad_row_for_a_known_sku_does_not_deactivate_it():
     assert result.deactivated == 0 and Variant.objects.get(sku="A-1").active
 
 
-def test_a_sku_of_another_shop_is_rejected():
-    upsert(BusinessAccountFactory(), [feed_item("A-1")])
-    other = BusinessAccountFactory()
-    result = upsert(other, [feed_item("A-1", price="1.00")])
-    assert "another shop" in result.errors[0]["error"]
-    assert Variant.objects.get(sku="A-1").price_minor == 1250
+def test_the_same_sku_in_another_account_is_another_variant():
+    first, second = BusinessAccountFactory(), BusinessAccountFactory()
+    upsert(first, [feed_item("A-1")])
+    result = upsert(second, [feed_item("A-1", price="1.00")])
+    assert (result.created, result.errors) == (1, [])
+    prices = dict(Variant.objects.filter(sku="A-1").values_list("business_account", "price_minor"))
+    assert prices == {first.pk: 1250, second.pk: 100}
 
 
 def test_price_minor_is_taken_as_integer_minor_units():

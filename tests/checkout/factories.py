@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from checkout.models import LinkStatus, Order, OrderLine, OrderStatus, PaymentLink
+from checkout.services import WantedLine, order_place
 from templates_lib import services as templates
 from templates_lib.demo_data import DEMO_TEMPLATES
 from templates_lib.models import Purpose
@@ -111,3 +112,13 @@ def approved_chain(business_account, purpose_key: str, *names: str) -> list:
         purpose=Purpose.objects.get(key=purpose_key), business_account=business_account, templates=chain
     )
     return chain
+
+
+def place(variant, quantity=1, *, contact=None, number=None, seen=None) -> Order:
+    """An order placed the way checkout places one: live prices, stock held, a link to come."""
+    return order_place(
+        contact=contact or ContactFactory(),
+        phone_number=number or PhoneNumberFactory(),
+        lines=[WantedLine(variant, quantity)],
+        seen_total_minor=seen,
+    )

@@ -16,8 +16,7 @@ from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink, Refund,
 from outbound.models import OutboundMessage
 from outbound.selectors import messages_about
 from tests.catalog.factories import VariantFactory
-from tests.checkout.factories import approved_chain
-from tests.checkout.test_orders import place
+from tests.checkout.factories import approved_chain, place
 from waco.alerts.models import Alert
 from waco.contacts import services as contacts
 

@@ -11,16 +11,20 @@ from django.utils import timezone
 from catalog.models import Variant
 from catalog.stock import available_one
 from checkout import payments
-from checkout.models import LinkStatus, OrderStatus, Refund, RefundStatus
-from tests.checkout.test_payments_e2e import RUN_BEAT_JOB, checkout, order_status, receipts, stripe_events_delivered
-from tests.conversations.shopper import Shopper, text_of
+from checkout.models import LinkStatus, Order, OrderStatus, Refund, RefundStatus
+from tests.support.checkout_e2e import checkout, receipts, stripe_events_delivered
 from tests.support.drain import wait_drained
-from tests.workers import run_python, wait_until
+from tests.support.shopper import Shopper, text_of
+from tests.workers import RUN_BEAT_JOB, run_python, wait_until
 from waco.sandbox import services as sandbox
 from waco.sandbox.models import StripeRefund
-from waco.sandbox.stripe_payments import session_pay_card
+from waco.sandbox.stripe.payments import session_pay_card
 
 pytestmark = pytest.mark.worker
+
+
+def order_status(order) -> str:
+    return Order.objects.get(pk=order.pk).status
 
 
 def paid_after_the_link_closed(worker_shop, monkeypatch, shopper, *, on_hand_meanwhile=None):

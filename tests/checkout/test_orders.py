@@ -11,23 +11,15 @@ from catalog.models import StockReservation, Variant
 from catalog.stock import available_one
 from checkout import services
 from checkout.models import LinkStatus, Order, OrderChange, OrderStatus, PaymentLink
-from checkout.services import CheckoutRefusal, PricesChanged, WantedLine
+from checkout.services import CheckoutRefusal, PricesChanged
 from tests.catalog.factories import VariantFactory
 from tests.channels.factories import PhoneNumberFactory
+from tests.checkout.factories import place
 from tests.contacts.factories import ContactFactory
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
 
 S = OrderStatus
-
-
-def place(variant, quantity=1, *, contact=None, number=None, seen=None):
-    return services.order_place(
-        contact=contact or ContactFactory(),
-        phone_number=number or PhoneNumberFactory(),
-        lines=[WantedLine(variant, quantity)],
-        seen_total_minor=seen,
-    )
 
 
 @pytest.mark.django_db

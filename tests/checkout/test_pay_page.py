@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from checkout.models import LinkStatus, PaymentLink
 from tests.catalog.factories import VariantFactory
-from tests.checkout.test_orders import place
+from tests.checkout.factories import place
 
 pytestmark = pytest.mark.django_db
 

@@ -15,38 +15,16 @@ from catalog.models import Variant
 from catalog.stock import available_one
 from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
 from conversations.models import ThreadState
-from tests.conversations.shopper import Shopper, text_of
+from tests.support.checkout_e2e import checkout, receipts, stripe_events_delivered
 from tests.support.drain import wait_drained
-from tests.workers import run_python, wait_until
+from tests.support.shopper import Shopper, text_of
+from tests.workers import RUN_BEAT_JOB, run_python, wait_until
 from waco.ingest.models import Delivery, DeliverySource
 from waco.sandbox import services as sandbox
-from waco.sandbox.stripe_payments import session_delayed_settle, session_leave, session_pay_card, session_pay_delayed
-from waco.sandbox.stripe_signing import stripe_signature_header
+from waco.sandbox.signing import stripe_signature_header
+from waco.sandbox.stripe.payments import session_delayed_settle, session_leave, session_pay_card, session_pay_delayed
 
 pytestmark = pytest.mark.worker
-
-
-def receipts(shopper) -> list[dict]:
-    return [item for item in shopper.outbox() if "Payment received" in text_of(item)]
-
-
-def checkout(worker_shop, shopper) -> tuple[Order, PaymentLink, str]:
-    """Two Ms in the cart, checkout, and the payment link from the CTA button in the sandbox's outbox."""
-    m = worker_shop.variants["M"]
-    shopper.taps(f"add:{m.pk}")
-    shopper.taps(f"add:{m.pk}")
-    shopper.taps("checkout", replies=2)  # "reserved for you", then the link once Stripe has the session
-    cta = wait_until(
-        lambda: next((i for i in shopper.outbox() if i.get("interactive", {}).get("type") == "cta_url"), None),
-        message="the payment link in the outbox",
-    )
-    url = cta["interactive"]["action"]["parameters"]["url"]
-    order = Order.objects.get(contact__wa_id=shopper.wa_id)
-    return order, order.payment_links.get(), url
-
-
-def stripe_events_delivered() -> None:
-    sandbox.deliveries_flush(horizon_seconds=5)
 
 
 def order_status(order) -> str:
@@ -151,15 +129,6 @@ def test_a_dropped_webhook_is_repaired_by_the_registered_reconciliation_job(work
     )
     wait_until(lambda: receipts(maha), message="the receipt after reconciliation")
     assert order_status(order) == OrderStatus.PAID
-
-
-RUN_BEAT_JOB = """
-import django, json; django.setup()
-from django_celery_beat.models import PeriodicTask
-from waco.celery import app
-job = PeriodicTask.objects.get(name=%r)
-app.send_task(job.task, args=json.loads(job.args), kwargs=json.loads(job.kwargs), queue=job.queue)
-"""
 
 
 def post_signed_event(worker_shop, event_type: str, session_id: str) -> None:

@@ -13,13 +13,13 @@ from checkout import payments, stripe_client
 from checkout.models import LinkStatus, OrderStatus, PaymentLink
 from outbound.models import OutboundMessage
 from tests.catalog.factories import VariantFactory
-from tests.checkout.test_orders import place
+from tests.checkout.factories import place
 from tests.conversations.factories import ThreadFactory
 from waco.contacts import services as contacts
 from waco.ingest import inbox
 from waco.sandbox import services as sandbox
 from waco.sandbox.models import StripeCharge, StripeCheckoutSession
-from waco.sandbox.stripe_payments import session_pay_card
+from waco.sandbox.stripe.payments import session_pay_card
 
 
 @pytest.fixture

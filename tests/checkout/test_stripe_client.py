@@ -20,11 +20,11 @@ from checkout.stripe_client import (
     StripeSignatureError,
     StripeTransientError,
 )
-from tests.sandbox.stripe_helpers import stripe_receiver  # noqa: F401
+from tests.support.sandbox_stripe import stripe_receiver  # noqa: F401
 from waco.sandbox.models import StripeCharge
 from waco.sandbox.services import config_update, deliveries_flush
-from waco.sandbox.stripe_payments import session_pay_card, session_pay_delayed
-from waco.sandbox.stripe_signing import stripe_signature_header
+from waco.sandbox.signing import stripe_signature_header
+from waco.sandbox.stripe.payments import session_pay_card, session_pay_delayed
 
 ITEMS = [LineItem(name="Tea", unit_amount=1250, quantity=2), LineItem(name="Mug", unit_amount=499, quantity=1)]
 

@@ -9,10 +9,10 @@ from checkout import tasks
 from checkout.handlers import StripeWebhookEvent, parse_stripe_body
 from checkout.models import PaymentLink
 from tests.catalog.factories import VariantFactory
-from tests.checkout.test_orders import place
+from tests.checkout.factories import place
 from waco.ingest import inbox
 from waco.ingest.models import Delivery, DeliverySource, InboxEvent
-from waco.sandbox.stripe_signing import stripe_signature_header
+from waco.sandbox.signing import stripe_signature_header
 
 pytestmark = pytest.mark.django_db
 

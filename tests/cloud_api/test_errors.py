@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.cloud_api.payloads import CLOUD_API_MD, graph_files, load
+from tests.support.payloads import CLOUD_API_MD, graph_files, load
 from waco.cloud_api import errors
 from waco.cloud_api.errors import (
     AuthError,

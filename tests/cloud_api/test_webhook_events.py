@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.cloud_api.payloads import envelope, only, webhook
+from tests.support.payloads import envelope, only, webhook
 from waco.cloud_api import messages as m
 from waco.cloud_api.events import (
     AccountAlertEvent,

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.cloud_api.payloads import WEBHOOKS, load, webhook_files
+from tests.support.payloads import WEBHOOKS, load, webhook_files
 from waco.cloud_api import messages as m
 from waco.cloud_api.events import (
     EVENT_KINDS,

@@ -10,7 +10,7 @@ import copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cloud_api.payloads import load, webhook_files
+from tests.support.payloads import load, webhook_files
 from waco.cloud_api.events import EVENT_KINDS, Event, UnsupportedEvent
 from waco.cloud_api.webhooks import DOCUMENTED_FIELDS, parse_delivery, parse_delivery_bytes
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from tests.cloud_api.payloads import change_message, only, webhook
+from tests.support.payloads import change_message, only, webhook
 from waco.cloud_api import messages as m
 from waco.cloud_api.errors import ErrorClass
 from waco.cloud_api.events import (

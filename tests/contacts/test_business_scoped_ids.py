@@ -4,16 +4,15 @@ a username-only customer, later linked to their phone; parent ids stored, never 
 import json
 
 import pytest
-from django.utils import timezone
 
 from outbound.models import MessageStatus
 from tests.channels.factories import PhoneNumberFactory
-from tests.cloud_api.payloads import WEBHOOKS
+from tests.ingest.factories import DeliveryFactory
 from tests.outbound.factories import OutboundMessageFactory
+from tests.support.payloads import WEBHOOKS
 from waco.contacts import services
 from waco.contacts.models import Contact, ServiceWindow
 from waco.ingest import services as ingest
-from waco.ingest.models import Delivery, DeliverySource
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +25,7 @@ def deliver_fixture(name: str, number, **replace) -> None:
     body = (WEBHOOKS / name).read_text().replace("123456123", number.graph_id)
     for old, new in replace.items():
         body = body.replace(old, new)
-    now = timezone.now()
-    delivery = Delivery.objects.create(
-        source=DeliverySource.META, body=body, headers={}, received_at=now, next_attempt_at=now
-    )
+    delivery = DeliveryFactory(body=body)
     assert ingest.delivery_process(delivery_id=delivery.pk).failed == 0
 
 

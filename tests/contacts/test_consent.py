@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from tests.channels.factories import PhoneNumberFactory
 from tests.contacts.factories import ContactFactory
-from tests.contacts.test_identity import deliver
-from tests.ingest.webhooks import PAYLOADS
+from tests.support.payloads import WEBHOOKS
+from tests.support.webhooks import deliver
 from waco.contacts import services
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource, Contact
 
@@ -42,7 +42,7 @@ def test_categories_are_independent():
 
 
 def preference_body(value: str, timestamp: int) -> bytes:
-    body = json.loads((PAYLOADS / "webhooks" / "pywa__user_marketing_preferences__signup.json").read_text())
+    body = json.loads((WEBHOOKS / "pywa__user_marketing_preferences__signup.json").read_text())
     item = body["entry"][0]["changes"][0]["value"]["user_preferences"][0]
     item.update(value=value, timestamp=timestamp)
     return json.dumps(body).encode()

@@ -3,21 +3,11 @@ from django.utils import timezone
 
 from tests.channels.factories import PhoneNumberFactory
 from tests.contacts.factories import ContactFactory
-from tests.ingest.webhooks import text_message_body
+from tests.support.webhooks import deliver, text_message_body
 from waco.contacts import services
 from waco.contacts.models import ConsentEntry, Contact, ServiceWindow
-from waco.ingest import services as ingest
-from waco.ingest.models import Delivery, DeliverySource
 
 pytestmark = pytest.mark.django_db
-
-
-def deliver(body: bytes) -> None:
-    now = timezone.now()
-    delivery = Delivery.objects.create(
-        source=DeliverySource.META, body=body.decode(), headers={}, received_at=now, next_attempt_at=now
-    )
-    assert ingest.delivery_process(delivery_id=delivery.pk).failed == 0
 
 
 def test_a_user_id_only_message_and_a_later_message_with_both_ids_make_one_contact():

@@ -13,7 +13,7 @@ from conversations.services import thread_transition
 from outbound.models import OutboundMessage
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory
 from tests.channels.factories import PhoneNumberFactory
-from tests.conversations.chat import Chat, body, buttons, rows
+from tests.support.chat import Chat, body, buttons, rows
 from waco.alerts.models import Alert
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource

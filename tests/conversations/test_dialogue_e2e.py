@@ -11,13 +11,13 @@ from catalog.models import Variant
 from conversations import services as threads
 from conversations.models import CartLine, InboundMedia, MediaStatus, ThreadMessage, ThreadState
 from outbound.models import MessageCategory, MessageStatus
-from tests.conversations.shopper import Shopper, reply_ids, text_of
 from tests.support.drain import wait_drained
+from tests.support.shopper import Shopper, reply_ids, text_of
 from tests.workers import wait_until
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory
 from waco.sandbox import services as sandbox
-from waco.sandbox.media import placeholder
+from waco.sandbox.graph.media import placeholder
 
 pytestmark = pytest.mark.worker
 

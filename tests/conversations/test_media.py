@@ -24,7 +24,7 @@ from conversations.media import MediaRefused, media_download, media_download_enq
 from conversations.models import InboundMedia, MediaStatus, Thread, ThreadMessage
 from conversations.tasks import download_media, redispatch_lost_media
 from tests.conversations.factories import InboundMediaFactory
-from tests.outbound.meta import wire_shop
+from tests.support.sandbox_shop import sandbox_shop_wire
 from tests.workers import celery_worker, wait_until
 from waco import periodic
 from waco.alerts.models import Alert
@@ -32,7 +32,7 @@ from waco.celery_config import QUEUE_MAINTENANCE, QUEUE_SERVICE
 from waco.cloud_api.client import GraphClient
 from waco.dispatch import send_task_or_log
 from waco.sandbox import services as sandbox
-from waco.sandbox.media import placeholder
+from waco.sandbox.graph.media import placeholder
 from waco.sandbox.models import Delivery
 
 CUSTOMER = "971501230077"
@@ -47,7 +47,7 @@ def shop(transactional_db, settings, live_server, tmp_path, test_redis):
     leases = list(test_redis.scan_iter("waco:media:*"))
     if leases:
         test_redis.delete(*leases)
-    return wire_shop(settings, live_server)
+    return sandbox_shop_wire(settings, live_server)
 
 
 def customer_sends(shop, content: bytes, *, kind: str = "image", mime: str | None = None) -> InboundMedia:

@@ -11,7 +11,7 @@ from checkout import payments, stripe_client
 from checkout.models import Order, PaymentLink
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory, feed_item
 from tests.channels.factories import PhoneNumberFactory
-from tests.conversations.chat import Chat, body, buttons, rows
+from tests.support.chat import Chat, body, buttons, rows
 
 pytestmark = pytest.mark.django_db
 

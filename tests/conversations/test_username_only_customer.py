@@ -5,7 +5,7 @@ import pytest
 
 from conversations.models import Direction, ThreadMessage
 from outbound.models import MessageStatus, OutboundMessage
-from tests.conversations.shopper import Shopper, text_of
+from tests.support.shopper import Shopper, text_of
 from tests.workers import wait_until
 from waco.sandbox import services as sandbox
 

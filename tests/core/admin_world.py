@@ -27,13 +27,21 @@ from tests.conversations.factories import InboundMediaFactory, ThreadFactory, Th
 from tests.outbound.factories import OutboundMessageFactory
 from tests.templates_lib.factories import PurposeTemplateFactory, TemplateFactory
 from waco.alerts.models import Alert
+from waco.api.keys import key_create, key_revoke
+from waco.api.models import ApiAudit
 from waco.contacts import services as contacts
-from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
+from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource, ContactAlias
+from waco.events import models as events
 from waco.ingest.models import Delivery, InboxEvent
 from waco.roles import ROLES
 from waco.sandbox import models as sandbox
 
 ACCESS_TOKEN = "EAAG-planted-secret-token-0123456789-never-shown"
+# A webhook endpoint's signing secret and the one it rotated from: shown once when made, never on a page.
+WEBHOOK_SECRETS = [
+    "whsec_cGxhbnRlZC1zaWduaW5nLXNlY3JldC1uZXZlci1zaG93bg==",
+    "whsec_b2xkLXBsYW50ZWQtc2VjcmV0LW5ldmVyLXNob3du",
+]
 PASSWORD = "planted-password-never-shown-42"
 VIEW_ONLY = "view-only"
 
@@ -59,7 +67,8 @@ def shop_world() -> dict:
 
     # Contacts: one with nothing attached, one with a window and a ledger, one known by BSUID only.
     bare = ContactFactory(profile_name="No window, no consent")
-    full = ContactFactory(profile_name="Amal")
+    full = ContactFactory(profile_name="Amal", name="Amal M.", tags=["vip"], attributes={"tier": "gold"})
+    ContactAlias.objects.create(wa_id="5511987654321", contact=full, wamid="wamid.alias")  # Meta knows it otherwise
     contacts.window_touch(contact=full, phone_number=number, inbound_at=now - timedelta(hours=1))
     contacts.consent_record(
         contact=full,
@@ -172,6 +181,8 @@ def shop_world() -> dict:
     )
     _sandbox_rows(now)
     _beat_and_axes_rows(now)
+    _api_rows(now, account)
+    _event_rows(now, account)
     return {
         "account": account,
         "number": number,
@@ -249,4 +260,72 @@ def _beat_and_axes_rows(now) -> None:
         http_accept="",
         path_info="/admin/login/",
         locked_out=False,
+    )
+
+
+def _api_rows(now, account) -> None:
+    """API keys: one for every account (used, audited), one limited to an account, a revoked one, an expired one."""
+    full, _ = key_create(name="Storefront", scopes=["catalog:read", "catalog:write", "orders:read"])
+    full.last_used_at = now
+    full.save(update_fields=["last_used_at"])
+    ApiAudit.objects.create(key=full, method="PUT", path="/api/v1/products/SKU-1", status=200, created_at=now)
+    key_create(name="One account", scopes=["orders:read"], waba_ids=[account.waba_id])
+    key_revoke(key_create(name="Revoked", scopes=["catalog:read"])[0].prefix)
+    key_create(name="Expired", scopes=["catalog:read"], expires_at=now - timedelta(days=1))
+
+
+def _event_rows(now, account) -> None:
+    """An endpoint mid-rotation with an event delivered, retried and lost mid-post; one with nothing; an event
+    no endpoint took."""
+    endpoint = events.WebhookEndpoint.objects.create(
+        url="https://shop.example/hooks/waco",
+        event_types=[events.EventType.ORDER_PAID, events.EventType.STOCK_RELEASED],
+        secret=WEBHOOK_SECRETS[0],
+        previous_secret=WEBHOOK_SECRETS[1],
+        previous_secret_expires_at=now + timedelta(hours=1),
+        failing_since=now,
+    )
+    endpoint.business_accounts.set([account])
+    events.WebhookEndpoint.objects.create(
+        url="https://crm.example/in",
+        event_types=[events.EventType.CONSENT_CHANGED],
+        secret="whsec_d2Fsaw==",
+        enabled=False,
+        disabled_reason="every attempt failed since 2026-12-01 09:00 UTC",
+    )
+    paid = events.Event.objects.create(
+        id="evt_01KBT7Q3M6V4R8X2N9JZC5HDEW",
+        type=events.EventType.ORDER_PAID,
+        subject="order:WALK1",
+        sequence=1,
+        data={"reference": "WALK1"},
+        body='{"id":"evt_01KBT7Q3M6V4R8X2N9JZC5HDEW"}',
+        business_account=account,
+        created_at=now,
+    )
+    events.Event.objects.create(
+        id="evt_01KBT7Q3M6V4R8X2N9JZC5HDEX",
+        type=events.EventType.CONSENT_CHANGED,
+        subject="contact:1",
+        sequence=1,
+        data={},
+        body="{}",
+        created_at=now,
+    )
+    delivery = events.Delivery.objects.create(
+        event=paid, endpoint=endpoint, attempts=3, next_attempt_at=now, created_at=now, last_error="HTTP 500"
+    )
+    events.DeliveryAttempt.objects.create(
+        delivery=delivery, started_at=now, finished_at=now, status_code=500, latency_ms=12, response_excerpt="oops"
+    )
+    events.DeliveryAttempt.objects.create(delivery=delivery, started_at=now, finished_at=now, error="ReadTimeoutError")
+    events.DeliveryAttempt.objects.create(delivery=delivery, started_at=now)  # the worker died mid-post
+    events.Delivery.objects.create(
+        event=paid,
+        endpoint=endpoint,
+        replay=True,
+        state=events.DeliveryState.DELIVERED,
+        next_attempt_at=now,
+        delivered_at=now,
+        created_at=now,
     )

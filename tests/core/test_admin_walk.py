@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from tests.core.admin_world import ACCESS_TOKEN, VIEW_ONLY, shop_world, staff_users
+from tests.core.admin_world import ACCESS_TOKEN, VIEW_ONLY, WEBHOOK_SECRETS, shop_world, staff_users
 from waco.roles import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +59,7 @@ def custom_view_url(pattern, obj) -> str:
 def secrets_planted(users) -> list[str]:
     return [
         ACCESS_TOKEN,
+        *WEBHOOK_SECRETS,
         *settings.WACO_META_APP_SECRETS,
         settings.WACO_STRIPE_SECRET_KEY,
         *settings.WACO_STRIPE_WEBHOOK_SECRETS,

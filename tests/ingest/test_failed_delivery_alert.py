@@ -2,13 +2,13 @@
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from tests.channels.factories import PhoneNumberFactory
-from tests.ingest.webhooks import text_message_body
+from tests.ingest.factories import DeliveryFactory
+from tests.support.webhooks import text_message_body
 from waco.alerts.models import Alert, AlertSeverity
 from waco.ingest import registry, services
-from waco.ingest.models import Delivery, DeliverySource, DeliveryStatus
+from waco.ingest.models import DeliveryStatus
 
 
 def fail(event, phone_number):
@@ -27,14 +27,7 @@ def test_a_delivery_failing_its_last_attempt_alerts_staff_naming_it(
     failing_message_handler, django_capture_on_commit_callbacks
 ):
     number = PhoneNumberFactory()
-    now = timezone.now()
-    delivery = Delivery.objects.create(
-        source=DeliverySource.META,
-        body=text_message_body(phone_number_id=number.graph_id).decode(),
-        headers={},
-        received_at=now,
-        next_attempt_at=now,
-    )
+    delivery = DeliveryFactory(body=text_message_body(phone_number_id=number.graph_id).decode())
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(services.MAX_ATTEMPTS - 1):
             services.delivery_process(delivery_id=delivery.pk)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.ingest.webhooks import WEBHOOK_FILES, post_webhook
+from tests.support.webhooks import WEBHOOK_FILES, post_webhook
 from waco.ingest import services
 from waco.ingest.models import Delivery
 

@@ -4,7 +4,7 @@ through the real server; one byte more is refused before it is read."""
 import pytest
 import requests
 
-from tests.ingest.webhooks import WEBHOOK_URL, signed_headers, text_message_body
+from tests.support.webhooks import WEBHOOK_URL, signed_headers, text_message_body
 from waco.cloud_api.signature import SIGNATURE_HEADER
 from waco.ingest.models import Delivery
 

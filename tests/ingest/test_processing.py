@@ -8,18 +8,16 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.channels.factories import PhoneNumberFactory
-from tests.ingest.webhooks import WEBHOOK_FILES, phone_number_ids_in, post_webhook, text_message_body
+from tests.ingest.factories import DeliveryFactory
+from tests.support.webhooks import WEBHOOK_FILES, phone_number_ids_in, post_webhook, text_message_body
 from waco.contacts.models import Contact, ServiceWindow
 from waco.flags import members_touch
 from waco.ingest import inbox, registry, services
-from waco.ingest.models import Delivery, DeliverySource, DeliveryStatus, EventOutcome, InboxEvent
+from waco.ingest.models import Delivery, DeliveryStatus, EventOutcome, InboxEvent
 
 
 def store(body: bytes) -> Delivery:
-    now = timezone.now()
-    return Delivery.objects.create(
-        source=DeliverySource.META, body=body.decode(), headers={}, received_at=now, next_attempt_at=now
-    )
+    return DeliveryFactory(body=body.decode())
 
 
 @pytest.fixture

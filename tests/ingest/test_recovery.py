@@ -20,7 +20,7 @@ from django_celery_beat.models import PeriodicTask
 
 from tests.channels.factories import PhoneNumberFactory
 from tests.contacts.factories import ContactFactory
-from tests.ingest.webhooks import signed_headers, text_message_body
+from tests.support.webhooks import signed_headers, text_message_body
 from tests.workers import REPO, celery_worker, child_process_env, run_python, wait_until
 from waco.celery_config import QUEUE_INGEST
 from waco.contacts.models import Contact, ServiceWindow

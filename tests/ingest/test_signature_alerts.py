@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from tests.ingest.webhooks import post_webhook, text_message_body
+from tests.support.webhooks import post_webhook, text_message_body
 from tests.workers import wait_until
 from waco.alerts.models import Alert
 from waco.flags import flag_clear

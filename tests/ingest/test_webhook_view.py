@@ -3,7 +3,7 @@ import json
 import pytest
 from kombu.exceptions import OperationalError
 
-from tests.ingest.webhooks import WEBHOOK_URL, post_webhook, signed_headers, text_message_body
+from tests.support.webhooks import WEBHOOK_URL, post_webhook, signed_headers, text_message_body
 from waco.ingest import inbox, views
 from waco.ingest.models import Delivery, DeliveryStatus
 from waco.ingest.tasks import drain_inbox

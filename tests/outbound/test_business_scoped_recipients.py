@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from outbound import sending, services
 from outbound.models import MessageCategory, MessageStatus
-from tests.outbound.meta import wire_shop
+from tests.support.sandbox_shop import sandbox_shop_wire
 from waco.celery_config import QUEUE_SERVICE
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
@@ -19,7 +19,7 @@ TEXT = {"type": "text", "text": {"body": "Welcome back"}}
 
 @pytest.fixture
 def shop(transactional_db, settings, live_server):
-    return wire_shop(settings, live_server)
+    return sandbox_shop_wire(settings, live_server)
 
 
 def customer_says(shop, *, wa_id=None, user_id=None):

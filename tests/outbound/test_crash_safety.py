@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from outbound import sending, services
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage
-from tests.outbound.meta import wire_shop
+from tests.support.sandbox_shop import sandbox_shop_wire
 from tests.workers import celery_worker, run_python, wait_until
 from waco.sandbox import services as sandbox
 
@@ -30,7 +30,7 @@ def sends_to_sandbox(message) -> int:
 def test_a_worker_killed_mid_send_never_sends_twice(
     transactional_db, settings, live_server, private_redis, tmp_path, monkeypatch
 ):
-    shop = wire_shop(settings, live_server)
+    shop = sandbox_shop_wire(settings, live_server)
     shop.customer_says(CUSTOMER)
     monkeypatch.setattr(sending, "outbox_ring", lambda *a, **k: None)  # the test sends the drain itself
     message = services.message_enqueue(

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from outbound import sending, services
 from outbound.models import MessageCategory, MessageStatus
-from tests.outbound.meta import wire_shop
+from tests.support.sandbox_shop import sandbox_shop_wire
 from waco.celery_config import QUEUE_SERVICE
 from waco.channels.models import PhoneNumber
 from waco.sandbox import services as sandbox
@@ -17,7 +17,7 @@ CUSTOMER = "971501230004"
 
 @pytest.fixture
 def shop(transactional_db, settings, live_server):
-    shop = wire_shop(settings, live_server)
+    shop = sandbox_shop_wire(settings, live_server)
     shop.customer_says(CUSTOMER)
     return shop
 

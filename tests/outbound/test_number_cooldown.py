@@ -9,8 +9,8 @@ from django.utils import timezone
 from bench.ratelimit import max_in_window
 from outbound import ratelimit, sending, services
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage, SendAttempt
-from tests.outbound.meta import wire_shop
-from tests.outbound.test_throughput_limit import Outbox, sandbox_process  # noqa: F401  (a fixture)
+from tests.support.sandbox_process import Outbox, sandbox_process  # noqa: F401  (a fixture)
+from tests.support.sandbox_shop import sandbox_shop_wire
 from tests.workers import celery_worker, run_python, wait_until
 from waco.alerts.models import Alert
 from waco.celery_config import QUEUE_SERVICE
@@ -48,7 +48,7 @@ def test_a_10_second_burst_of_130429_cools_the_number_and_loses_nothing(
     tmp_path,
     monkeypatch,  # noqa: F811
 ):
-    shop = wire_shop(settings, live_server)
+    shop = sandbox_shop_wire(settings, live_server)
     sandbox.config_update(changes={"lean": True, "numbers": {shop.number.graph_id: {"messages_per_second": RATE}}})
     monkeypatch.setattr(sending, "outbox_ring", lambda *a, **k: None)  # the worker starts the drains below
     now = timezone.now()
@@ -119,7 +119,7 @@ def test_a_10_second_burst_of_130429_cools_the_number_and_loses_nothing(
 
 @pytest.fixture
 def throttled_shop(transactional_db, settings, live_server):
-    shop = wire_shop(settings, live_server)
+    shop = sandbox_shop_wire(settings, live_server)
     shop.customer_says("971501230088")
     sandbox.config_update(changes={"sync_error_rates": {str(THROTTLED): 1.0}})
     return shop
@@ -163,7 +163,7 @@ def test_after_10_rate_limit_retries_a_message_needs_a_person_with_an_alert(thro
 
 
 def test_customers_messages_take_the_numbers_tokens(transactional_db, settings, live_server):
-    shop = wire_shop(settings, live_server)
+    shop = sandbox_shop_wire(settings, live_server)
     shop.number.throughput_mps = 4  # a burst of 1, then one every 333 ms
     shop.number.save(update_fields=["throughput_mps"])
     for n in range(3):

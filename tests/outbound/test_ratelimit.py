@@ -16,24 +16,10 @@ from bench.ratelimit import hammer_processes, max_in_window
 from outbound import ratelimit
 from outbound.ratelimit import Decision, RedisRateLimiter, gcra_step, interval_us
 from outbound.ratelimit_sqlite import SqliteRateLimiter
+from tests.support.rate_clock import T0, FakeClock, number
 from tests.workers import free_port
-from waco.channels.models import PhoneNumber
-
-T0 = 1_700_000_000_000_000  # an arbitrary "now" in microseconds
-
 
 # --- fixtures ------------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self):
-        self.now_us = T0
-
-    def __call__(self) -> int:
-        return self.now_us
-
-    def advance(self, seconds: float) -> None:
-        self.now_us += round(seconds * 1_000_000)
 
 
 @dataclass
@@ -58,11 +44,6 @@ def backend(request, settings, tmp_path, monkeypatch) -> Backend:
 @pytest.fixture
 def key() -> str:
     return f"test:ratelimit:{uuid.uuid4().hex}"
-
-
-def number(throughput_mps: int = 80) -> PhoneNumber:
-    # Unsaved: the limiter reads graph_id and throughput_mps only.
-    return PhoneNumber(graph_id=f"9{uuid.uuid4().int % 10**14:014d}", throughput_mps=throughput_mps)
 
 
 # --- the algorithm, exact to the microsecond ------------------------------------------------

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from outbound import sending, services
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage, SendAttempt
-from tests.outbound.meta import wire_shop
+from tests.support.sandbox_shop import sandbox_shop_wire
 from waco.alerts.models import Alert
 from waco.celery_config import QUEUE_SERVICE
 from waco.channels.models import PhoneNumber
@@ -19,7 +19,7 @@ TEXT = {"type": "text", "text": {"body": "Your cart has 2 items"}}
 
 @pytest.fixture
 def shop(transactional_db, settings, live_server):
-    return wire_shop(settings, live_server)
+    return sandbox_shop_wire(settings, live_server)
 
 
 def reply(shop, content=TEXT, category=MessageCategory.SERVICE, purpose="reply"):

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from outbound import sending, services
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage, SendAttempt
-from tests.conversations.shopper import Shopper
-from tests.ingest.webhooks import signed_headers
 from tests.outbound.factories import OutboundMessageFactory
-from tests.outbound.test_template_fallback import PARAMS, approved_chain
+from tests.support.sandbox_shop import ORDER_UPDATE_PARAMS, approved_chain
+from tests.support.shopper import Shopper
+from tests.support.webhooks import signed_headers
 from tests.workers import wait_until
 from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
 from waco.contacts import services as contacts
@@ -169,7 +169,7 @@ def test_an_update_that_waited_past_the_window_goes_as_its_purposes_template(wai
         category=MessageCategory.UTILITY,
         purpose="order_update",
         content=REPLY,
-        template_params=PARAMS,
+        template_params=ORDER_UPDATE_PARAMS,
     )
     assert (update.status, update.template_name) == (MessageStatus.QUEUED, "")  # free-form in the window
 

@@ -3,14 +3,14 @@
 import json
 
 import pytest
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outbound.models import MessageStatus, OutboundMessage, ParkedStatus
+from tests.ingest.factories import DeliveryFactory
 from tests.outbound.factories import OutboundMessageFactory
 from waco.ingest import services as ingest
-from waco.ingest.models import Delivery, DeliverySource, InboxEvent
+from waco.ingest.models import Delivery, InboxEvent
 
 WAMID = "wamid.HBgLOTcxNTAxMjMwMDAxFQIAERgSQ0"
 FINAL_RANK = {"sent": 1, "delivered": 2, "read": 3}
@@ -40,10 +40,7 @@ def status_body(message, status: str, *, with_callback: bool = True, timestamp: 
 
 
 def deliver(body: str) -> None:
-    now = timezone.now()
-    delivery = Delivery.objects.create(
-        source=DeliverySource.META, body=body, headers={}, received_at=now, next_attempt_at=now
-    )
+    delivery = DeliveryFactory(body=body)
     assert ingest.delivery_process(delivery_id=delivery.pk).failed == 0
 
 

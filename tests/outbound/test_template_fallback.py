@@ -7,47 +7,21 @@ from django.utils import timezone
 
 from outbound import sending, services
 from outbound.models import MessageCategory, MessageStatus
-from templates_lib import services as templates
-from templates_lib.models import TemplateCategory
-from tests.outbound.meta import wire_shop
-from tests.templates_lib.factories import BODY, PARAMETERS, PurposeFactory
+from tests.support.sandbox_shop import ORDER_UPDATE_PARAMS, approved_chain, sandbox_shop_wire
 from waco.alerts.models import Alert
 from waco.celery_config import QUEUE_SERVICE
 from waco.contacts import services as contacts
 from waco.sandbox import services as sandbox
 
 CUSTOMER = "971501230003"
-PARAMS = {"customer": "Amal", "order_id": "W-1042"}
 UPDATE = {"type": "text", "text": {"body": "Your order W-1042 has shipped."}}
 
 
 @pytest.fixture
 def shop(transactional_db, settings, live_server):
-    shop = wire_shop(settings, live_server)
-    sandbox.config_update(changes={"template_review_delay_seconds": 0})
+    shop = sandbox_shop_wire(settings, live_server)
     shop.consent(CUSTOMER)
     return shop
-
-
-def approved_chain(shop, *names: str) -> list:
-    """Templates submitted to the sandbox, reviewed, and chained for order_update."""
-    account = shop.number.business_account
-    chain = []
-    for name in names:
-        draft = templates.template_create_draft(
-            business_account=account,
-            name=name,
-            language="en_US",
-            category=TemplateCategory.UTILITY,
-            components=BODY,
-            parameters=PARAMETERS,
-        )
-        chain.append(templates.template_submit(template=draft))
-    shop.deliver_webhooks()  # the sandbox's review approves them by webhook
-    # Seeded by a migration, but transactional tests empty the tables they leave.
-    purpose = PurposeFactory(key="order_update", category=TemplateCategory.UTILITY)
-    templates.purpose_chain_set(purpose=purpose, business_account=account, templates=chain)
-    return chain
 
 
 def order_update(shop, content=None):
@@ -57,7 +31,7 @@ def order_update(shop, content=None):
         category=MessageCategory.UTILITY,
         purpose="order_update",
         content=content,
-        template_params=PARAMS,
+        template_params=ORDER_UPDATE_PARAMS,
     )
 
 

@@ -1,17 +1,15 @@
 """Four workers on one number hold Meta's pace, counted where Meta would count: at the sandbox."""
 
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
-import requests
 from django.utils import timezone
 
 from outbound import sending, services
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage
-from tests.outbound.meta import wire_shop
-from tests.workers import REPO, celery_worker, child_process_env, free_port, run_python, wait_until
+from tests.support.sandbox_process import Outbox, sandbox_process  # noqa: F401  (a fixture)
+from tests.support.sandbox_shop import sandbox_shop_wire
+from tests.workers import celery_worker, run_python, wait_until
 from waco.contacts import services as contacts
 from waco.sandbox import services as sandbox
 
@@ -24,48 +22,6 @@ SEND_DRAINS = (
     "import django; django.setup(); from outbound.tasks import drain_outbox\n"
     "for _ in range(4): drain_outbox.apply_async(args=['service'], queue='service')"
 )
-
-
-@pytest.fixture
-def sandbox_process(transactional_db, tmp_path):
-    """The sandbox served alone in a process of its own, as Meta is: the test process's
-    GIL then measures nothing. Its lean outbox is read over HTTP."""
-    port = free_port()
-    with open(tmp_path / "sandbox.log", "wb") as log:  # the child keeps its own copy of the file
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "waco.sandbox", "serve", "--port", str(port)],
-            cwd=REPO,
-            env=child_process_env() | {"WACO_SANDBOX_DELIVERY_THREAD": "false"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}/sandbox"
-    wait_until(lambda: _answers(f"{base}/config"), timeout=30, message="the sandbox to serve")
-    yield base
-    proc.terminate()
-    proc.wait(10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.ConnectionError:
-        return False
-
-
-class Outbox:
-    """The sandbox's sends, read incrementally: re-reading the whole outbox on every poll
-    would load the sandbox, and so the pace being measured, more with every send."""
-
-    def __init__(self, base: str):
-        self.base, self.items = base, []
-
-    def read(self) -> list[dict]:
-        since = self.items[-1]["outbox_id"] if self.items else 0
-        self.items += requests.get(
-            f"{self.base}/graph/outbox", params={"since_id": since, "limit": 100_000}, timeout=10
-        ).json()
-        return self.items
 
 
 def sliding_second_peak(times: list[float]) -> int:
@@ -81,7 +37,7 @@ def sliding_second_peak(times: list[float]) -> int:
 def test_four_workers_on_one_number_hold_80_per_second(
     transactional_db, settings, live_server, sandbox_process, private_redis, tmp_path, monkeypatch
 ):
-    shop = wire_shop(settings, live_server)
+    shop = sandbox_shop_wire(settings, live_server)
     number = shop.number
     # Lean: the sandbox keeps sends in memory, so it is not what limits the pace.
     sandbox.config_update(changes={"lean": True, "numbers": {number.graph_id: {"messages_per_second": 1000}}})

@@ -7,16 +7,9 @@ import json
 import pytest
 from django.conf import settings
 
-from tests.webhook_receiver import WebhookReceiver
+from tests.support.sandbox_shop import CATALOG_ID, CUSTOMER, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, VERSION, WABA_ID
+from tests.support.webhook_receiver import WebhookReceiver
 from waco.sandbox.services import sandbox_seed
-
-WABA_ID = "102290129340398"
-PHONE_NUMBER_ID = "106540352242922"
-DISPLAY_NUMBER = "15550783881"
-TOKEN = "sandbox-test-token"
-CATALOG_ID = "354160437058781"
-VERSION = "v24.0"
-CUSTOMER = "15551234567"
 
 
 @pytest.fixture(autouse=True)
@@ -80,26 +73,6 @@ class GraphClient:
 @pytest.fixture
 def graph(client):
     return GraphClient(client)
-
-
-def customer_says(client, text="hi", *, wa_id=CUSTOMER, name="Ada", **extra):
-    payload = {"from": wa_id, "name": name, "message": {"type": "text", "text": {"body": text}}, **extra}
-    response = client.post("/sandbox/customer/messages", data=json.dumps(payload), content_type="application/json")
-    assert response.status_code == 200, response.content
-    return response.json()["id"]
-
-
-def assert_graph_error(response, code, http_status=400):
-    """Meta's error shape, exactly."""
-    assert response.status_code == http_status, response.content
-    error = response.json()["error"]
-    assert set(error) == {"message", "type", "code", "error_data", "fbtrace_id"}
-    assert error["code"] == code
-    assert error["type"] == "OAuthException"
-    assert error["error_data"]["messaging_product"] == "whatsapp"
-    assert isinstance(error["error_data"]["details"], str) and error["error_data"]["details"]
-    assert error["fbtrace_id"]
-    return error
 
 
 class Receiver(WebhookReceiver):

@@ -4,8 +4,9 @@ import pytest
 from django.test import RequestFactory
 
 from waco.health import health_view
-from waco.sandbox import chat, views
+from waco.sandbox import config_views
 from waco.sandbox.access import REFUSAL, SandboxLoopbackOnlyMiddleware
+from waco.sandbox.chat import views as chat
 
 PUBLIC = "203.0.113.7"
 SANDBOX_PAGES = ["/sandbox/config", "/sandbox/graph/outbox", "/demo/chat/"]
@@ -19,14 +20,14 @@ def decide(view, **meta):
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.8.0.1", "::1", "::ffff:127.0.0.1"])
 def test_loopback_clients_are_let_through(address):
-    assert decide(views.config_view, REMOTE_ADDR=address) is None
+    assert decide(config_views.config_view, REMOTE_ADDR=address) is None
 
 
 @pytest.mark.parametrize(
     "address", [PUBLIC, "10.0.0.2", "192.168.1.5", "::ffff:203.0.113.7", "2001:db8::1", "", "junk"]
 )
 def test_other_clients_are_refused_with_a_reason(address):
-    response = decide(views.config_view, REMOTE_ADDR=address)
+    response = decide(config_views.config_view, REMOTE_ADDR=address)
     assert response.status_code == 403
     assert response.content.decode() == REFUSAL and "WACO_SANDBOX_OPEN" in REFUSAL
 
@@ -40,13 +41,13 @@ def test_a_forwarded_loopback_address_without_a_proxy_is_not_believed(settings):
 def test_behind_a_local_proxy_the_forwarded_client_is_judged(settings):
     settings.WACO_TRUSTED_PROXY_COUNT = 1
     # The proxy connects from loopback; the client it forwards is public.
-    assert decide(views.config_view, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=PUBLIC).status_code == 403
-    assert decide(views.config_view, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1") is None
+    assert decide(config_views.config_view, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=PUBLIC).status_code == 403
+    assert decide(config_views.config_view, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1") is None
 
 
 def test_an_opened_sandbox_answers_anyone(settings):
     settings.WACO_SANDBOX_OPEN = True
-    assert decide(views.config_view, REMOTE_ADDR=PUBLIC) is None
+    assert decide(config_views.config_view, REMOTE_ADDR=PUBLIC) is None
 
 
 def test_waco_views_are_not_guarded_by_the_sandbox():

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from tests.cloud_api.payloads import WEBHOOKS
-from tests.sandbox.conftest import CUSTOMER, PHONE_NUMBER_ID, assert_graph_error, customer_says
+from tests.support.payloads import WEBHOOKS
+from tests.support.sandbox_graph import assert_graph_error, customer_says
+from tests.support.sandbox_shop import CUSTOMER, PHONE_NUMBER_ID
 from waco.sandbox.models import Delivery, DeliveryKind
 from waco.sandbox.services import deliveries_flush, deliveries_pending
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.sandbox.conftest import CATALOG_ID, assert_graph_error
+from tests.support.sandbox_graph import assert_graph_error
+from tests.support.sandbox_shop import CATALOG_ID
 from waco.sandbox.models import CatalogItem
 
 pytestmark = pytest.mark.usefixtures("number")

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.sandbox.conftest import CATALOG_ID, CUSTOMER, PHONE_NUMBER_ID, WABA_ID, customer_says
-from waco.sandbox.media import placeholder
+from tests.support.sandbox_graph import customer_says
+from tests.support.sandbox_shop import CATALOG_ID, CUSTOMER, PHONE_NUMBER_ID, WABA_ID
+from waco.sandbox.graph.media import placeholder
 from waco.sandbox.models import Delivery, InboundMessage, SentMessage
 from waco.sandbox.services import config_update, deliveries_flush, sandbox_seed
 

@@ -5,15 +5,8 @@ import json
 
 import pytest
 
-from tests.sandbox.conftest import (
-    CATALOG_ID,
-    CUSTOMER,
-    DISPLAY_NUMBER,
-    PHONE_NUMBER_ID,
-    TOKEN,
-    WABA_ID,
-    customer_says,
-)
+from tests.support.sandbox_graph import customer_says
+from tests.support.sandbox_shop import CATALOG_ID, CUSTOMER, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID
 from waco.sandbox.models import Delivery, InboundMessage, Media, ServiceWindow
 from waco.sandbox.services import deliveries_flush, sandbox_seed
 

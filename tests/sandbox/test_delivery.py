@@ -11,12 +11,13 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tests.sandbox.conftest import customer_says
-from tests.sandbox.stripe_helpers import stripe_receiver  # noqa: F401 (fixture)
+from tests.support.sandbox_graph import customer_says
+from tests.support.sandbox_stripe import stripe_receiver  # noqa: F401 (fixture)
 from tests.workers import wait_until
-from waco.sandbox.delivery import delivery_enqueue, signature, worker
+from waco.sandbox.delivery import delivery_enqueue, worker
 from waco.sandbox.models import Delivery, DeliveryKind
 from waco.sandbox.services import config_get, config_update, deliveries_flush, deliveries_pending
+from waco.sandbox.signing import signature
 
 pytestmark = pytest.mark.usefixtures("number")
 

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from tests.sandbox.conftest import CUSTOMER, PHONE_NUMBER_ID, assert_graph_error, customer_says
+from tests.support.sandbox_graph import assert_graph_error, customer_says
+from tests.support.sandbox_shop import CUSTOMER, PHONE_NUMBER_ID
 from waco.sandbox.models import SentMessage
 from waco.sandbox.services import config_get, config_reset, config_update, deliveries_flush
 

@@ -5,14 +5,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.sandbox.conftest import (
-    CATALOG_ID,
-    CUSTOMER,
-    DISPLAY_NUMBER,
-    PHONE_NUMBER_ID,
-    WABA_ID,
-    customer_says,
-)
+from tests.support.sandbox_graph import customer_says
+from tests.support.sandbox_shop import CATALOG_ID, CUSTOMER, DISPLAY_NUMBER, PHONE_NUMBER_ID, WABA_ID
 from waco.sandbox.models import InboundMessage
 from waco.sandbox.services import config_update, deliveries_flush
 
@@ -172,7 +166,7 @@ def test_mark_read_answers_success_and_marks_the_customer_message(graph, client)
 
 
 def test_mark_read_of_unknown_message_is_refused_with_100(graph):
-    from tests.sandbox.conftest import assert_graph_error
+    from tests.support.sandbox_graph import assert_graph_error
 
     assert_graph_error(graph.send({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.nope"}), 100)
 
@@ -331,7 +325,7 @@ def test_phone_number_fields_follow_a_configured_downgrade(graph):
 
 
 def test_unknown_phone_number_field_is_refused_with_100(graph):
-    from tests.sandbox.conftest import assert_graph_error
+    from tests.support.sandbox_graph import assert_graph_error
 
     assert_graph_error(graph.get(PHONE_NUMBER_ID, {"fields": "quality_rating,favourite_colour"}), 100)
 

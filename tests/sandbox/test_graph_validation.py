@@ -3,7 +3,8 @@
 import pytest
 import time_machine
 
-from tests.sandbox.conftest import CUSTOMER, PHONE_NUMBER_ID, WABA_ID, assert_graph_error
+from tests.support.sandbox_graph import assert_graph_error
+from tests.support.sandbox_shop import CUSTOMER, PHONE_NUMBER_ID, WABA_ID
 from waco.sandbox.services import config_update
 
 pytestmark = pytest.mark.usefixtures("number")

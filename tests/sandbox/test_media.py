@@ -4,7 +4,8 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.sandbox.conftest import PHONE_NUMBER_ID, TOKEN, assert_graph_error
+from tests.support.sandbox_graph import assert_graph_error
+from tests.support.sandbox_shop import PHONE_NUMBER_ID, TOKEN
 from waco.sandbox.services import config_update, sandbox_seed
 
 pytestmark = pytest.mark.usefixtures("number")

@@ -7,13 +7,13 @@ import stripe
 from django.conf import settings
 from django.utils import timezone
 
-from tests.sandbox.stripe_helpers import stripe_api, stripe_receiver  # noqa: F401
+from tests.support.sandbox_stripe import stripe_api, stripe_receiver  # noqa: F401
 from waco.sandbox.config import ConfigError
 from waco.sandbox.models import Delivery, StripeEvent
 from waco.sandbox.services import config_update, deliveries_flush
-from waco.sandbox.stripe_events import event_emit
-from waco.sandbox.stripe_payments import session_pay_card
-from waco.sandbox.stripe_signing import stripe_signature_header
+from waco.sandbox.signing import stripe_signature_header
+from waco.sandbox.stripe.events import event_emit
+from waco.sandbox.stripe.payments import session_pay_card
 
 pytestmark = pytest.mark.django_db
 

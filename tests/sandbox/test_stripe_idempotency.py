@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.sandbox.stripe_helpers import assert_stripe_error, session_params, stripe_api  # noqa: F401
+from tests.support.sandbox_stripe import assert_stripe_error, session_params, stripe_api  # noqa: F401
 from waco.sandbox.models import StripeCheckoutSession, StripeIdempotencyKey, StripeRefund
-from waco.sandbox.stripe_payments import session_pay_card
+from waco.sandbox.stripe.payments import session_pay_card
 
 pytestmark = pytest.mark.django_db
 

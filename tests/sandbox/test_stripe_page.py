@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.sandbox.stripe_helpers import stripe_api  # noqa: F401
+from tests.support.sandbox_stripe import stripe_api  # noqa: F401
 from waco.sandbox.models import StripeCheckoutSession, StripeEvent
 
 pytestmark = pytest.mark.django_db

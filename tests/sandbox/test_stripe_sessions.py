@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.sandbox.stripe_helpers import (  # noqa: F401
+from tests.support.sandbox_stripe import (  # noqa: F401
     assert_stripe_error,
     session_params,
     stripe_api,
@@ -13,7 +13,7 @@ from tests.sandbox.stripe_helpers import (  # noqa: F401
 )
 from waco.sandbox.models import StripeCheckoutSession, StripeEvent
 from waco.sandbox.services import deliveries_flush, worker_stop, worker_wake
-from waco.sandbox.stripe_payments import session_pay_card, session_pay_delayed
+from waco.sandbox.stripe.payments import session_pay_card, session_pay_delayed
 
 pytestmark = pytest.mark.django_db
 

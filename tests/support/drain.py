@@ -9,6 +9,7 @@ Drained means, all at once:
 - the ingest inbox has no pending delivery that is due (a claimed one is held by
   a drain task, which the broker shows as unacknowledged);
 - the outbox has no queued message that is due and none being sent;
+- no event delivery to a merchant's endpoint is due (one being posted is held by its drain task);
 - no Celery message waits in any of our queues or is held by a worker (with late
   acknowledgement, a running task stays unacknowledged until it returns);
 - no doorbell flag says a drain was requested and has not started.
@@ -27,6 +28,8 @@ from kombu.transport.redis import PRIORITY_STEPS, Channel
 
 from outbound.models import MessageStatus, OutboundMessage
 from waco.celery_config import ALL_QUEUES
+from waco.events.models import Delivery as EventDelivery
+from waco.events.models import DeliveryState as EventDeliveryState
 from waco.ingest.models import Delivery, DeliveryStatus
 
 QUIET_LOOKS = 3
@@ -37,6 +40,16 @@ DOORBELL_FLAGS = "waco:*:drain-requested"
 def queue_keys() -> list[str]:
     """Every Redis list kombu may keep a queue's messages in (one per priority step)."""
     return [name if not step else f"{name}{Channel.sep}{step}" for name in ALL_QUEUES for step in PRIORITY_STEPS]
+
+
+def unacked_age() -> float:
+    """Seconds since the broker gave out the oldest message no worker has acknowledged (0: none)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        oldest = client.zrange(Channel.unacked_index_key, 0, 0, withscores=True)
+    finally:
+        client.close()
+    return time.time() - oldest[0][1] if oldest else 0.0
 
 
 def busy_work() -> list[str]:
@@ -52,6 +65,9 @@ def busy_work() -> list[str]:
     sending = OutboundMessage.objects.filter(status=MessageStatus.SENDING).count()
     if sending:
         busy.append(f"{sending} outbox messages being sent")
+    events_due = EventDelivery.objects.filter(state=EventDeliveryState.PENDING, next_attempt_at__lte=now).count()
+    if events_due:
+        busy.append(f"{events_due} event deliveries due")
     client = redis.Redis.from_url(settings.REDIS_URL)
     try:
         keys = queue_keys()

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from templates_lib.models import Template, TemplateAccount, TemplateStatus
 from templates_lib.services import purpose_chain_set, template_apply_status
-from tests.templates_lib.factories import PurposeFactory, TemplateFactory
-from tests.templates_lib.sandbox import BODY, wire_meta
+from tests.support.sandbox_shop import sandbox_shop_wire
+from tests.templates_lib.factories import BODY, PurposeFactory, TemplateFactory
 
 CHANGELIST = "admin:templates_lib_template_changelist"
 
@@ -122,7 +122,7 @@ def test_a_purpose_shows_its_chain_in_order(admin_client):
 def test_submit_for_review_from_the_admin_creates_the_template_at_meta(
     transactional_db, settings, live_server, admin_client
 ):
-    meta = wire_meta(settings, live_server)
+    meta = sandbox_shop_wire(settings, live_server)
     template = TemplateFactory(business_account=meta.account, status=TemplateStatus.DRAFT, meta_template_id="")
     approved = TemplateFactory(business_account=meta.account)
 
@@ -141,7 +141,7 @@ def test_submit_for_review_from_the_admin_creates_the_template_at_meta(
 
 
 def test_sync_now_on_a_business_account_pulls_its_templates(transactional_db, settings, live_server, admin_client):
-    meta = wire_meta(settings, live_server)
+    meta = sandbox_shop_wire(settings, live_server)
     meta.create_elsewhere("welcome_back", category="MARKETING", components=BODY)
 
     response = admin_client.post(

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 
 from templates_lib.models import Template, TemplateStatus
 from templates_lib.services import purpose_chain_set
-from tests.browser_fixtures import screenshot
+from tests.support.browser import screenshot
+from tests.support.sandbox_shop import sandbox_shop_wire
 from tests.templates_lib.factories import PurposeFactory, TemplateFactory
-from tests.templates_lib.sandbox import wire_meta
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM must be told it is fine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -23,7 +23,7 @@ def staff(transactional_db):
 
 
 def test_staff_submit_a_draft_and_see_it_approved(page, live_server, staff, settings):
-    meta = wire_meta(settings, live_server)
+    meta = sandbox_shop_wire(settings, live_server)
     draft = TemplateFactory(
         business_account=meta.account, name="order_shipped", status=TemplateStatus.DRAFT, meta_template_id=""
     )

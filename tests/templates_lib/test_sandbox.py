@@ -13,7 +13,8 @@ from templates_lib.models import (
     TemplateStatusChange,
     TemplateSyncRun,
 )
-from tests.templates_lib.sandbox import BODY, CUSTOMER, wire_meta
+from tests.support.sandbox_shop import CUSTOMER, sandbox_shop_wire
+from tests.templates_lib.factories import BODY
 from waco.cloud_api.errors import AuthError, InvalidRequestError
 from waco.sandbox import services as sandbox
 
@@ -25,7 +26,7 @@ PARAMETERS = [
 
 @pytest.fixture
 def meta(transactional_db, settings, live_server):
-    return wire_meta(settings, live_server)
+    return sandbox_shop_wire(settings, live_server)
 
 
 def draft(meta, name="order_shipped", **kwargs):

@@ -4,7 +4,6 @@ parse_delivery on a stored Delivery, then delivery_process running our handlers.
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
 
 from templates_lib import handlers, services
 from templates_lib.models import (
@@ -15,11 +14,12 @@ from templates_lib.models import (
     TemplateStatusChange,
 )
 from tests.channels.factories import BusinessAccountFactory
-from tests.ingest.webhooks import PAYLOADS
+from tests.ingest.factories import DeliveryFactory
+from tests.support.payloads import WEBHOOKS
 from tests.templates_lib.factories import TemplateFactory
 from waco.cloud_api.webhooks import parse_delivery
 from waco.ingest import registry
-from waco.ingest.models import Delivery, DeliverySource, DeliveryStatus, EventOutcome, InboxEvent
+from waco.ingest.models import DeliveryStatus, EventOutcome, InboxEvent
 from waco.ingest.services import delivery_process
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ DISABLED_AT = datetime.fromtimestamp(1739321024, UTC)
 
 
 def fixture(name: str) -> str:
-    return (PAYLOADS / "webhooks" / f"{name}.json").read_text()
+    return (WEBHOOKS / f"{name}.json").read_text()
 
 
 def deliver(name: str, expected_kind: str | None = None):
@@ -39,10 +39,7 @@ def deliver(name: str, expected_kind: str | None = None):
     body = fixture(name)
     if expected_kind:
         assert {event.kind for event in parse_delivery(body)} == {expected_kind}
-    now = timezone.now()
-    delivery = Delivery.objects.create(
-        source=DeliverySource.META, body=body, headers={}, received_at=now, next_attempt_at=now
-    )
+    delivery = DeliveryFactory(body=body)
     result = delivery_process(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DONE, delivery.last_error

@@ -1,9 +1,18 @@
-"""A local stand-in for Meta's Graph API and for WhatsApp customers.
+"""A local stand-in for Meta's Graph API, WhatsApp customers and Stripe.
 
 An outside service that happens to share Waco's process and database: it
-imports no Waco module (a test checks), Waco reaches it only over HTTP at
-WACO_GRAPH_API_BASE, and it reaches Waco only by signed webhooks POSTed to
-WACO_SANDBOX_WEBHOOK_URL.
+imports no Waco module (the `sandbox-alone` contract), Waco reaches it only over
+HTTP at WACO_GRAPH_API_BASE and WACO_STRIPE_API_BASE, and it reaches Waco only
+by signed webhooks POSTed to WACO_SANDBOX_WEBHOOK_URL and
+WACO_SANDBOX_STRIPE_WEBHOOK_URL. Never installed in production, never shipped.
+
+Its parts, by what they stand in for (the `sandbox-parts` contract):
+  graph/     Meta: the Graph API (sends, statuses, templates, media, catalog) and the customers
+  stripe/    Stripe: Checkout Sessions, refunds, events, the hosted payment page
+  chat/      the demo chat page at /demo/chat/, where a visitor plays a customer
+and what they share: models (every row), config (behaviour and faults),
+faults (seeded streams), delivery (the webhook outbox and its worker), signing,
+access (loopback only), config_views, admin, the commands.
 
 Endpoints (under /sandbox/):
   graph/{version}/{phone_number_id}/messages      POST send / mark read
@@ -17,6 +26,7 @@ Endpoints (under /sandbox/):
   customer/messages                               POST a customer's message; GET ?from=
   config                                          GET / POST behaviour and faults
   lookaside/media/?mid=&expires=&hash=            the media bytes, with the bearer token
+  stripe/v1/...                                   Stripe's API; stripe/pay/<session>/ its page
 
 Operations for tests and scripts are in waco.sandbox.services.
 """

@@ -9,14 +9,13 @@ are a conditional UPDATE (claimed_until < now), safe with several processes
 on SQLite and PostgreSQL. `deliveries_flush` does the same synchronously for tests.
 """
 
-import hashlib
-import hmac
 import json
 import logging
 import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import requests
@@ -27,7 +26,7 @@ from django.utils import timezone
 
 from waco.sandbox.config import config_get
 from waco.sandbox.models import Delivery, DeliveryKind
-from waco.sandbox.stripe_signing import stripe_signature_header
+from waco.sandbox.signing import signature, stripe_signature_header
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +50,6 @@ _PENDING = Q(delivered_at__isnull=True, gave_up_at__isnull=True)
 
 def _claimable(now) -> Q:
     return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-
-
-def signature(body: bytes) -> str:
-    """X-Hub-Signature-256 as Meta computes it: HMAC-SHA256 of the raw body with the app secret."""
-    secret = settings.WACO_META_APP_SECRETS[0]
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def delivery_enqueue(*, kind: str, body: dict, ref: str = "", status: str = "", delay_seconds: float = 0.0) -> Delivery:
@@ -213,12 +206,20 @@ def deliveries_run_due(
     return attempted, delivered, len(rows) == limit or bool(unsent)
 
 
-def clock_sweep() -> None:
-    """Work due by the clock rather than by a row: Stripe sessions past expires_at expire."""
-    # Imported here: the Stripe sandbox enqueues its events through this module.
-    from waco.sandbox.stripe_api import sessions_expire_due
+# Work due by the clock rather than by a row (Stripe's sessions past expires_at expire),
+# registered by its owner in SandboxConfig.ready(): the parts that own it sit above this module.
+_clock_tasks: list[Callable[[], object]] = []
 
-    sessions_expire_due()
+
+def clock_task_register(task: Callable[[], object]) -> None:
+    if task not in _clock_tasks:
+        _clock_tasks.append(task)
+
+
+def clock_sweep() -> None:
+    """Run the registered clock work (Stripe sessions past expires_at expire, with their events)."""
+    for task in _clock_tasks:
+        task()
 
 
 def _held_elsewhere(*, due_by, exclude: set[int]) -> bool:

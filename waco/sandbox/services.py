@@ -4,20 +4,20 @@ benchmarks use. The implementations live in the modules named beside each import
 from django.db import transaction
 
 from waco.sandbox.config import config_get, config_reset, config_update  # noqa: F401
-from waco.sandbox.customers import CustomerInputError, customer_message_send  # noqa: F401
 from waco.sandbox.delivery import (  # noqa: F401
     deliveries_flush,
     deliveries_pending,
     http_session_close,
-    signature,
     worker_stop,
     worker_wake,
 )
 from waco.sandbox.faults import faults_reset
-from waco.sandbox.message_templates import template_status_set  # noqa: F401
+from waco.sandbox.graph.customers import CustomerInputError, customer_message_send  # noqa: F401
+from waco.sandbox.graph.message_templates import template_status_set  # noqa: F401
+from waco.sandbox.graph.outbox import lean_outbox, outbox_list  # noqa: F401
+from waco.sandbox.graph.ratelimit import buckets_reset
 from waco.sandbox.models import BusinessAccount, PhoneNumber
-from waco.sandbox.outbox import lean_outbox, outbox_list  # noqa: F401
-from waco.sandbox.ratelimit import buckets_reset
+from waco.sandbox.signing import signature  # noqa: F401
 
 DEFAULT_VERIFIED_NAME = "Waco Demo Shop"
 
