@@ -8,7 +8,7 @@ import importlib
 import sys
 
 # The other modules here (common, openloop, settings, sandbox_settings, urls) are their tools.
-BENCHMARKS = ["ingest", "outbound", "ratelimit", "conversation"]
+BENCHMARKS = ["ingest", "outbound", "ratelimit", "conversation", "api"]
 
 
 def main(argv: list[str]) -> int:

@@ -22,6 +22,18 @@ class CategoryAdmin(admin.ModelAdmin):
 class VariantForm(forms.ModelForm):
     """A level typed by staff is the level on hand as of the moment they save it."""
 
+    def clean(self):
+        # SKUs are unique per business account, which the form does not show: check it here,
+        # rather than let the constraint fail the save (a product not saved yet has no account to check).
+        cleaned = super().clean()
+        sku, product_id = cleaned.get("sku"), self.instance.product_id
+        if sku and product_id:
+            account_id = Product.objects.filter(pk=product_id).values_list("business_account_id", flat=True).first()
+            taken = Variant.objects.filter(business_account_id=account_id, sku=sku).exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error("sku", "Another variant of this business account has this SKU.")
+        return cleaned
+
     def save(self, commit=True):
         if "on_hand" in self.changed_data:
             self.instance.on_hand_as_of = timezone.now()

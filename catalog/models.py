@@ -60,7 +60,9 @@ class Product(models.Model):
 
 class Variant(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
-    sku = models.CharField("SKU", max_length=100, unique=True)
+    # The product's account, copied so that a SKU is unique per account (two shops may share a SKU).
+    business_account = models.ForeignKey(BusinessAccount, on_delete=models.CASCADE, related_name="catalog_variants")
+    sku = models.CharField("SKU", max_length=100)
     attributes = models.JSONField(default=dict, blank=True)  # {"size": "M", "colour": "Blue"}
     price_minor = models.PositiveBigIntegerField(help_text="Price in minor units (fils, cents).")
     currency = models.CharField(max_length=3, validators=[validate_currency])
@@ -81,12 +83,15 @@ class Variant(models.Model):
 
     class Meta:
         ordering = ["product", "sku"]
+        constraints = [models.UniqueConstraint(fields=["business_account", "sku"], name="catalog_variant_sku")]
 
     def __str__(self):
         return self.sku
 
     def save(self, *args, **kwargs):
         self.meta_retailer_id = self.meta_retailer_id or self.sku
+        if self.business_account_id is None:  # products never change account
+            self.business_account_id = self.product.business_account_id
         super().save(*args, **kwargs)
 
     @property

@@ -1,29 +1,29 @@
-"""The one way catalog data gets in: an idempotent upsert used by feeds, imports and pushes.
+"""The ways catalog data gets in, all through catalog.upsert's one write path: feeds and imports
+(catalog_upsert, flat rows), the API (products_put, product_archive) and stock levels.
 
-An item is one variant row, flat so CSV and JSON feeds look alike:
+A feed item is one variant row, flat so CSV and JSON feeds look alike:
   {"sku", "product_id", "name", "category", "price" ("12.50") or "price_minor" (1250),
    "currency", "stock", "stock_as_of"? (ISO 8601), "description"?, "attributes"? {..},
    "image_url"?, "active"?}
 "stock" is the level on hand at "stock_as_of" (the fetch or import time when absent). A
-level older than the one Waco has is ignored; sales after it are subtracted when read
+level not later than the one Waco has is ignored; sales after it are subtracted when read
 (catalog.stock).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.text import slugify
 
-from catalog.models import Category, Product, StockReservation, SyncRun, SyncStatus, Variant
+from catalog import stock
+from catalog.models import Product, SyncRun, SyncStatus, Variant
 from catalog.money import amount_parse, currency_is_valid
+from catalog.upsert import CatalogRows, ProductSpec, VariantSpec, product_apply
 from waco.channels.models import BusinessAccount
-
-# Fields Meta shows; a change to any of them queues the variant for the next push.
-VARIANT_FIELDS = ("attributes", "price_minor", "currency", "on_hand", "active", "image_url")
-PRODUCT_FIELDS = ("category_id", "name", "description", "image_urls")
+from waco.dispatch import send_task_or_log
 
 
 class ItemError(ValueError):
@@ -100,89 +100,43 @@ def _clean(item: dict) -> dict:
     }
 
 
-def _assign(obj, values: dict) -> bool:
-    changed = False
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed = True
-    return changed
-
-
-def _category(business_account: BusinessAccount, name: str) -> Category:
-    slug = slugify(name)[:200] or "uncategorised"
-    category = Category.objects.filter(business_account=business_account, slug=slug).first()
-    if category is None:
-        position = Category.objects.filter(business_account=business_account).count()
-        category = Category.objects.create(business_account=business_account, slug=slug, name=name, position=position)
-    elif category.name != name:
-        category.name = name
-        category.save(update_fields=["name"])
-    return category
-
-
-def _level(variant: Variant, *, on_hand: int, as_of: datetime) -> tuple[dict, bool]:
-    """The stock fields to write for a level reported at `as_of`, and whether availability moved
-    without on_hand changing (sales the new as_of now counts)."""
-    if as_of < variant.on_hand_as_of:  # older than the level we hold: keep ours
-        return {}, False
-    sold_between = StockReservation.objects.filter(
-        variant=variant, consumed_at__gt=variant.on_hand_as_of, consumed_at__lte=as_of
-    ).exists()
-    return {"on_hand": on_hand, "on_hand_as_of": as_of}, sold_between
-
-
-def _apply(business_account: BusinessAccount, clean: dict, now: datetime) -> str:
-    """Write one cleaned item; answers "created", "updated" or "unchanged"."""
-    category = _category(business_account, clean["category"])
-    product, product_created = Product.objects.get_or_create(
-        business_account=business_account,
+def _feed_spec(clean: dict) -> ProductSpec:
+    """A flat feed item is a product with one variant; what the row leaves empty, the product keeps."""
+    variant = VariantSpec(
+        sku=clean["sku"],
+        attributes=clean["attributes"],
+        price_minor=clean["price_minor"],
+        currency=clean["currency"],
+        image_url=clean["image_url"],
+        active=clean["active"],
+        on_hand=clean["on_hand"],
+        on_hand_as_of=clean["on_hand_as_of"],
+    )
+    return ProductSpec(
         external_id=clean["product_id"],
-        defaults={"category": category, "name": clean["name"]},
+        name=clean["name"],
+        category=clean["category"],
+        description=clean["description"] or None,
+        image_urls=[clean["image_url"]] if clean["image_url"] else None,
+        variants=[variant],
     )
-    images = [clean["image_url"]] if clean["image_url"] else product.image_urls
-    product_changed = _assign(
-        product,
-        {
-            "category_id": category.pk,
-            "name": clean["name"],
-            "description": clean["description"] or product.description,
-            "image_urls": images,
-        },
+
+
+def _feed_item_apply(business_account: BusinessAccount, clean: dict, now: datetime, rows: CatalogRows) -> str:
+    """Write one cleaned feed row; answers "created", "updated" or "unchanged" for its variant."""
+    outcome = product_apply(
+        business_account=business_account, spec=_feed_spec(clean), now=now, archive_missing=False, rows=rows
     )
-    if clean["active"] and not product.active:
-        product.active = product_changed = True
-    if product_changed:
-        product.save()
-        # Title, description and images are on every Meta item of the product.
-        product.variants.update(meta_dirty=True, updated_at=timezone.now())
-    variant = Variant.objects.select_for_update().filter(sku=clean["sku"]).first()
-    values = {k: clean[k] for k in VARIANT_FIELDS if k != "on_hand"}
-    as_of = clean["on_hand_as_of"] or now
-    if variant is None:
-        Variant.objects.create(
-            product=product, sku=clean["sku"], on_hand=clean["on_hand"], on_hand_as_of=as_of, **values
-        )
+    variant = outcome.variants[clean["sku"]]
+    if variant == "created":
         return "created"
-    if variant.product.business_account_id != business_account.pk:
-        raise ItemError(f"SKU {clean['sku']} belongs to another shop")
-    level, sold_between = _level(variant, on_hand=clean["on_hand"], as_of=as_of)
-    level_as_of = level.pop("on_hand_as_of", None)
-    changed = _assign(variant, {"product_id": product.pk, **values, **level})
-    if level_as_of is not None:
-        variant.on_hand_as_of = level_as_of
-    if changed or sold_between:
-        variant.meta_dirty = True
-        variant.save()
-    elif level_as_of is not None:  # the same level confirmed later: not a change, but its as_of is kept
-        Variant.objects.filter(pk=variant.pk).update(on_hand_as_of=level_as_of)
-    return "updated" if (changed or sold_between or product_changed or product_created) else "unchanged"
+    return "updated" if (variant == "updated" or outcome.changed or outcome.created) else "unchanged"
 
 
 def _deactivate_missing(business_account: BusinessAccount, seen_skus: set[str]) -> int:
     """A variant gone from a full feed is hidden, never deleted: orders still point at it."""
     with transaction.atomic():
-        gone = Variant.objects.filter(product__business_account=business_account, active=True)
+        gone = Variant.objects.filter(business_account=business_account, active=True)
         gone = gone.exclude(sku__in=seen_skus)
         count = gone.update(active=False, meta_dirty=True, updated_at=timezone.now())
         Product.objects.filter(business_account=business_account, active=True).exclude(variants__active=True).update(
@@ -209,12 +163,13 @@ def catalog_upsert(
     run = SyncRun.objects.create(business_account=business_account, source=source, started_at=now)
     result = UpsertResult(run=run)
     seen: set[str] = set()
+    rows = CatalogRows()  # categories remembered; products and variants read per row
     for index, item in enumerate(items):
         sku = str(item.get("sku") or "").strip() if isinstance(item, dict) else ""
         seen.add(sku)  # a bad row for a known SKU must not deactivate it
         try:
             with transaction.atomic():
-                outcome = _apply(business_account, _clean(item), now)
+                outcome = _feed_item_apply(business_account, _clean(item), now, rows)
         except ItemError as exc:
             result.errors.append({"index": index, "sku": sku, "error": str(exc)})
         except IntegrityError:  # a concurrent run wrote the same row; the next run settles it
@@ -250,3 +205,68 @@ def sync_run_fail(*, business_account: BusinessAccount, source: str, now: dateti
         errors=[{"index": None, "sku": "", "error": error}],
         error_count=1,
     )
+
+
+def _meta_push_soon(account_ids: set[int]) -> None:
+    """After the commit, push the accounts' changed variants to Meta (as a feed sync does)."""
+    from catalog.tasks import push_to_meta  # cycle: catalog.tasks imports catalog.feeds, which imports this module
+
+    for account_id in sorted(account_ids):
+        transaction.on_commit(partial(send_task_or_log, push_to_meta, account_id))
+
+
+@dataclass
+class PutResult:
+    """One product of an API write: its outcome ("created", "updated", "unchanged" or "failed")."""
+
+    external_id: str
+    result: str
+    product: Product | None = None
+    error: str = ""
+
+
+@transaction.atomic
+def products_put(*, items: list[tuple[BusinessAccount, ProductSpec]], now: datetime) -> list[PutResult]:
+    """Replace each product with its variants (missing variants archived), each in its own savepoint
+    so one failure spoils nothing else; answers one result per item, in order."""
+    results, changed_accounts, rows = [], set(), CatalogRows()
+    rows.preload(items)
+    for business_account, spec in items:
+        try:
+            with transaction.atomic():
+                outcome = product_apply(
+                    business_account=business_account, spec=spec, now=now, archive_missing=True, rows=rows
+                )
+        except IntegrityError:  # a concurrent write created the same product or SKU; a retry settles it
+            rows.forget()
+            results.append(PutResult(spec.external_id, "failed", error="written concurrently, try again"))
+            continue
+        results.append(PutResult(spec.external_id, outcome.result, product=outcome.product))
+        if outcome.result != "unchanged":
+            changed_accounts.add(business_account.pk)
+    _meta_push_soon(changed_accounts)
+    return results
+
+
+@transaction.atomic
+def product_archive(*, product: Product, now: datetime) -> bool:
+    """Hide the product and its variants from the thread and Meta, never deleting them (order lines
+    point at them); answers whether anything was live."""
+    variants = product.variants.filter(active=True).update(active=False, meta_dirty=True, updated_at=now)
+    was_active = Product.objects.filter(pk=product.pk, active=True).update(active=False, updated_at=now)
+    if variants or was_active:
+        _meta_push_soon({product.business_account_id})
+    return bool(variants or was_active)
+
+
+def stock_levels_push(*, levels: list[stock.StockLevel], now: datetime) -> list[str]:
+    """Apply the system of record's levels (catalog.stock) and push what moved to Meta."""
+    with transaction.atomic():
+        outcomes = stock.stock_levels_apply(levels=levels, now=now)
+        moved = {
+            level.business_account_id
+            for level, outcome in zip(levels, outcomes, strict=True)
+            if outcome == stock.APPLIED
+        }
+        _meta_push_soon(moved)
+    return outcomes

@@ -13,14 +13,18 @@ served one after the other.
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from catalog.models import StockReservation, Variant
+
+# What a reported level does (POST /stock answers these per level; feeds and PUT use the first three).
+APPLIED, UNCHANGED, STALE, UNKNOWN_SKU = "applied", "unchanged", "stale", "unknown_sku"
 
 
 class NotEnoughStock(Exception):
@@ -135,3 +139,96 @@ def stock_sell(*, holder: str, wanted: Mapping[int, int], now: datetime) -> None
         return
     stock_release(holder=holder, now=now)
     _take(holder=holder, wanted=wanted, held_until=now, now=now, sold=True)
+
+
+def sales_since(variants: Iterable[Variant]) -> dict[int, list[datetime]]:
+    """Per variant id, the times of its sales after its level's as_of (the units `available` subtracts)."""
+    variants = list(variants)
+    if not variants:
+        return {}
+    since = {v.pk: v.on_hand_as_of for v in variants}
+    rows = StockReservation.objects.filter(variant_id__in=since, consumed_at__gt=min(since.values()))
+    sales: dict[int, list[datetime]] = {}
+    for variant_id, consumed_at in rows.values_list("variant_id", "consumed_at"):
+        if consumed_at > since[variant_id]:
+            sales.setdefault(variant_id, []).append(consumed_at)
+    return sales
+
+
+def level_outcome(*, variant: Variant, on_hand: int, as_of: datetime, sales: Iterable[datetime] = ()) -> str:
+    """What a level reported at `as_of` does to the variant's, whose sales since its as_of are `sales`.
+
+    STALE: not later than the level held (the same figure at the same time is UNCHANGED: a retry).
+    UNCHANGED: the same figure confirmed later, with no sale in between (only its as_of moves).
+    APPLIED: a new figure, or the same one now counting sales it did not count before.
+    """
+    if as_of <= variant.on_hand_as_of:
+        return UNCHANGED if (as_of, on_hand) == (variant.on_hand_as_of, variant.on_hand) else STALE
+    if on_hand != variant.on_hand or any(variant.on_hand_as_of < sold_at <= as_of for sold_at in sales):
+        return APPLIED
+    return UNCHANGED
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """A level the system of record reports: `on_hand` units of the account's `sku` at `as_of`."""
+
+    business_account_id: int
+    sku: str
+    on_hand: int
+    as_of: datetime
+
+
+@transaction.atomic
+def stock_levels_apply(*, levels: list[StockLevel], now: datetime) -> list[str]:
+    """Apply reported levels in order, all in a few queries; answers each level's outcome.
+
+    Variants are locked in id order (as checkout does), so a sale and a push never interleave
+    on one variant: whichever commits first, units sold after the level's as_of stay subtracted.
+    """
+    wanted = Q(pk__in=[])
+    for account_id in {level.business_account_id for level in levels}:
+        skus = {level.sku for level in levels if level.business_account_id == account_id}
+        wanted |= Q(business_account_id=account_id, sku__in=skus)
+    rows = Variant.objects.select_for_update().filter(wanted).order_by("pk")
+    rows = rows.only("pk", "business_account_id", "sku", "on_hand", "on_hand_as_of")
+    variants = {(v.business_account_id, v.sku): v for v in rows}
+    sales = sales_since(variants.values())
+    outcomes, applied, confirmed = [], {}, {}
+    for level in levels:
+        variant = variants.get((level.business_account_id, level.sku))
+        if variant is None:
+            outcomes.append(UNKNOWN_SKU)
+            continue
+        outcome = level_outcome(
+            variant=variant, on_hand=level.on_hand, as_of=level.as_of, sales=sales.get(variant.pk, ())
+        )
+        outcomes.append(outcome)
+        if outcome == STALE or level.as_of <= variant.on_hand_as_of:
+            continue
+        variant.on_hand, variant.on_hand_as_of = level.on_hand, level.as_of
+        (applied if outcome == APPLIED else confirmed)[variant.pk] = variant
+    for pk in applied:
+        confirmed.pop(pk, None)  # a later level of the same SKU only confirmed this one
+    _levels_write(applied.values(), changed_at=now)  # what Meta shows follows availability: dirty
+    _levels_write(confirmed.values(), changed_at=None)
+    return outcomes
+
+
+def _levels_write(variants: Iterable[Variant], *, changed_at: datetime | None) -> None:
+    """One UPDATE for many levels. Not bulk_update: its CASE per row costs ~0.3 ms a variant,
+    in Python and in PostgreSQL; unnest joins arrays as one table. `changed_at` None: only
+    as_of moves (the same figure confirmed), no updated_at, nothing for Meta."""
+    variants = list(variants)
+    if not variants:
+        return
+    columns = [[v.pk for v in variants], [v.on_hand for v in variants], [v.on_hand_as_of for v in variants]]
+    changes = "on_hand = l.on_hand, on_hand_as_of = l.as_of"
+    if changed_at is not None:
+        changes += ", meta_dirty = true, updated_at = %s"
+    sql = (
+        f"UPDATE {Variant._meta.db_table} AS v SET {changes} "
+        "FROM unnest(%s::bigint[], %s::integer[], %s::timestamptz[]) AS l(id, on_hand, as_of) WHERE v.id = l.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ([changed_at] if changed_at is not None else []) + columns)

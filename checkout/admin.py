@@ -21,6 +21,7 @@ from outbound.selectors import messages_about
 
 ORDER_FIELDS = [
     "reference",
+    "external_reference",
     "contact",
     "phone_number",
     "status",
@@ -74,7 +75,7 @@ def message_text(content: dict) -> str:
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["reference", "contact", "status", "total", "created_at", "paid_at"]
     list_filter = ["status", "phone_number", "created_at"]
-    search_fields = ["reference", "contact__wa_id", "contact__profile_name"]
+    search_fields = ["reference", "external_reference", "contact__wa_id", "contact__profile_name"]
     list_select_related = ["contact"]
     date_hierarchy = "created_at"
     fields = ORDER_FIELDS

@@ -48,6 +48,14 @@ class FulfilmentRefused(Exception):
         self.message = message
 
 
+class FulfilmentNotAllowed(FulfilmentRefused):
+    """The order's status does not allow the event (now): the API answers 409."""
+
+
+class FulfilmentRetryLater(FulfilmentRefused):
+    """Stripe could not be reached; nothing was decided and a retry cannot move money twice."""
+
+
 def fulfilment_apply(
     *,
     order: Order,
@@ -101,7 +109,7 @@ class _Ask:
 def _check_fits(order: Order, event: str) -> None:
     transition = TRANSITIONS[EVENTS[event]].__get__(order, Order)  # the model's transition, bound to this order
     if not can_proceed(transition):
-        raise FulfilmentRefused(
+        raise FulfilmentNotAllowed(
             f"Order {order.reference} is {order.get_status_display().lower()}: it cannot be {event.replace('_', ' ')}."
         )
 
@@ -112,8 +120,8 @@ def _move(order: Order, name: str, ask: _Ask, detail: str = "") -> Order:
         return order_transition(
             order=order, name=name, cause=ask.by, detail=ask.detail(detail), actor=ask.actor, now=ask.now
         )
-    except OrderTransitionRefused as exc:
-        raise FulfilmentRefused(str(exc)) from exc
+    except OrderTransitionRefused as exc:  # the status moved meanwhile
+        raise FulfilmentNotAllowed(str(exc)) from exc
 
 
 def _ship(order: Order, ask: _Ask, *, carrier: str, tracking_url: str) -> Order:
@@ -153,12 +161,12 @@ def _cancel_unpaid(order: Order, ask: _Ask, *, reason: str) -> Order:
         try:
             session = stripe_client.checkout_session_expire(link.stripe_session_id)
         except stripe_client.StripeClientError as exc:
-            raise FulfilmentRefused(
+            raise FulfilmentRetryLater(
                 f"Stripe could not close the payment page ({exc}); nothing changed: try again."
             ) from exc
         if session.payment_status == "paid":
             payment_reconcile(link=link, now=ask.now)
-            raise FulfilmentRefused(
+            raise FulfilmentNotAllowed(
                 f"The customer has just paid order {order.reference}: cancel it again to refund it."
             )
     with transaction.atomic():
@@ -189,7 +197,7 @@ def _refund(order: Order, ask: _Ask, *, amount_minor: int | None, reason: str, c
         .first()
     )
     if link is None or not link.amount_paid_minor:
-        raise FulfilmentRefused(f"Order {order.reference} has no Stripe payment to refund.")
+        raise FulfilmentNotAllowed(f"Order {order.reference} has no Stripe payment to refund.")
     refund = _refund_request(order, link, amount_minor=amount_minor, reason=reason, ask=ask)
     try:
         answer = stripe_client.refund_create(
@@ -200,7 +208,7 @@ def _refund(order: Order, ask: _Ask, *, amount_minor: int | None, reason: str, c
     except stripe_client.StripeTransientError as exc:
         # The refund may have happened: the row stays "requested" and a retry reuses its key.
         Refund.objects.filter(pk=refund.pk).update(last_error=str(exc)[:2000])
-        raise FulfilmentRefused(f"Stripe could not be reached ({exc}). Try again: it cannot refund twice.") from exc
+        raise FulfilmentRetryLater(f"Stripe could not be reached ({exc}). Try again: it cannot refund twice.") from exc
     except stripe_client.StripeClientError as exc:
         Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED, last_error=str(exc)[:2000])
         if isinstance(exc, stripe_client.StripeAuthError):
@@ -223,14 +231,14 @@ def _refund_request(order: Order, link: PaymentLink, *, amount_minor: int | None
         if unresolved is not None:
             if unresolved.amount_minor == amount:
                 return unresolved  # a repeat of the same request: the same key reaches the same Stripe refund
-            raise FulfilmentRefused(
+            raise FulfilmentNotAllowed(
                 f"A refund of {amount_format(unresolved.amount_minor, unresolved.currency)} is "
                 "still unresolved: repeat it with that amount."
             )
+        if left <= 0:
+            raise FulfilmentNotAllowed("Nothing is left to refund.")
         if amount <= 0:
-            raise FulfilmentRefused(
-                "The refund amount must be more than zero." if left > 0 else "Nothing is left to refund."
-            )
+            raise FulfilmentRefused("The refund amount must be more than zero.")
         if amount > left:
             raise FulfilmentRefused(f"At most {amount_format(left, order.currency)} can be refunded.")
         tries = refunds.filter(status=RefundStatus.FAILED).count() + 1

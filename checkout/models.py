@@ -45,12 +45,26 @@ class Order(models.Model):
     carrier = models.CharField(max_length=100, blank=True)
     tracking_url = models.URLField(max_length=1000, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
+    external_reference = models.CharField(
+        max_length=100, blank=True, help_text="The merchant's order system's own id for it, set through the API."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["updated_at", "id"], name="order_updated_at"),  # the API's sync order
+        ]
+        constraints = [
+            # Also the index behind the API's external_reference filter (it leads the constraint).
+            models.UniqueConstraint(
+                fields=["external_reference", "business_account"],
+                condition=~models.Q(external_reference=""),
+                name="one_external_reference_per_account",
+            )
+        ]
         permissions = [("refund_order", "Can refund an order (or cancel a paid one)")]
 
     def __str__(self):

@@ -16,6 +16,11 @@ class ConversationsConfig(AppConfig):
 
         contact_merged.connect(threads_move_to_survivor, dispatch_uid="conversations-contact-merged")
 
+        from conversations import requested_messages
+        from outbound.send_requests import api_message_queued
+
+        api_message_queued.connect(requested_messages.api_message_queued, dispatch_uid="conversations-api-message")
+
         from checkout import signals as checkout_signals
         from conversations import checkout_replies
 

@@ -61,6 +61,7 @@ class OutboundMessage(models.Model):
     # The Graph message object without envelope fields: {"type": ..., <type>: {...}, "context"?}.
     content = models.JSONField()
     template_name = models.CharField(max_length=512, blank=True)
+    template_version = models.PositiveIntegerField(null=True, blank=True, help_text="The version's number when sent.")
     # Kept so a fallback (131047, a paused template) can render the next template of the chain.
     template_params = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(
@@ -90,6 +91,12 @@ class OutboundMessage(models.Model):
     pricing_category = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     status_at = models.DateTimeField(null=True, blank=True, help_text="Meta's time of the current status.")
+    # Each step's time (queued is created_at). A later step implies the earlier ones: a `read` that
+    # beats its `delivered` fills both, and the real `delivered`, when it comes, keeps the earlier time.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

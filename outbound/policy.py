@@ -15,6 +15,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage
 from templates_lib import services as templates
+from templates_lib.models import Template, TemplateCategory
 from waco.channels.models import PhoneNumber
 from waco.contacts import services as contacts
 from waco.contacts.models import SERVICE_WINDOW, ConsentAction, ConsentCategory, ConsentEntry, Contact, ServiceWindow
@@ -26,6 +27,12 @@ CONSENT_FOR_CATEGORY = {
     MessageCategory.AUTHENTICATION: ConsentCategory.UTILITY,
 }
 MESSAGING_LIMIT_WINDOW = timedelta(hours=24)
+# A template's category (Meta's words) as the message's.
+CATEGORY_OF_TEMPLATE = {
+    TemplateCategory.UTILITY: MessageCategory.UTILITY,
+    TemplateCategory.MARKETING: MessageCategory.MARKETING,
+    TemplateCategory.AUTHENTICATION: MessageCategory.AUTHENTICATION,
+}
 
 
 class PolicyRefusal(Exception):
@@ -41,6 +48,7 @@ class PolicyRefusal(Exception):
 class Decision:
     content: dict  # the Graph message object to send
     template_name: str = ""  # set when a template stands in for free-form
+    template_version: int | None = None  # the number of the template's version rendered
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,22 @@ def decide(
     )
 
 
+def decide_template(
+    *, phone_number: PhoneNumber, contact: Contact, template: Template, params: dict, now: datetime
+) -> Decision:
+    """A template the caller names (the REST API), or PolicyRefusal: consent for its category and,
+    for marketing, the share of the messaging limit hold as for a purpose's template."""
+    category = CATEGORY_OF_TEMPLATE[template.category]
+    _check_authentication_recipient(category=category, contact=contact)
+    if template.business_account_id != phone_number.business_account_id or not template.is_sendable:
+        raise PolicyRefusal(f"template {template.name!r} [{template.language}] is {template.status}, not sendable")
+    facts = facts_read(contact=contact, phone_number=phone_number)
+    _check_consent(category=category, facts=facts, business_initiated=True)
+    if category == MessageCategory.MARKETING:
+        _check_marketing_share(phone_number=phone_number, contact=contact, now=now)
+    return _rendered(template, params)
+
+
 def recheck(*, message: OutboundMessage, facts: Facts, now: datetime) -> Decision | None:
     """A queued message about to be sent, decided again with the customer's facts of now.
 
@@ -167,11 +191,19 @@ def _template_decision(*, phone_number, purpose: str, params: dict, exclude: tup
     )
     if template is None:
         raise PolicyRefusal(f"no usable template for purpose {purpose!r}", needs_person=True)
+    return _rendered(template, params)
+
+
+def _rendered(template: Template, params: dict) -> Decision:
     try:
         rendered = templates.template_render(template=template, params=params)
     except templates.TemplateRenderError as exc:
         raise PolicyRefusal(f"template {template.name!r} cannot be rendered: {exc}", needs_person=True) from exc
-    return Decision(content={"type": "template", "template": rendered}, template_name=template.name)
+    return Decision(
+        content={"type": "template", "template": rendered},
+        template_name=template.name,
+        template_version=template.current_version.number,
+    )
 
 
 def _check_marketing_share(*, phone_number: PhoneNumber, contact: Contact, now: datetime) -> None:

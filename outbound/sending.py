@@ -34,6 +34,7 @@ from waco.cloud_api.client import GraphClient
 from waco.cloud_api.errors import PAIR_RATE_LIMIT_CODE, ErrorClass, GraphError
 from waco.cloud_api.recipients import recipient_fields
 from waco.cloud_api.webhooks import parse_delivery
+from waco.contacts.wa_ids import SendAnswer, wa_ids_from_send_answers
 from waco.dispatch import send_task_or_log
 from waco.doorbell import doorbell_ring, doorbell_silence
 
@@ -164,12 +165,15 @@ def _decide_again(messages: list[OutboundMessage], *, now: datetime) -> list[Out
             OutboundMessage.objects.filter(pk=message.pk).update(
                 content=decision.content,
                 template_name=decision.template_name,
+                template_version=decision.template_version,
                 error_detail="the service window closed while the message waited",
             )
         going.append(message)
     for (reason, needs_person), group in refused.items():
         OutboundMessage.objects.filter(pk__in=[m.pk for m in group]).update(
             status=MessageStatus.FAILED,
+            failed_at=now,
+            updated_at=now,
             error_class="policy",
             error_detail=f"at send time: {reason}"[:2000],
             needs_person=needs_person,
@@ -219,6 +223,11 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
             accepted.append((message.pk, result.wamid))
     SendAttempt.objects.bulk_create(attempts)
     messages_accepted(accepted=accepted)
+    wa_ids_from_send_answers(  # Meta's wa_id for a number it knows otherwise (Brazil, Mexico)
+        SendAnswer(contact_id=call[0].contact_id, sent_to=call[0].recipient, wa_id=call[3].wa_id, wamid=call[3].wamid)
+        for call in calls
+        if not isinstance(call[3], GraphError)
+    )
 
 
 def _is_rate(result) -> bool:
@@ -425,6 +434,7 @@ def _fall_back_to_template(message: OutboundMessage, *, reason: str, exclude: tu
     OutboundMessage.objects.filter(pk=message.pk).update(
         content=decision.content,
         template_name=decision.template_name,
+        template_version=decision.template_version,
         wamid=None,
         status=MessageStatus.QUEUED,
         next_attempt_at=timezone.now(),
@@ -473,6 +483,8 @@ def _mark_unknown(message: OutboundMessage, error: GraphError) -> None:
 def _fail(message: OutboundMessage, *, code, error_class: str, detail: str, needs_person: bool) -> None:
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.FAILED,
+        failed_at=timezone.now(),
+        updated_at=timezone.now(),  # update() skips auto_now; API clients poll by updated_at
         error_code=code,
         error_class=error_class,
         error_detail=detail[:2000],

@@ -17,6 +17,7 @@ from outbound.models import (
     OutboundMessage,
     ParkedStatus,
 )
+from templates_lib.models import Template
 from waco.alerts.models import AlertSeverity
 from waco.alerts.services import alert_raise
 from waco.channels.models import PhoneNumber
@@ -39,12 +40,17 @@ def message_enqueue(
     dedupe_key: str | None = None,
     subject_type: str = "",
     subject_id: str | int = "",
+    template: Template | None = None,
+    keep_refusal: bool = True,
     now: datetime | None = None,
 ) -> OutboundMessage:
     """Put a message in the outbox after the policy said how it may go.
 
     A refusal is stored too, as a failed message with its reason, so the
-    thread's history and the admin show what was not sent and why.
+    thread's history and the admin show what was not sent and why; with
+    `keep_refusal=False` (the REST API answers the refusal) it is raised
+    as policy.PolicyRefusal and nothing is stored.
+    `template` names the template to send instead of the purpose's chain.
     With `dedupe_key`, a second call returns the first message.
     `subject_type`/`subject_id` say what the message is about, in the caller's
     words ("order", its reference); `outbound.selectors.messages_about` finds them.
@@ -67,18 +73,13 @@ def message_enqueue(
         content=content or {},
     )
     try:
-        decision = policy.decide(
-            phone_number=phone_number,
-            contact=contact,
-            category=category,
-            purpose=purpose,
-            content=content,
-            template_params=template_params,
-            now=now,
-        )
+        decision = _decision(message, template=template, content=content, template_params=template_params, now=now)
         message.content, message.template_name = decision.content, decision.template_name
+        message.template_version = decision.template_version
     except policy.PolicyRefusal as refusal:
-        message.status = MessageStatus.FAILED
+        if not keep_refusal:
+            raise
+        message.status, message.failed_at = MessageStatus.FAILED, now
         message.error_class = "policy"
         message.error_detail = refusal.reason
         message.needs_person = refusal.needs_person
@@ -101,6 +102,26 @@ def message_enqueue(
             severity=AlertSeverity.CRITICAL,
         )
     return message
+
+
+def _decision(message: OutboundMessage, *, template, content, template_params, now) -> policy.Decision:
+    if template is not None:
+        return policy.decide_template(
+            phone_number=message.phone_number,
+            contact=message.contact,
+            template=template,
+            params=template_params or {},
+            now=now,
+        )
+    return policy.decide(
+        phone_number=message.phone_number,
+        contact=message.contact,
+        category=message.category,
+        purpose=message.purpose,
+        content=content,
+        template_params=template_params,
+        now=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -144,6 +165,8 @@ def messages_resend(*, messages, now: datetime | None = None) -> ResendResult:
             status=MessageStatus.QUEUED,
             content=decision.content,
             template_name=decision.template_name,
+            template_version=decision.template_version,
+            failed_at=None,
             needs_person=False,
             next_attempt_at=now,
             wamid=None,
@@ -180,21 +203,46 @@ def status_apply(*, message: OutboundMessage, status: str, at: datetime | None, 
         return failed_status_apply(message=message, errors=errors, at=at)
     if status not in STATUS_RANK or message.status == MessageStatus.FAILED:
         return False
+    times = _record_step_times(message, status, at or timezone.now())
     if STATUS_RANK[MessageStatus(status)] <= STATUS_RANK.get(MessageStatus(message.status), 0):
         _record_pricing(message, pricing)
-        message.save(update_fields=["pricing_model", "pricing_type", "pricing_category", "updated_at"])
+        message.save(update_fields=["pricing_model", "pricing_type", "pricing_category", *times, "updated_at"])
         return False
     old = message.status
     message.status = status
     message.status_at = at
     _record_pricing(message, pricing)
     message.save(
-        update_fields=["status", "status_at", "pricing_model", "pricing_type", "pricing_category", "updated_at"]
+        update_fields=["status", "status_at", "pricing_model", "pricing_type", "pricing_category", *times, "updated_at"]
     )
     transaction.on_commit(
         lambda: message_status_changed.send(sender=OutboundMessage, message=message, old=old, new=status)
     )
     return True
+
+
+# The steps a status reaches: a later one implies the earlier ones (a `read` was delivered and sent).
+STEP_TIME_FIELDS = {
+    MessageStatus.SENT: ("sent_at",),
+    MessageStatus.DELIVERED: ("sent_at", "delivered_at"),
+    MessageStatus.READ: ("sent_at", "delivered_at", "read_at"),
+    MessageStatus.PLAYED: ("sent_at", "delivered_at", "read_at"),
+}
+
+
+def _record_step_times(message: OutboundMessage, status: str, at: datetime) -> list[str]:
+    """Give each step this status implies the time `at`, unless it has an earlier one.
+
+    Statuses arrive out of order: a `read` before its `delivered` fills both with the read's
+    time, and the `delivered` arriving after it brings the earlier, true time. Returns the fields set.
+    """
+    changed = []
+    for field in STEP_TIME_FIELDS.get(status, ()):
+        known = getattr(message, field)
+        if known is None or at < known:
+            setattr(message, field, at)
+            changed.append(field)
+    return changed
 
 
 def _record_pricing(message: OutboundMessage, pricing) -> None:

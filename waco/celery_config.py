@@ -12,7 +12,9 @@ QUEUE_INGEST = "ingest"  # webhook deliveries from Meta and Stripe
 QUEUE_SERVICE = "service"  # service and utility sends, dialogue work
 QUEUE_MARKETING = "marketing"  # campaigns and cart recovery
 QUEUE_MAINTENANCE = "maintenance"  # beat jobs: reconciliation, polls, retention
-ALL_QUEUES = (QUEUE_INGEST, QUEUE_SERVICE, QUEUE_MARKETING, QUEUE_MAINTENANCE)
+# Events posted to the merchant's endpoints: a slow or hanging receiver holds only these workers.
+QUEUE_WEBHOOKS = "webhooks"
+ALL_QUEUES = (QUEUE_INGEST, QUEUE_SERVICE, QUEUE_MARKETING, QUEUE_MAINTENANCE, QUEUE_WEBHOOKS)
 
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ALL_QUEUES]
 CELERY_TASK_DEFAULT_QUEUE = QUEUE_SERVICE

@@ -85,3 +85,22 @@ def recent_times(key: str) -> list[float]:
     if not settings.REDIS_URL:
         return cache.get(key, [])
     return [float(t) for t in _redis_client(settings.REDIS_URL).lrange(key, 0, -1)]
+
+
+def counter_incr(key: str, ttl_seconds: int) -> int:
+    """Add one to the counter `key`, created for `ttl_seconds` at its first call; returns the new count.
+
+    Without Redis (the demo) Django's file cache counts: not atomic across processes, so a
+    demo may let a few more through than the limit, never lock a caller out.
+    """
+    if not settings.REDIS_URL:
+        cache.add(key, 0, ttl_seconds)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, ttl_seconds)
+            return 1
+    pipe = _redis_client(settings.REDIS_URL).pipeline()
+    pipe.set(key, 0, ex=ttl_seconds, nx=True)
+    pipe.incr(key)
+    return int(pipe.execute()[1])

@@ -22,6 +22,8 @@ PROJECT_APPS = [
     "channels",
     "contacts",
     "ingest",
+    "api",  # API keys (Owner only: a key reads and writes the shop) and their audit
+    "events",
     "alerts",
     "templates_lib",
     "outbound",
@@ -72,6 +74,7 @@ OPERATIONS = Role(
         "ingest.view_delivery",
         "ingest.change_delivery",
         "ingest.view_inboxevent",  # re-run
+        "events.*",  # webhook endpoints (secrets, rotation), events and their deliveries, replay
     ),
 )
 # Everything of the shop, staff accounts and their log-in lockouts included; the only role that may refund.

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import environ
+import phonenumbers
 
 from waco import config
 from waco.celery_config import BROKER_VISIBILITY_TIMEOUT_SECONDS
@@ -108,6 +109,25 @@ WACO_CART_RECOVERY_HOURS = env.int("WACO_CART_RECOVERY_HOURS", default=4)
 if WACO_CART_RECOVERY_HOURS < 1:
     raise environ.ImproperlyConfigured("WACO_CART_RECOVERY_HOURS must be at least 1")
 
+# The region (ISO 3166 code, e.g. AE) of phone numbers the storefront sends without a country
+# code, for the REST API's contacts (waco.contacts.identifiers). Empty: such numbers are refused.
+WACO_DEFAULT_PHONE_REGION = env.str("WACO_DEFAULT_PHONE_REGION", default="").strip().upper()
+if WACO_DEFAULT_PHONE_REGION and WACO_DEFAULT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise environ.ImproperlyConfigured(
+        f"WACO_DEFAULT_PHONE_REGION must be a region code such as AE, GB or BR, not {WACO_DEFAULT_PHONE_REGION!r}"
+    )
+
+# Events to the storefront (waco.events): each POST to an endpoint gives up after this long.
+WACO_EVENTS_TIMEOUT_SECONDS = env.float("WACO_EVENTS_TIMEOUT_SECONDS", default=10)
+# The first retry's delay; each later one doubles (capped, with jitter) for three days.
+WACO_EVENTS_RETRY_BASE_SECONDS = env.float("WACO_EVENTS_RETRY_BASE_SECONDS", default=10)
+# The demo and the tests may post over http to loopback addresses; production posts only over
+# https to public addresses (checked at delivery time, waco.events.addresses).
+WACO_EVENTS_ALLOW_LOOPBACK = env.bool("WACO_EVENTS_ALLOW_LOOPBACK", default=not PRODUCTION)
+# GET /api/v1/events lists events this much older than now, so an event whose transaction
+# commits a moment after a later one's is never skipped by a receiver's `after` cursor.
+WACO_EVENTS_LIST_SETTLE_SECONDS = env.float("WACO_EVENTS_LIST_SETTLE_SECONDS", default=5)
+
 # Customers' media: downloaded into Django's default storage under MEDIA_ROOT.
 # They are private (receipts, IDs, photos): no MEDIA_URL is served publicly.
 # Tests share one folder with the worker processes they start.
@@ -147,8 +167,10 @@ INSTALLED_APPS = [
     "waco",
     "waco.alerts",
     "waco.channels",
+    "waco.api",
     "waco.contacts",
     "waco.ingest",
+    "waco.events",
     "templates_lib",
     "outbound",
     "catalog",
@@ -259,11 +281,40 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "waco.api.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # RFC 9457 problem details for every error of /api/v1/ (waco.api.problems).
+    "EXCEPTION_HANDLER": "waco.api.problems.problem_exception_handler",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Waco API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Waco API",
+    "DESCRIPTION": (
+        "The storefront's REST API: catalog, stock, orders, fulfilment, contacts, messages. "
+        "Send `Authorization: Bearer <key>`; each operation names the scope it needs. Errors are "
+        "RFC 9457 problem details; POST, PUT and PATCH honour `Idempotency-Key` (24 h); lists use cursor pages."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["waco.api.schema.api_v1_only"],
+    # The schema and its docs describe the API and expose no data: readable without a key.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Choice sets whose field names other resources share ("category", "action"): named for what they are.
+    "ENUM_NAME_OVERRIDES": {
+        "ConsentCategoryEnum": "waco.contacts.models.ConsentCategory",
+        "ConsentActionEnum": "waco.contacts.models.ConsentAction",
+        "PutResultEnum": ["created", "updated", "unchanged"],  # PUT's answer: the same body twice says so
+        "OrderStatusEnum": "checkout.models.OrderStatus",
+        "MessageStatusEnum": "outbound.models.MessageStatus",
+        "MessageCategoryEnum": "outbound.models.MessageCategory",
+        "EventTypeEnum": "waco.events.models.EventType",
+    },
+}
+# The REST API (waco.api): requests per key and minute, and the largest body (a 1,000-item batch fits).
+WACO_API_RATE_PER_MINUTE = env.int("WACO_API_RATE_PER_MINUTE", default=600)
+WACO_API_MAX_BODY_BYTES = env.int("WACO_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 
 # --- production hardening (manage.py check --deploy is clean with these) -----------
 if PRODUCTION:

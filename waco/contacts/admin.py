@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from waco.contacts import services
-from waco.contacts.models import ConsentEntry, ConsentSource, Contact, ServiceWindow
+from waco.contacts.models import ConsentEntry, ConsentSource, Contact, ContactAlias, ServiceWindow
 
 
 class ConsentEntryInline(admin.TabularInline):
@@ -10,7 +10,7 @@ class ConsentEntryInline(admin.TabularInline):
 
     model = ConsentEntry
     extra = 0
-    fields = ["category", "action", "source", "recorded_at", "reference"]
+    fields = ["category", "action", "source", "recorded_at", "reference", "proof"]
     readonly_fields = fields
     can_delete = False
 
@@ -36,12 +36,30 @@ class ServiceWindowInline(admin.TabularInline):
         return obj.is_open(now=timezone.now()) if obj.last_inbound_at else None
 
 
+class ContactAliasInline(admin.TabularInline):
+    """Numbers as the storefront sent them that Meta knows under the contact's wa_id."""
+
+    model = ContactAlias
+    extra = 0
+    fields = ["wa_id", "wamid", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # learned from Meta's send answers (waco.contacts.wa_ids)
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["profile_name", "wa_id", "user_id", "created_at"]
-    search_fields = ["profile_name", "wa_id", "user_id", "username"]
-    readonly_fields = ["wa_id", "user_id", "parent_user_id", "username", "created_at", "updated_at"]
-    inlines = [ConsentEntryInline, ServiceWindowInline]
+    list_display = ["profile_name", "name", "wa_id", "user_id", "created_at"]
+    search_fields = ["profile_name", "name", "wa_id", "user_id", "username", "aliases__wa_id"]
+    fields = [
+        *["wa_id", "user_id", "parent_user_id", "username", "profile_name"],  # what WhatsApp says
+        *["name", "language", "time_zone", "tags", "attributes"],  # what the merchant says
+        *["created_at", "updated_at"],
+    ]
+    readonly_fields = ["wa_id", "user_id", "parent_user_id", "username", "profile_name", "created_at", "updated_at"]
+    inlines = [ContactAliasInline, ConsentEntryInline, ServiceWindowInline]
 
 
 @admin.register(ConsentEntry)
@@ -52,7 +70,7 @@ class ConsentEntryAdmin(admin.ModelAdmin):
     list_filter = ["category", "action", "source"]
     search_fields = ["contact__wa_id", "contact__user_id", "reference"]
     autocomplete_fields = ["contact"]
-    fields = ["contact", "category", "action", "recorded_at", "reference"]
+    fields = ["contact", "category", "action", "recorded_at", "reference", "proof"]
 
     def get_changeform_initial_data(self, request):
         return {"recorded_at": timezone.now(), **super().get_changeform_initial_data(request)}
@@ -78,5 +96,6 @@ class ConsentEntryAdmin(admin.ModelAdmin):
             source=ConsentSource.ADMIN,
             recorded_at=data["recorded_at"],
             reference=data["reference"] or f"by {request.user.get_username()}",
+            proof=data["proof"],
         )
         obj.pk, obj._state.adding = entry.pk, False

@@ -4,6 +4,12 @@ from django.db import models
 from django.db.models import Q
 
 from waco.channels.models import PhoneNumber
+from waco.contacts.validators import (
+    validate_attributes,
+    validate_language,
+    validate_tags,
+    validate_time_zone,
+)
 
 # Meta's customer service window: free-form messages only within 24 h of the
 # customer's last message to that number.
@@ -24,7 +30,17 @@ class Contact(models.Model):
     # while one deployment serves one, so it never identifies or merges contacts.
     parent_user_id = models.CharField(max_length=255, blank=True)
     username = models.CharField(max_length=128, blank=True)
-    profile_name = models.CharField(max_length=256, blank=True)
+    profile_name = models.CharField(max_length=256, blank=True, help_text="The name WhatsApp shows (the customer's).")
+    # The merchant's facts (the storefront's PUT /contacts, the admin); WhatsApp never changes them.
+    name = models.CharField(max_length=256, blank=True, help_text="The name the merchant knows the customer by.")
+    language = models.CharField(
+        max_length=15, blank=True, validators=[validate_language], help_text="A WhatsApp language code: en_US, ar."
+    )
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone], help_text="An IANA time zone: Asia/Dubai."
+    )
+    tags = models.JSONField(default=list, blank=True, validators=[validate_tags])
+    attributes = models.JSONField(default=dict, blank=True, validators=[validate_attributes])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,7 +54,31 @@ class Contact(models.Model):
 
     def __str__(self):
         who = self.wa_id or self.user_id
-        return f"{self.profile_name} ({who})" if self.profile_name else who
+        shown = self.name or self.profile_name
+        return f"{shown} ({who})" if shown else who
+
+
+class ContactAlias(models.Model):
+    """A wa_id the merchant knows a contact by that Meta knows under another.
+
+    Meta answers a send to some numbers with a different `contacts[].wa_id`
+    (Brazil's ninth digit, Mexico's 1 after 52) and writes webhooks with that
+    one, so the contact takes Meta's wa_id: replies land in its thread. The
+    number as the storefront sent it stays here, so the REST API still finds
+    the contact by it. Only the API's lookup reads aliases; webhooks carry
+    Meta's ids, and a contact's own wa_id wins over an alias.
+    """
+
+    wa_id = models.CharField("number as sent", max_length=64, unique=True)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="aliases")
+    wamid = models.CharField(max_length=255, blank=True, help_text="The send whose answer named Meta's wa_id.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "contact aliases"
+
+    def __str__(self):
+        return f"{self.wa_id} -> {self.contact}"
 
 
 class ConsentCategory(models.TextChoices):
@@ -69,6 +109,7 @@ class ConsentEntry(models.Model):
     source = models.CharField(max_length=16, choices=ConsentSource.choices)
     recorded_at = models.DateTimeField(help_text="When the customer gave or withdrew consent.")
     reference = models.CharField(max_length=200, blank=True, help_text="e.g. an order or event id")
+    proof = models.TextField(blank=True, help_text="How consent was given, as the recorder states it.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,10 +7,14 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from waco.channels.models import PhoneNumber
+from waco.contacts.identifiers import ContactIdentifierInvalid as ContactIdentifierInvalid  # raised by contact_for_api
+from waco.contacts.identifiers import identifier_parse
 from waco.contacts.models import (
     ConsentAction,
+    ConsentCategory,
     ConsentEntry,
     Contact,
+    ContactAlias,
     ServiceWindow,
 )
 
@@ -65,23 +69,80 @@ def contact_find(*, wa_id: str | None = None, user_id: str | None = None) -> Con
     return Contact.objects.filter(user_id=user_id).first() if user_id else None
 
 
+# --- the storefront's names for contacts (the REST API) -----------------------------
+
+
+class ContactNotFound(LookupError):
+    """No contact has this wa_id, BSUID or number (and none was to be created)."""
+
+
+def contact_for_api(identifier: str, *, create: bool = False) -> Contact:
+    """The contact a storefront names by wa_id, BSUID or phone number (waco.contacts.identifiers).
+
+    A number Meta answered under another wa_id finds its contact through its
+    alias. With `create`, an unknown phone number becomes a new contact; an
+    unknown BSUID never does (only Meta hands them out, in webhooks).
+    Raises ContactIdentifierInvalid (a ValueError) or ContactNotFound.
+    """
+    return contact_for_api_created(identifier, create=create)[0]
+
+
+def contact_for_api_created(identifier: str, *, create: bool = False) -> tuple[Contact, bool]:
+    """contact_for_api, and whether this call created the contact."""
+    parsed = identifier_parse(identifier)
+    if parsed.user_id:
+        if contact := Contact.objects.filter(user_id=parsed.user_id).first():
+            return contact, False
+        raise ContactNotFound(f"no contact has the BSUID {parsed.user_id}")
+    if contact := contact_find_by_wa_id(parsed.wa_id):
+        return contact, False
+    if not create:
+        raise ContactNotFound(f"no contact has the wa_id {parsed.wa_id}")
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(wa_id=parsed.wa_id), True
+    except IntegrityError:  # created meanwhile by a webhook or a concurrent call
+        return contact_find_by_wa_id(parsed.wa_id), False
+
+
+def contact_find_by_wa_id(wa_id: str) -> Contact | None:
+    """The contact whose wa_id this is, else the one Meta knows under another wa_id (ContactAlias)."""
+    if contact := Contact.objects.filter(wa_id=wa_id).first():
+        return contact
+    alias = ContactAlias.objects.select_related("contact").filter(wa_id=wa_id).first()
+    return alias.contact if alias else None
+
+
 def _find_or_link(*, wa_id: str | None, user_id: str | None) -> Contact | None:
     by_wa = Contact.objects.select_for_update().filter(wa_id=wa_id).first() if wa_id else None
     by_user = Contact.objects.select_for_update().filter(user_id=user_id).first() if user_id else None
     if by_wa and by_user and by_wa.pk != by_user.pk:
-        _merge(survivor=by_wa, merged=by_user)
+        contacts_merge(survivor=by_wa, merged=by_user)
     return by_wa or by_user
 
 
-def _merge(*, survivor: Contact, merged: Contact) -> None:
+# Filled in the survivor from the merged contact when the survivor has none.
+_MERGE_FILLS = ("parent_user_id", "username", "profile_name", "name", "language", "time_zone")
+
+
+def contacts_merge(*, survivor: Contact, merged: Contact) -> None:
+    """One contact for one person: the ledger, windows, aliases and other apps' rows move to
+    `survivor`, whose own details win (tags are joined, attributes it lacks are added)."""
     ConsentEntry.objects.filter(contact=merged).update(contact=survivor)
     for window in ServiceWindow.objects.filter(contact=merged):
         window_touch(contact=survivor, phone_number=window.phone_number, inbound_at=window.last_inbound_at)
+    ContactAlias.objects.filter(contact=merged).update(contact=survivor)
     contact_merged.send(sender=Contact, survivor=survivor, merged_id=merged.pk)
-    for name in ("parent_user_id", "username", "profile_name"):
+    for name in _MERGE_FILLS:
         if not getattr(survivor, name):
             setattr(survivor, name, getattr(merged, name))
+    survivor.tags = [*survivor.tags, *(tag for tag in merged.tags if tag not in survivor.tags)]
+    survivor.attributes = {**merged.attributes, **survivor.attributes}
+    merged_wa_id = merged.wa_id
     merged.delete()
+    survivor.save(update_fields=[*_MERGE_FILLS, "tags", "attributes", "updated_at"])
+    if merged_wa_id and merged_wa_id != survivor.wa_id:  # the storefront may still name them by it
+        ContactAlias.objects.update_or_create(wa_id=merged_wa_id, defaults={"contact": survivor})
 
 
 def _update_profile(contact: Contact, **values: str | None) -> None:
@@ -131,7 +192,9 @@ def consent_record(
     source: str,
     recorded_at: datetime,
     reference: str = "",
+    proof: str = "",
 ) -> ConsentEntry:
+    """Append one act to the ledger; nothing ever edits or deletes an entry."""
     entry = ConsentEntry(
         contact=contact,
         category=category,
@@ -139,6 +202,7 @@ def consent_record(
         source=source,
         recorded_at=recorded_at,
         reference=reference,
+        proof=proof,
     )
     entry.full_clean()
     entry.save()
@@ -148,6 +212,11 @@ def consent_record(
 def consent_current(*, contact: Contact, category: str) -> ConsentEntry | None:
     """The newest entry of the category (by when it was given, then by insertion)."""
     return ConsentEntry.objects.filter(contact=contact, category=category).order_by("-recorded_at", "-id").first()
+
+
+def consent_by_category(*, contact: Contact) -> dict[str, ConsentEntry | None]:
+    """The current entry of each category (None: never asked), newest first as consent_current reads it."""
+    return {category: consent_current(contact=contact, category=category) for category in ConsentCategory.values}
 
 
 def consent_is_granted(*, contact: Contact, category: str) -> bool:

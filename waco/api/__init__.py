@@ -1,0 +1,1 @@
+"""The REST API's common parts: API keys and scopes, problem details, cursor pages, idempotency, limits."""

@@ -1,0 +1,1 @@
+"""Events to the storefront: endpoints, the event outbox written in the change's transaction, signing, delivery."""
