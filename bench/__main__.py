@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark under bench/ and print its figures.
 
 Each benchmark is a module here with a `main()`, listed below; `python -m bench
-NAME` runs one. Benchmarks are run by hand, never by the test suite.
+NAME` runs one, and `python -m bench NAME:PART` one part of a module whose `main`
+takes one (api:catalog, api:events). Benchmarks are run by hand, never by the test suite.
 """
 
 import importlib
@@ -14,8 +15,9 @@ BENCHMARKS = ["ingest", "outbound", "ratelimit", "conversation", "api"]
 def main(argv: list[str]) -> int:
     names = argv or BENCHMARKS
     for name in names:
-        print(f"=== bench/{name}.py")
-        importlib.import_module(f"bench.{name}").main()
+        module, _, part = name.partition(":")
+        print(f"=== bench/{module}.py" + (f" ({part})" if part else ""))
+        importlib.import_module(f"bench.{module}").main(*([part] if part else []))
     return 0
 
 

@@ -15,6 +15,7 @@ served one after the other.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Sum, Value
@@ -22,6 +23,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from catalog.models import StockReservation, Variant
+from waco.events.models import EventType
+from waco.events.services import NewEvent, events_record
 
 # What a reported level does (POST /stock answers these per level; feeds and PUT use the first three).
 APPLIED, UNCHANGED, STALE, UNKNOWN_SKU = "applied", "unchanged", "stale", "unknown_sku"
@@ -103,6 +106,7 @@ def _take(*, holder: str, wanted: Mapping[int, int], held_until: datetime, now: 
         if quantity > 0
     )
     _availability_changed(wanted, now)
+    _stock_events(EventType.STOCK_RESERVED, holder=holder, units=wanted, now=now, sold=sold)
 
 
 def stock_hold_extend(*, holder: str, held_until: datetime, now: datetime) -> int:
@@ -114,13 +118,46 @@ def stock_is_held(*, holder: str, now: datetime) -> bool:
     return _open(holder, now).exists()
 
 
+@transaction.atomic
 def stock_release(*, holder: str, now: datetime) -> int:
     """The sale fell through: the holder's unconsumed reservations stop holding anything."""
     released = StockReservation.objects.filter(holder=holder, released_at__isnull=True, consumed_at__isnull=True)
-    variant_ids = set(released.values_list("variant_id", flat=True))
+    units = dict(released.values("variant_id").annotate(units=Sum("quantity")).values_list("variant_id", "units"))
     count = released.update(released_at=now)
-    _availability_changed(variant_ids, now)
+    _availability_changed(units, now)
+    _stock_events(EventType.STOCK_RELEASED, holder=holder, units=units, now=now)
     return count
+
+
+def _stock_events(type: str, *, holder: str, units: Mapping[int, int], now: datetime, sold: bool = False) -> None:
+    """One event per variant for the merchant's systems (waco.events), with what is available after it.
+
+    The subject names the SKU URL-quoted (a SKU may hold spaces; a subject may not)."""
+    units = {pk: quantity for pk, quantity in units.items() if quantity > 0}
+    if not units:
+        return
+    available = availability_for(variant_ids=units, now=now)
+    variants = Variant.objects.filter(pk__in=list(units)).select_related("business_account").order_by("pk")
+    events_record(
+        [
+            NewEvent(
+                type,
+                f"variant:{quote(variant.sku, safe='')}",
+                {
+                    "sku": variant.sku,
+                    "account": variant.business_account.waba_id,
+                    "quantity": units[variant.pk],
+                    "holder": holder,
+                    "sold": sold,
+                    "on_hand": variant.on_hand,
+                    "available": available.get(variant.pk, 0),
+                },
+                variant.business_account,
+            )
+            for variant in variants
+        ],
+        now=now,
+    )
 
 
 @transaction.atomic

@@ -21,7 +21,9 @@ from django_fsm import can_proceed
 from catalog.money import amount_format
 from checkout import stripe_client
 from checkout.models import REFUND_COUNTED, LinkStatus, Order, OrderStatus, PaymentLink, Refund, RefundStatus
+from checkout.payments import payment_reconcile
 from checkout.services import TRANSITIONS, OrderTransitionRefused, order_transition, reservations_release
+from waco.alerts.services import alert_raise
 
 # Event name (what the admin and the API say) -> order transition.
 EVENTS = {
@@ -155,8 +157,6 @@ def _cancel(order: Order, ask: _Ask, *, reason: str) -> Order:
 
 def _cancel_unpaid(order: Order, ask: _Ask, *, reason: str) -> Order:
     """Close the order's checkout pages at Stripe first, so no payment can land on a cancelled order."""
-    from checkout.payments import payment_reconcile
-
     for link in order.payment_links.filter(status=LinkStatus.OPEN).exclude(stripe_session_id=None):
         try:
             session = stripe_client.checkout_session_expire(link.stripe_session_id)
@@ -212,8 +212,6 @@ def _refund(order: Order, ask: _Ask, *, amount_minor: int | None, reason: str, c
     except stripe_client.StripeClientError as exc:
         Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED, last_error=str(exc)[:2000])
         if isinstance(exc, stripe_client.StripeAuthError):
-            from waco.alerts.services import alert_raise
-
             alert_raise(kind="stripe_auth", subject="Stripe refused Waco's secret key", detail=str(exc))
         raise FulfilmentRefused(f"Stripe refused the refund: {exc}") from exc
     return _refund_apply(order, refund, answer, ask=ask, reason=reason, cancel=cancel)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.stock import NotEnoughStock
-from checkout import late_payments, signals, stripe_client
+from checkout import late_refunds, signals, stripe_client
 from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink
 from checkout.services import order_transition, reservations_consume, reservations_release
 from waco.alerts.services import alert_raise
@@ -32,12 +32,6 @@ ISSUE_STALE_AFTER = timedelta(minutes=2)
 
 def link_url(link: PaymentLink) -> str:
     return f"{settings.WACO_PUBLIC_URL}{reverse('checkout:pay', args=[link.token])}"
-
-
-def payment_link_issue_enqueue(link: PaymentLink) -> None:
-    from checkout.tasks import issue_payment_link  # cycle: checkout.tasks imports this module
-
-    transaction.on_commit(lambda: send_task_or_log(issue_payment_link, link.pk))
 
 
 def payment_link_issue(*, link_id: int, now: datetime | None = None) -> timedelta | None:
@@ -148,13 +142,13 @@ def session_paid_apply(*, link_id: int, session, now: datetime) -> str:
             reservations_consume(order=order, now=now)
         except NotEnoughStock:
             reservations_release(order=order, now=now)
-            refund = late_payments.late_refund_record(order=order, link=link)
+            refund = late_refunds.late_refund_record(order=order, link=link)
         else:
+            Order.objects.filter(pk=order.pk).update(paid_at=now)  # first: the order.paid event says when
             order = order_transition(order=order, name="pay", cause="payment", detail=session.id, now=now)
-            Order.objects.filter(pk=order.pk).update(paid_at=now)
             signals.order_paid.send(sender=Order, order=order)
     if refund is not None:  # Stripe is called after the commit, never under the order's lock
-        return late_payments.late_refund_send(refund_id=refund.pk, now=now)
+        return late_refunds.late_refund_send(refund_id=refund.pk, now=now)
     return "paid"
 
 
@@ -176,34 +170,6 @@ def _link_end(*, link_id: int, status: str, reason: str, now: datetime, error: s
             order = order_transition(order=order, name="expire", cause="payment", detail=f"link {reason}", now=now)
             signals.payment_link_ended.send(sender=PaymentLink, order=order, link=link, reason=reason)
     return status
-
-
-def payments_reconcile_due(*, now: datetime, batch: int = 100) -> dict[str, int]:
-    """Beat: what webhooks missed. Re-issue lost creates, expire overdue sessions at Stripe,
-    re-read open sessions, closed links not yet final and those named by undelivered events;
-    send late-payment refunds Stripe has not yet confirmed."""
-    counts = {"reissued": 0, "expired": 0, "reread": 0}
-    for link in PaymentLink.objects.filter(status=LinkStatus.ISSUING, created_at__lt=now - ISSUE_STALE_AFTER)[:batch]:
-        payment_link_issue_enqueue(link)
-        counts["reissued"] += 1
-    for link in PaymentLink.objects.filter(status=LinkStatus.OPEN).order_by("expires_at")[:batch]:
-        try:
-            if link.expires_at <= now:
-                stripe_client.checkout_session_expire(link.stripe_session_id)  # "already expired or paid" is fine
-                counts["expired"] += 1
-            payment_reconcile(link=link, now=now)
-            counts["reread"] += 1
-        except stripe_client.StripeClientError:
-            logger.warning("reconciling %s failed; the next run tries again", link, exc_info=True)
-    counts["rechecked"] = late_payments.closed_links_recheck(now=now, batch=batch)
-    counts["refunds_sent"] = late_payments.late_refunds_retry(now=now, batch=batch)
-    since = now - timedelta(days=3)
-    for event in stripe_client.events_undelivered(since=since):
-        link = PaymentLink.objects.filter(stripe_session_id=event.object_id).first()
-        if link and link.status == LinkStatus.OPEN:
-            payment_reconcile(link=link, event_type=event.type, now=now)
-            counts["reread"] += 1
-    return counts
 
 
 def order_abandon(*, order: Order, cause: str, now: datetime | None = None) -> bool:

@@ -18,9 +18,12 @@ from catalog import stock
 from catalog.models import Variant
 from checkout import signals
 from checkout.models import LinkStatus, Order, OrderCause, OrderLine, OrderStatus, PaymentLink
+from checkout.order_events import TRANSITION_EVENTS, order_event_record
 from waco.channels.models import PhoneNumber
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource, Contact
+from waco.dispatch import send_task_or_log
+from waco.events.models import EventType
 from waco.transitions import transition_apply
 
 # Easy to read aloud and type: no 0/O or 1/I.
@@ -148,6 +151,7 @@ def order_place(
         reference=f"order:{order.reference}",
     )
     link = payment_link_open(order=order, now=now)
+    order_event_record(order, EventType.ORDER_CREATED, now=now)
     return order, link
 
 
@@ -167,10 +171,15 @@ def payment_link_open(*, order: Order, now: datetime) -> PaymentLink:
             stock.stock_hold(holder=stock_holder(order), wanted=order_units(order), held_until=expires_at, now=now)
         except stock.NotEnoughStock as exc:
             raise CheckoutRefusal("the stock it held has been sold meanwhile") from exc
-    from checkout.payments import payment_link_issue_enqueue
-
     payment_link_issue_enqueue(link)
     return link
+
+
+def payment_link_issue_enqueue(link: PaymentLink) -> None:
+    """Create the link's Stripe session in a worker, after commit (checkout.payments.payment_link_issue)."""
+    from checkout.tasks import issue_payment_link  # cycle: checkout.tasks imports this module
+
+    transaction.on_commit(lambda: send_task_or_log(issue_payment_link, link.pk))
 
 
 @transaction.atomic
@@ -190,6 +199,7 @@ def order_transition(
         )
     except TransitionNotAllowed as exc:
         raise OrderTransitionRefused(f"an order that is {source.replace('_', ' ')} cannot be {name}") from exc
+    order_event_record(locked, TRANSITION_EVENTS[name], now=now)
     signals.order_status_changed.send(sender=Order, order=locked, old=source, new=locked.status, cause=cause)
     return locked
 

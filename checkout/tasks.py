@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from checkout import payments, stripe_client
+from checkout import payments, reconciliation, stripe_client
 from checkout.models import PaymentLink
 from checkout.reminders import payment_reminders_send
 from waco.backoff import backoff_delay
@@ -32,7 +32,7 @@ def reconcile_payment(self, link_id: int, event_type: str = "") -> None:
 @shared_task(name="checkout.reconcile_payments", queue=QUEUE_MAINTENANCE)
 def reconcile_payments() -> None:
     """Beat: apply what Stripe's webhooks missed and expire sessions past their reservation."""
-    payments.payments_reconcile_due(now=timezone.now())
+    reconciliation.payments_reconcile_due(now=timezone.now())
 
 
 @shared_task(name="checkout.expire_session", queue=QUEUE_SERVICE, bind=True, max_retries=20)

@@ -12,6 +12,8 @@ from outbound import services as outbound
 from outbound.models import MessageCategory, OutboundMessage
 from waco.channels.models import PhoneNumber
 from waco.contacts.models import Contact
+from waco.events.models import EventType
+from waco.events.services import event_record
 from waco.transitions import transition_apply
 
 # The purpose of the bot's and staff's free-form replies (no template chain: replies go in the window).
@@ -86,7 +88,29 @@ def thread_transition(
         )
     except TransitionNotAllowed as exc:
         raise ThreadTransitionRefused(f"{name} is not allowed from {locked.state}") from exc
+    if name == "hand_to_person":
+        _handoff_requested_record(locked, cause=cause, detail=detail, now=now)
     return locked
+
+
+def _handoff_requested_record(thread: Thread, *, cause: str, detail: str, now: datetime | None) -> None:
+    """The merchant's systems hear that a person is wanted (a CRM may route it), in the change's transaction."""
+    number = thread.phone_number
+    data = {
+        "thread": thread.pk,
+        "account": number.business_account.waba_id,
+        "phone_number": number.graph_id,
+        "contact": {"id": thread.contact_id, "wa_id": thread.contact.wa_id, "user_id": thread.contact.user_id},
+        "cause": cause,
+        "detail": detail or None,
+    }
+    event_record(
+        EventType.THREAD_HANDOFF_REQUESTED,
+        f"thread:{thread.pk}",
+        data,
+        business_account=number.business_account,
+        now=now,
+    )
 
 
 def threads_move_to_survivor(sender, *, survivor: Contact, merged_id: int, **kwargs) -> None:

@@ -1,6 +1,6 @@
 """Alerts raised (through waco.alerts) from other apps' signals: a template stopped, a purpose has no template left."""
 
-from outbound import sending
+from outbound import services
 from outbound.models import OutboundMessage
 from waco.alerts.models import AlertSeverity
 from waco.alerts.services import alert_raise, alert_resolve
@@ -31,7 +31,7 @@ def on_phone_number_resumed(sender, *, phone_number, **kwargs) -> None:
     """Messages held while the number was paused go now; the pause alert is over."""
     alert_resolve(kind="number_paused", subject=str(phone_number))
     for queue in (QUEUE_SERVICE, QUEUE_MARKETING):
-        sending.outbox_ring(queue)
+        services.outbox_ring(queue)
 
 
 def on_contact_merged(sender, *, survivor, merged_id, **kwargs) -> None:

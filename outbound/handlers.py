@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from outbound import inbound_traffic, quality, read_receipts, services
+from outbound import inbound_traffic, quality, read_receipts, statuses
 from outbound.models import OutboundMessage, SendAttempt
 from waco.cloud_api.events import StatusEvent
 from waco.ingest.registry import HandlerOrder, register, register_after_batch
@@ -14,9 +14,9 @@ def status_updates_message(event: StatusEvent, *, phone_number) -> None:
     (the status can beat our send's HTTP response); park the status if neither."""
     message = _message_for(event, phone_number)
     if message is None:
-        services.status_park(wamid=event.message_id, status=event.status, raw=_envelope(event))
+        statuses.status_park(wamid=event.message_id, status=event.status, raw=_envelope(event))
         return
-    services.status_apply(
+    statuses.status_apply(
         message=message, status=event.status, at=event.timestamp, pricing=event.pricing, errors=event.errors
     )
 

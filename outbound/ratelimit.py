@@ -26,102 +26,40 @@ grant one message too many.
 from __future__ import annotations
 
 import logging
-import math
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
 
 from outbound.cooldown import COOLDOWN_LUA, UNLIMITED
+from outbound.gcra import (
+    FAIL_CLOSED_RETRY_SECONDS,
+    MICROSECONDS,
+    Decision,
+    GcraLimiter,
+    RateLimiter,
+    check_burst,
+    interval_us,
+    log_outage,
+)
+from outbound.ratelimit_sqlite import SqliteRateLimiter
 
 if TYPE_CHECKING:
     from waco.channels.models import PhoneNumber
 
 logger = logging.getLogger(__name__)
 
-MICROSECONDS = 1_000_000
 # A number's burst is at most this share of its rate (80/s -> 4): enough to
 # absorb a drain batch's jitter, small enough that no second holds much more
 # than the rate Meta enforces.
 NUMBER_BURST_SHARE = 0.05
-# When the store is unreachable the caller comes back after this long.
-FAIL_CLOSED_RETRY_SECONDS = 1.0
 # A Redis that hangs must not hang the send path; we deny after this.
 REDIS_SOCKET_TIMEOUT_SECONDS = 1.0
 REDIS_CONNECT_TIMEOUT_SECONDS = 0.5
-# One warning per outage and this many seconds, not one per message.
-OUTAGE_LOG_EVERY_SECONDS = 10.0
 KEY_PREFIX = "waco:ratelimit"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The answer for one message: go now, or come back after `retry_after` seconds."""
-
-    allowed: bool
-    retry_after: float  # 0.0 when allowed
-
-
-class RateLimiter(Protocol):
-    def acquire(self, key: str, *, rate_per_second: float, burst: int) -> Decision: ...
-
-    def acquire_many(self, key: str, count: int, *, rate_per_second: float, burst: int) -> int: ...
-
-    def acquire_upto(self, key: str, count: int, *, rate_per_second: float, burst: int) -> tuple[int, float]: ...
-
-    def charge(self, key: str, count: int, *, rate_per_second: float, max_ahead_seconds: float) -> None: ...
-
-    def cooldown(self, key: str, operation: str) -> tuple[int, int]: ...
-
-
-# --- the algorithm --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class GcraStep:
-    granted: int
-    tat_us: int  # the key's new TAT (unchanged when nothing was granted)
-    retry_after_us: int  # until one more would conform; 0 when all were granted
-
-
-def gcra_step(*, tat_us: int | None, now_us: int, count: int, interval_us: int, burst: int) -> GcraStep:
-    """One GCRA decision: grant up to `count` cells at `now_us`.
-
-    `burst` is how many may go at once from idle (the bucket's capacity). A
-    cell conforms when, after it, TAT - now <= burst * interval. The Lua
-    script below is this function, line for line; the SQLite backend calls it.
-    """
-    tat = max(tat_us or 0, now_us)  # an idle key has caught up with now: no credit beyond the burst
-    room = (now_us + burst * interval_us - tat) // interval_us
-    granted = min(count, max(room, 0))
-    tat += granted * interval_us
-    retry = 0 if granted == count else tat + interval_us - burst * interval_us - now_us
-    return GcraStep(granted=granted, tat_us=tat, retry_after_us=retry)
-
-
-def gcra_charge(*, tat_us: int | None, now_us: int, count: int, interval_us: int, max_ahead_us: int) -> int:
-    """Take `count` cells whether they conform or not (inbound traffic Meta already counted);
-    the new TAT, never more than `max_ahead_us` past now, so a flood cannot stop sends for long."""
-    tat = max(tat_us or 0, now_us) + count * interval_us
-    return min(tat, now_us + max_ahead_us)
-
-
-def interval_us(rate_per_second: float) -> int:
-    """The emission interval in whole microseconds, rounded up: never faster than the rate."""
-    if not rate_per_second > 0:
-        raise ValueError(f"rate_per_second must be positive, not {rate_per_second!r}")
-    # The epsilon keeps 10/60 per second at exactly 6 s instead of 6 s + 1 us.
-    return max(1, math.ceil(MICROSECONDS / rate_per_second - 1e-6))
-
-
-def check_burst(burst: int) -> int:
-    if int(burst) != burst or burst < 1:
-        raise ValueError(f"burst must be a whole number >= 1, not {burst!r}")
-    return int(burst)
 
 
 # --- Redis --------------------------------------------------------------------------------
@@ -167,32 +105,6 @@ if tat > now then
 end
 return 1
 """
-
-
-class GcraLimiter:
-    """The public calls over a backend's `_take(key, count, ...) -> (granted, retry_after_us)`."""
-
-    def acquire(self, key: str, *, rate_per_second: float, burst: int) -> Decision:
-        granted, retry_us = self._take(key, 1, rate_per_second=rate_per_second, burst=burst)
-        return Decision(allowed=granted == 1, retry_after=retry_us / MICROSECONDS)
-
-    def acquire_many(self, key: str, count: int, *, rate_per_second: float, burst: int) -> int:
-        if count <= 0:
-            return 0
-        return self._take(key, count, rate_per_second=rate_per_second, burst=burst)[0]
-
-    def acquire_upto(self, key: str, count: int, *, rate_per_second: float, burst: int) -> tuple[int, float]:
-        """(granted, seconds until one more conforms)."""
-        granted, retry_us = self._take(key, count, rate_per_second=rate_per_second, burst=burst)
-        return granted, retry_us / MICROSECONDS
-
-    def charge(self, key: str, count: int, *, rate_per_second: float, max_ahead_seconds: float) -> None:
-        if count > 0:
-            self._charge(key, int(count), interval_us(rate_per_second), int(max_ahead_seconds * MICROSECONDS))
-
-    def cooldown(self, key: str, operation: str) -> tuple[int, int]:
-        """A cool-down operation (outbound.cooldown): gate -> (allowed, retry_us), else (level, remaining_us)."""
-        return self._cooldown(key, operation)
 
 
 class RedisRateLimiter(GcraLimiter):
@@ -247,9 +159,6 @@ def limiter() -> RateLimiter:
 def _limiter_for(redis_url: str, data_dir: str) -> RateLimiter:
     if redis_url:
         return RedisRateLimiter(url=redis_url)
-    # Imported here: the SQLite backend imports this module for gcra_step.
-    from outbound.ratelimit_sqlite import SqliteRateLimiter
-
     return SqliteRateLimiter(path=Path(data_dir) / "ratelimit.sqlite3")
 
 
@@ -346,19 +255,3 @@ def pair_acquire(*, phone_number: PhoneNumber, recipient: str) -> Decision:
         rate_per_second=settings.WACO_PAIR_RATE_PER_MINUTE / 60,
         burst=settings.WACO_PAIR_BURST,
     )
-
-
-# --- outages ------------------------------------------------------------------------------
-
-_last_outage_log = float("-inf")
-
-
-def log_outage(*, backend: str, key: str, error: Exception) -> None:
-    """Warn that we are denying because the store failed; at most once per interval per process."""
-    global _last_outage_log
-    now = time.monotonic()
-    if now - _last_outage_log >= OUTAGE_LOG_EVERY_SECONDS:
-        _last_outage_log = now
-        logger.warning("rate limiter store (%s) failed, denying sends (fail closed): %s [%s]", backend, error, key)
-    else:
-        logger.debug("rate limiter store (%s) failed: %s [%s]", backend, error, key)

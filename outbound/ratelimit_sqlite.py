@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from outbound.cooldown import OPERATIONS, CooldownState, cooldown_gate
-from outbound.ratelimit import (
+from outbound.gcra import (
     FAIL_CLOSED_RETRY_SECONDS,
     MICROSECONDS,
     GcraLimiter,

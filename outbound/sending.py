@@ -15,28 +15,25 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from outbound import policy, ratelimit, services
+from outbound import outcomes, policy, ratelimit, services, statuses
+from outbound.failures import messages_failed_report
 from outbound.models import (
     MessageCategory,
     MessageStatus,
     OutboundMessage,
-    ParkedStatus,
     SendAttempt,
     SendOutcome,
 )
 from waco.alerts.models import AlertSeverity
 from waco.alerts.services import alert_raise
-from waco.backoff import backoff_delay
 from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
 from waco.channels import services as channels
 from waco.channels.models import PhoneNumber
 from waco.cloud_api.client import GraphClient
 from waco.cloud_api.errors import PAIR_RATE_LIMIT_CODE, ErrorClass, GraphError
 from waco.cloud_api.recipients import recipient_fields
-from waco.cloud_api.webhooks import parse_delivery
 from waco.contacts.wa_ids import SendAnswer, wa_ids_from_send_answers
-from waco.dispatch import send_task_or_log
-from waco.doorbell import doorbell_ring, doorbell_silence
+from waco.doorbell import doorbell_silence
 
 logger = logging.getLogger(__name__)
 
@@ -54,34 +51,17 @@ DRAIN_TIME_BUDGET_SECONDS = 20
 RATE_WAIT_SECONDS = 0.0125
 # A longer wait (a number cooling down after 130429) frees the worker: a delayed drain comes back.
 LONG_WAIT_SECONDS = 0.5
-RETRY_BASE = timedelta(seconds=5)
-RETRY_MAX = timedelta(minutes=30)
-MAX_ATTEMPTS = 10
 # Rate-limit answers are not attempts (the message did nothing wrong); after this many retries a person looks.
 MAX_RATE_LIMIT_RETRIES = 10
 # 131049: Meta's per-user marketing limit; retrying within a day only fails again.
 LATER_RETRY = timedelta(hours=24)
-# An `unknown` outcome waits this long for a status webhook, then fails and alerts.
-UNKNOWN_GIVE_UP_AFTER = timedelta(hours=1)
-# Requeued messages due within this get a delayed drain of their own; later ones wait for beat's sweep.
-WAKE_LATER_MAX = timedelta(minutes=5)
 # Template refusals that a different template of the chain may get past.
 TEMPLATE_FALLBACK_CODES = {132001, 132015, 132016}
 
 
-def doorbell_key(queue: str) -> str:
-    return f"waco:outbound:{queue}:drain-requested"
-
-
-def outbox_ring(queue: str, *, force: bool = False) -> bool | None:
-    from outbound.tasks import drain_outbox  # cycle: outbound.tasks imports this module
-
-    return doorbell_ring(key=doorbell_key(queue), task=drain_outbox.s(queue).set(queue=queue), force=force)
-
-
 def outbox_drain(*, queue: str) -> int:
     """Send due messages of this queue until none is left, the limiter says wait, or time is up."""
-    doorbell_silence(key=doorbell_key(queue))
+    doorbell_silence(key=services.doorbell_key(queue))
     sent = 0
     deadline = time.monotonic() + DRAIN_TIME_BUDGET_SECONDS
     while time.monotonic() < deadline:
@@ -89,14 +69,14 @@ def outbox_drain(*, queue: str) -> int:
         if not messages and wait is None:
             return sent
         if not messages and wait > LONG_WAIT_SECONDS:  # a number cooling down: free the worker meanwhile
-            outbox_ring_later(queue, timedelta(seconds=wait))
+            services.outbox_ring_later(queue, timedelta(seconds=wait))
             return sent
         if not messages:
             time.sleep(max(wait, RATE_WAIT_SECONDS))  # due messages wait for the limiter: claim again shortly
             continue
         messages_send(messages=messages)
         sent += len(messages)
-    outbox_ring(queue, force=True)
+    services.outbox_ring(queue, force=True)
     return sent
 
 
@@ -169,15 +149,20 @@ def _decide_again(messages: list[OutboundMessage], *, now: datetime) -> list[Out
                 error_detail="the service window closed while the message waited",
             )
         going.append(message)
+    if not refused:
+        return going
+    with transaction.atomic():  # the failures and their events together
+        for (reason, needs_person), group in refused.items():
+            OutboundMessage.objects.filter(pk__in=[m.pk for m in group]).update(
+                status=MessageStatus.FAILED,
+                failed_at=now,
+                updated_at=now,
+                error_class="policy",
+                error_detail=f"at send time: {reason}"[:2000],
+                needs_person=needs_person,
+            )
+        messages_failed_report([m.pk for group in refused.values() for m in group], now=now)
     for (reason, needs_person), group in refused.items():
-        OutboundMessage.objects.filter(pk__in=[m.pk for m in group]).update(
-            status=MessageStatus.FAILED,
-            failed_at=now,
-            updated_at=now,
-            error_class="policy",
-            error_detail=f"at send time: {reason}"[:2000],
-            needs_person=needs_person,
-        )
         for subject in {f"{m.phone_number.business_account}: {m.purpose}" for m in group if needs_person}:
             alert_raise(kind="unusable_purpose", subject=subject, detail=reason, severity=AlertSeverity.CRITICAL)
     return going
@@ -196,7 +181,7 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
     for message in messages:
         pair = ratelimit.pair_acquire(phone_number=message.phone_number, recipient=message.recipient)
         if not pair.allowed:
-            _requeue(message, delay=timedelta(seconds=pair.retry_after), count_attempt=False)
+            outcomes.requeue(message, delay=timedelta(seconds=pair.retry_after), count_attempt=False)
             continue
         account = message.phone_number.business_account
         if account.pk not in clients:  # the token is decrypted once per batch, not per message
@@ -222,7 +207,7 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
             attempts.append(_attempt(message, started, duration_ms, SendOutcome.ACCEPTED, wamid=result.wamid))
             accepted.append((message.pk, result.wamid))
     SendAttempt.objects.bulk_create(attempts)
-    messages_accepted(accepted=accepted)
+    statuses.messages_accepted(accepted=accepted)
     wa_ids_from_send_answers(  # Meta's wa_id for a number it knows otherwise (Brazil, Mexico)
         SendAnswer(contact_id=call[0].contact_id, sent_to=call[0].recipient, wa_id=call[3].wa_id, wamid=call[3].wamid)
         for call in calls
@@ -264,55 +249,6 @@ def _chain_send(chain: list[tuple[OutboundMessage, GraphClient]]) -> list[tuple]
     return calls
 
 
-def messages_accepted(*, accepted: list[tuple[int, str]]) -> None:
-    """Record wamids, then apply statuses that arrived before them.
-
-    A status webhook may already have found a message by its id and moved it
-    on (and set the wamid): only `sending` or `unknown` rows become `accepted`.
-    """
-    if not accepted:
-        return
-    now = timezone.now()
-    with transaction.atomic():
-        for message_id, wamid in accepted:
-            OutboundMessage.objects.filter(
-                pk=message_id, status__in=(MessageStatus.SENDING, MessageStatus.UNKNOWN)
-            ).update(status=MessageStatus.ACCEPTED, wamid=wamid, updated_at=now)
-        parked = list(ParkedStatus.objects.select_for_update().filter(wamid__in=[w for _, w in accepted]))
-        for status in sorted(parked, key=lambda p: p.pk):
-            message = OutboundMessage.objects.select_for_update().filter(wamid=status.wamid).first()
-            if message is not None:
-                _apply_parked(message, status)
-            status.delete()
-
-
-def _apply_parked(message: OutboundMessage, parked: ParkedStatus) -> None:
-    for event in parse_delivery(parked.raw):
-        if getattr(event, "message_id", None) == message.wamid and event.kind == "status":
-            services.status_apply(
-                message=message, status=event.status, at=event.timestamp, pricing=event.pricing, errors=event.errors
-            )
-
-
-def failed_status_apply(*, message: OutboundMessage, errors, at) -> bool:
-    """A `failed` status: fall back to a template on 131047, retry a transient code, else fail."""
-    error = next((e for e in errors if e.code is not None), None)
-    error_class = error.error_class if error else ErrorClass.UNCLASSIFIED
-    if error_class == ErrorClass.WINDOW:
-        return _fall_back_to_template(message, reason="Meta: more than 24 h since the customer's last message")
-    if error_class in (ErrorClass.TRANSIENT, ErrorClass.RATE) and message.attempts < MAX_ATTEMPTS:
-        _requeue(message, delay=_backoff(message.attempts))
-        return True
-    _fail(
-        message,
-        code=error.code if error else None,
-        error_class=error_class,
-        detail=_errors_text(errors),
-        needs_person=error_class in NEEDS_PERSON,
-    )
-    return True
-
-
 # --- outcomes of a send ------------------------------------------------------------------
 
 
@@ -329,7 +265,7 @@ def _on_rate(*, message, error, cooling: float):
     its number's cool-down. After MAX_RATE_LIMIT_RETRIES retries a person looks at why."""
     if message.rate_limit_retries >= MAX_RATE_LIMIT_RETRIES:
         detail = f"rate-limited after {message.rate_limit_retries} retries ({error.code}: {error}); not retried again"
-        _fail(message, code=error.code, error_class=error.error_class, detail=detail, needs_person=True)
+        outcomes.fail(message, code=error.code, error_class=error.error_class, detail=detail, needs_person=True)
         alert_raise(
             kind="rate_limited",
             subject=str(message.phone_number),
@@ -338,31 +274,31 @@ def _on_rate(*, message, error, cooling: float):
         )
         return
     delay = timedelta(seconds=6) if error.code == PAIR_RATE_LIMIT_CODE else timedelta(seconds=cooling)
-    _requeue(message, delay=delay, count_attempt=False, rate_limited=True)
+    outcomes.requeue(message, delay=delay, count_attempt=False, rate_limited=True)
 
 
 def _on_transient(*, message, error):
     if error.may_have_left:
-        _mark_unknown(message, error)
-    elif message.attempts >= MAX_ATTEMPTS:
-        _fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
+        outcomes.mark_unknown(message, error)
+    elif message.attempts >= outcomes.MAX_ATTEMPTS:
+        outcomes.fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
     else:
-        _requeue(message, delay=_backoff(message.attempts))
+        outcomes.requeue(message, delay=outcomes.backoff(message.attempts))
 
 
 def _on_later(*, message, error):
-    _requeue(message, delay=LATER_RETRY, count_attempt=False)
+    outcomes.requeue(message, delay=LATER_RETRY, count_attempt=False)
 
 
 def _on_window(*, message, error):
-    _fall_back_to_template(message, reason=str(error))
+    outcomes.fall_back_to_template(message, reason=str(error))
 
 
 def _on_template(*, message, error):
     if error.code in TEMPLATE_FALLBACK_CODES and message.template_name:
-        _fall_back_to_template(message, reason=str(error), exclude=(message.template_name,))
+        outcomes.fall_back_to_template(message, reason=str(error), exclude=(message.template_name,))
     else:
-        _fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
+        outcomes.fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
 
 
 def _on_auth(*, message, error):
@@ -372,27 +308,26 @@ def _on_auth(*, message, error):
         phone_number=number, reason=f"{channels.AUTH_PAUSE_PREFIX} {error.code}: {error}"
     )
     alert_raise(kind="number_paused", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
-    _requeue(message, delay=timedelta(0), count_attempt=False)
+    outcomes.requeue(message, delay=timedelta(0), count_attempt=False)
 
 
 def _on_integrity(*, message, error):
     number = message.phone_number
     channels.phone_number_pause_sending(phone_number=number, reason=f"Meta integrity error {error.code}: {error}")
     alert_raise(kind="integrity", subject=str(number), detail=str(error), severity=AlertSeverity.CRITICAL)
-    _fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
+    outcomes.fail(message, code=error.code, error_class=error.error_class, detail=str(error), needs_person=True)
 
 
 def _on_permanent(*, message, error):
-    _fail(
+    outcomes.fail(
         message,
         code=error.code,
         error_class=error.error_class,
         detail=str(error),
-        needs_person=error.error_class in NEEDS_PERSON,
+        needs_person=error.error_class in outcomes.NEEDS_PERSON,
     )
 
 
-NEEDS_PERSON = {ErrorClass.REQUEST, ErrorClass.UNCLASSIFIED, ErrorClass.INTEGRITY, ErrorClass.TEMPLATE}
 SEND_ERROR_HANDLERS = {  # a rate limit (ErrorClass.RATE) goes to _on_rate with its number's cool-down
     ErrorClass.TRANSIENT: _on_transient,
     ErrorClass.LATER: _on_later,
@@ -404,92 +339,6 @@ SEND_ERROR_HANDLERS = {  # a rate limit (ErrorClass.RATE) goes to _on_rate with 
     ErrorClass.INTEGRITY: _on_integrity,
     ErrorClass.UNCLASSIFIED: _on_permanent,
 }
-
-
-# --- row changes ----------------------------------------------------------------------------
-
-
-def _fall_back_to_template(message: OutboundMessage, *, reason: str, exclude: tuple[str, ...] = ()) -> bool:
-    try:
-        decision = policy.decide(
-            phone_number=message.phone_number,
-            contact=message.contact,
-            category=message.category,
-            purpose=message.purpose,
-            content=None,
-            template_params=message.template_params,
-            now=timezone.now(),
-            exclude_templates=exclude,
-            window_closed=True,
-        )
-    except policy.PolicyRefusal as refusal:
-        _fail(
-            message,
-            code=None,
-            error_class="policy",
-            detail=f"{reason}; {refusal.reason}",
-            needs_person=refusal.needs_person,
-        )
-        return True
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        content=decision.content,
-        template_name=decision.template_name,
-        template_version=decision.template_version,
-        wamid=None,
-        status=MessageStatus.QUEUED,
-        next_attempt_at=timezone.now(),
-        error_detail=reason[:2000],
-    )
-    transaction.on_commit(lambda: outbox_ring(services.queue_for(message.category)))
-    return True
-
-
-def _requeue(
-    message: OutboundMessage, *, delay: timedelta, count_attempt: bool = True, rate_limited: bool = False
-) -> None:
-    changes = {"status": MessageStatus.QUEUED, "next_attempt_at": timezone.now() + delay, "wamid": None}
-    if not count_attempt:
-        changes["attempts"] = F("attempts") - 1
-    if rate_limited:
-        changes["rate_limit_retries"] = F("rate_limit_retries") + 1
-    OutboundMessage.objects.filter(pk=message.pk).update(**changes)
-    queue = services.queue_for(message.category)
-    transaction.on_commit(lambda: outbox_ring_later(queue, delay))
-
-
-def outbox_ring_later(queue: str, delay: timedelta) -> bool | None:
-    """Wake a drain when a requeued message falls due; nobody rings for it otherwise.
-
-    Only short waits become delayed tasks (a broker holds them in memory, and past its
-    visibility timeout would hand them out twice); beat's sweep wakes the long ones.
-    """
-    if delay > WAKE_LATER_MAX:
-        return None
-    from outbound.tasks import drain_outbox  # cycle: outbound.tasks imports this module
-
-    wake = drain_outbox.s(queue).set(queue=queue, countdown=max(0.0, delay.total_seconds()))
-    return True if send_task_or_log(wake) else None
-
-
-def _mark_unknown(message: OutboundMessage, error: GraphError) -> None:
-    OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-        status=MessageStatus.UNKNOWN,
-        error_class=error.error_class,
-        error_detail=str(error)[:2000],
-        next_attempt_at=timezone.now() + UNKNOWN_GIVE_UP_AFTER,
-    )
-
-
-def _fail(message: OutboundMessage, *, code, error_class: str, detail: str, needs_person: bool) -> None:
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=MessageStatus.FAILED,
-        failed_at=timezone.now(),
-        updated_at=timezone.now(),  # update() skips auto_now; API clients poll by updated_at
-        error_code=code,
-        error_class=error_class,
-        error_detail=detail[:2000],
-        needs_person=needs_person,
-    )
 
 
 def _attempt(
@@ -505,11 +354,3 @@ def _attempt(
         error_class=error.error_class if error else "",
         detail=str(error)[:2000] if error else "",
     )
-
-
-def _backoff(attempts: int) -> timedelta:
-    return backoff_delay(attempts, base=RETRY_BASE, cap=RETRY_MAX, jitter=0.5)
-
-
-def _errors_text(errors) -> str:
-    return "; ".join(f"{e.code} {e.title or e.message or ''}".strip() for e in errors)[:2000]

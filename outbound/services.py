@@ -1,27 +1,31 @@
-"""The outbox: enqueue through the policy, apply statuses."""
+"""The outbox: enqueue through the policy, re-send failed messages, ring the drains.
+
+One direction in outbound: statuses -> outcomes -> services (this module), and sending -> all three.
+"""
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
 from outbound import policy
+from outbound.failures import messages_failed_report
 from outbound.models import (
-    FAILABLE_STATUSES,
-    STATUS_RANK,
     MessageCategory,
     MessageStatus,
     OutboundMessage,
-    ParkedStatus,
 )
 from templates_lib.models import Template
 from waco.alerts.models import AlertSeverity
 from waco.alerts.services import alert_raise
+from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
 from waco.channels.models import PhoneNumber
 from waco.contacts.models import Contact
+from waco.dispatch import send_task_or_log
+from waco.doorbell import doorbell_ring
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +59,6 @@ def message_enqueue(
     `subject_type`/`subject_id` say what the message is about, in the caller's
     words ("order", its reference); `outbound.selectors.messages_about` finds them.
     """
-    from outbound.sending import outbox_ring
-
     now = now or timezone.now()
     if dedupe_key and (existing := OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()):
         return existing
@@ -88,8 +90,13 @@ def message_enqueue(
         try:
             with transaction.atomic():
                 message.save()
+                messages_failed_report([message.pk] if message.status == MessageStatus.FAILED else [], now=now)
         except IntegrityError:  # a concurrent caller enqueued it first
             return OutboundMessage.objects.get(dedupe_key=dedupe_key)
+    elif message.status == MessageStatus.FAILED:
+        with transaction.atomic():
+            message.save()
+            messages_failed_report([message.pk], now=now)
     else:
         message.save()  # nothing to collide with: no savepoint
     if message.status == MessageStatus.QUEUED:
@@ -137,8 +144,6 @@ def messages_resend(*, messages, now: datetime | None = None) -> ResendResult:
     else a template of its purpose), its counts reset. Refused: it stays failed, with
     the reason of now. The drain decides once more when it claims the message.
     """
-    from outbound.sending import outbox_ring
-
     now = now or timezone.now()
     queued = refused = 0
     failed = messages.filter(status=MessageStatus.FAILED).select_related("phone_number__business_account", "contact")
@@ -182,75 +187,35 @@ def messages_resend(*, messages, now: datetime | None = None) -> ResendResult:
 
 
 def queue_for(category: str) -> str:
-    from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
-
     return QUEUE_MARKETING if category == MessageCategory.MARKETING else QUEUE_SERVICE
 
 
-# --- statuses ---------------------------------------------------------------------------
+# --- ringing the drains ----------------------------------------------------------------
+
+# Requeued messages due within this get a delayed drain of their own; later ones wait for beat's sweep.
+WAKE_LATER_MAX = timedelta(minutes=5)
 
 
-def status_apply(*, message: OutboundMessage, status: str, at: datetime | None, pricing=None, errors=()) -> bool:
-    """Move a message forward by a status webhook; never backwards. Returns whether it changed.
+def doorbell_key(queue: str) -> str:
+    return f"waco:outbound:{queue}:drain-requested"
 
-    The caller holds the row lock (select_for_update) inside the event's transaction.
+
+def outbox_ring(queue: str, *, force: bool = False) -> bool | None:
+    """Ask for a drain of the queue (at most one waits at a time: the doorbell)."""
+    from outbound.tasks import drain_outbox  # cycle: outbound.tasks imports this module
+
+    return doorbell_ring(key=doorbell_key(queue), task=drain_outbox.s(queue).set(queue=queue), force=force)
+
+
+def outbox_ring_later(queue: str, delay: timedelta) -> bool | None:
+    """Wake a drain when a requeued message falls due; nobody rings for it otherwise.
+
+    Only short waits become delayed tasks (a broker holds them in memory, and past its
+    visibility timeout would hand them out twice); beat's sweep wakes the long ones.
     """
-    if status == MessageStatus.FAILED:
-        from outbound.sending import failed_status_apply
+    if delay > WAKE_LATER_MAX:
+        return None
+    from outbound.tasks import drain_outbox  # cycle: outbound.tasks imports this module
 
-        if message.status not in FAILABLE_STATUSES:
-            return False  # already delivered or failed: a late failure changes nothing
-        return failed_status_apply(message=message, errors=errors, at=at)
-    if status not in STATUS_RANK or message.status == MessageStatus.FAILED:
-        return False
-    times = _record_step_times(message, status, at or timezone.now())
-    if STATUS_RANK[MessageStatus(status)] <= STATUS_RANK.get(MessageStatus(message.status), 0):
-        _record_pricing(message, pricing)
-        message.save(update_fields=["pricing_model", "pricing_type", "pricing_category", *times, "updated_at"])
-        return False
-    old = message.status
-    message.status = status
-    message.status_at = at
-    _record_pricing(message, pricing)
-    message.save(
-        update_fields=["status", "status_at", "pricing_model", "pricing_type", "pricing_category", *times, "updated_at"]
-    )
-    transaction.on_commit(
-        lambda: message_status_changed.send(sender=OutboundMessage, message=message, old=old, new=status)
-    )
-    return True
-
-
-# The steps a status reaches: a later one implies the earlier ones (a `read` was delivered and sent).
-STEP_TIME_FIELDS = {
-    MessageStatus.SENT: ("sent_at",),
-    MessageStatus.DELIVERED: ("sent_at", "delivered_at"),
-    MessageStatus.READ: ("sent_at", "delivered_at", "read_at"),
-    MessageStatus.PLAYED: ("sent_at", "delivered_at", "read_at"),
-}
-
-
-def _record_step_times(message: OutboundMessage, status: str, at: datetime) -> list[str]:
-    """Give each step this status implies the time `at`, unless it has an earlier one.
-
-    Statuses arrive out of order: a `read` before its `delivered` fills both with the read's
-    time, and the `delivered` arriving after it brings the earlier, true time. Returns the fields set.
-    """
-    changed = []
-    for field in STEP_TIME_FIELDS.get(status, ()):
-        known = getattr(message, field)
-        if known is None or at < known:
-            setattr(message, field, at)
-            changed.append(field)
-    return changed
-
-
-def _record_pricing(message: OutboundMessage, pricing) -> None:
-    if pricing is not None:
-        message.pricing_model = pricing.pricing_model or message.pricing_model
-        message.pricing_type = pricing.type or message.pricing_type
-        message.pricing_category = pricing.category or message.pricing_category
-
-
-def status_park(*, wamid: str, status: str, raw: dict) -> None:
-    ParkedStatus.objects.create(wamid=wamid, status=status, raw=raw)
+    wake = drain_outbox.s(queue).set(queue=queue, countdown=max(0.0, delay.total_seconds()))
+    return True if send_task_or_log(wake) else None

@@ -2,10 +2,14 @@
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Q
 
+from outbound.failures import messages_failed_report
 from outbound.models import MessageStatus, OutboundMessage, ParkedStatus
-from outbound.sending import QUEUE_CATEGORIES, UNKNOWN_GIVE_UP_AFTER, outbox_ring
+from outbound.outcomes import UNKNOWN_GIVE_UP_AFTER
+from outbound.sending import QUEUE_CATEGORIES
+from outbound.services import outbox_ring
 from waco.alerts.models import AlertSeverity
 from waco.alerts.services import alert_raise
 
@@ -23,11 +27,15 @@ def outbox_sweep(*, now: datetime) -> dict:
     )
     gave_up = 0
     for message in OutboundMessage.objects.filter(status=MessageStatus.UNKNOWN, next_attempt_at__lte=now):
-        updated = OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN).update(
-            status=MessageStatus.FAILED,
-            needs_person=True,
-            error_detail=f"no status from Meta within {UNKNOWN_GIVE_UP_AFTER}; not resent, it may have arrived",
-        )
+        with transaction.atomic():
+            updated = OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN).update(
+                status=MessageStatus.FAILED,
+                failed_at=now,
+                updated_at=now,
+                needs_person=True,
+                error_detail=f"no status from Meta within {UNKNOWN_GIVE_UP_AFTER}; not resent, it may have arrived",
+            )
+            messages_failed_report([message.pk] if updated else [], now=now)
         if updated:
             gave_up += 1
             alert_raise(

@@ -22,7 +22,7 @@ PASSWORD = "a-strong-staff-password-123"
 
 @pytest.fixture
 def staff(transactional_db, monkeypatch):
-    monkeypatch.setattr("outbound.sending.outbox_ring", lambda *a, **k: None)  # queued stays queued
+    monkeypatch.setattr("outbound.services.outbox_ring", lambda *a, **k: None)  # queued stays queued
     return get_user_model().objects.create_superuser("staff", "staff@example.com", PASSWORD)
 
 
@@ -44,7 +44,10 @@ def log_in(page, live_server, next_path):
 def test_staff_pack_ship_and_deliver_an_order_and_each_step_is_told(page, live_server, order):
     log_in(page, live_server, f"/admin/checkout/order/{order.pk}/change/")
     assert "Linen Abaya M" in page.inner_text("#order-lines")
-    assert order.payment_links.get().stripe_session_id in page.inner_text("#order-payments")
+    session_id = order.payment_links.get().stripe_session_id
+    assert session_id not in page.inner_text("#order-payments")  # Stripe's ids are folded under details
+    page.click("#order-payments-details summary")
+    assert session_id in page.inner_text("#order-payments-details")
 
     page.click("#do-packed")
     page.wait_for_selector(".messagelist")

@@ -22,7 +22,7 @@ def staff(transactional_db):
 
 
 def test_failed_messages_that_need_a_person_are_listed_and_can_be_resent(page, live_server, staff, monkeypatch):
-    monkeypatch.setattr("outbound.sending.outbox_ring", lambda *a, **k: None)
+    monkeypatch.setattr("outbound.services.outbox_ring", lambda *a, **k: None)
     stuck = OutboundMessageFactory(
         status=MessageStatus.FAILED, needs_person=True, error_code=100, error_detail="(#100) Invalid parameter"
     )

@@ -23,7 +23,7 @@ PASSWORD = "a-strong-staff-password-123"
 
 @pytest.fixture
 def staff(transactional_db, monkeypatch):
-    monkeypatch.setattr("outbound.sending.outbox_ring", lambda *a, **k: None)  # queued stays queued
+    monkeypatch.setattr("outbound.services.outbox_ring", lambda *a, **k: None)  # queued stays queued
     return get_user_model().objects.create_superuser("staff", "staff@example.com", PASSWORD)
 
 

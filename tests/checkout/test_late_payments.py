@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from catalog.models import Variant
 from catalog.stock import available_one
-from checkout import late_payments, payments, stripe_client
+from checkout import late_payments, late_refunds, payments, stripe_client
 from checkout.models import LinkStatus, Order, OrderStatus, PaymentLink, Refund, RefundStatus
 from outbound.models import OutboundMessage
 from outbound.selectors import messages_about
@@ -98,7 +98,7 @@ def test_a_refund_stripe_could_not_take_is_sent_again_by_beat_with_the_same_key(
     beat()
     assert Refund.objects.get().status == RefundStatus.REQUESTED
     assert Order.objects.get(pk=order.pk).status == OrderStatus.EXPIRED
-    assert late_payments.late_refunds_retry(now=timezone.now()) == 1  # part of beat's checkout.reconcile_payments
+    assert late_refunds.late_refunds_retry(now=timezone.now()) == 1  # part of beat's checkout.reconcile_payments
     assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
     first, second = stripe.refunds
     assert first[2] == second[2] and Refund.objects.count() == 1

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.stock import available_one
-from checkout import payments, stripe_client
+from checkout import payments, reconciliation, stripe_client
 from checkout.models import LinkStatus, OrderStatus, PaymentLink
 from outbound.models import OutboundMessage
 from tests.catalog.factories import VariantFactory
@@ -42,7 +42,7 @@ def test_a_session_past_its_reservation_is_expired_at_stripe_and_the_stock_relea
     variant = VariantFactory(on_hand=2)
     order, link = issued_link(variant)
     assert link.status == LinkStatus.OPEN and available_one(variant=variant) == 0
-    payments.payments_reconcile_due(now=link.expires_at + timedelta(seconds=1))
+    reconciliation.payments_reconcile_due(now=link.expires_at + timedelta(seconds=1))
     link.refresh_from_db()
     order.refresh_from_db()
     assert link.status == LinkStatus.EXPIRED and order.status == OrderStatus.EXPIRED
@@ -52,7 +52,7 @@ def test_a_session_past_its_reservation_is_expired_at_stripe_and_the_stock_relea
 
 def test_an_open_session_is_left_alone_before_its_reservation_ends(stripe_sandbox):
     order, link = issued_link(VariantFactory(on_hand=2))
-    payments.payments_reconcile_due(now=link.expires_at - timedelta(minutes=1))
+    reconciliation.payments_reconcile_due(now=link.expires_at - timedelta(minutes=1))
     assert PaymentLink.objects.get(pk=link.pk).status == LinkStatus.OPEN
     assert stripe_client.checkout_session_retrieve(link.stripe_session_id).status == "open"
 

@@ -87,7 +87,7 @@ def test_consent_for_an_unknown_bsuid_is_404(api_client):
 def waiting_offer(settings, monkeypatch):
     """A marketing message the customer opted in to, waiting in the outbox (no drain has run yet)."""
     settings.WACO_GRAPH_API_BASE, settings.WACO_GRAPH_API_VERSION = "https://graph.example.test", "v24.0"
-    monkeypatch.setattr(sending, "outbox_ring", lambda *args, **kwargs: None)  # the test drains
+    monkeypatch.setattr(outbound, "outbox_ring", lambda *args, **kwargs: None)  # the test drains
     number, contact = PhoneNumberFactory(), ContactFactory(wa_id=AMAL)
     services.window_touch(contact=contact, phone_number=number, inbound_at=timezone.now())
     services.consent_record(

@@ -38,7 +38,7 @@ META_WA_ID = "551187654321"  # the account as Meta knows it, registered before t
 @pytest.fixture
 def graph(settings, monkeypatch):
     settings.WACO_GRAPH_API_BASE, settings.WACO_GRAPH_API_VERSION = BASE, VERSION
-    monkeypatch.setattr(sending, "outbox_ring", lambda *args, **kwargs: None)  # the test drains
+    monkeypatch.setattr(outbound, "outbox_ring", lambda *args, **kwargs: None)  # the test drains
     with responses.RequestsMock() as mock:
         yield mock
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_outbox_drain(monkeypatch):
-    monkeypatch.setattr("outbound.sending.outbox_ring", lambda *a, **k: None)
+    monkeypatch.setattr("outbound.services.outbox_ring", lambda *a, **k: None)
 
 
 def window_opened(thread, *, hours_ago: float = 0):

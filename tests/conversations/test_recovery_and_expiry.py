@@ -61,7 +61,7 @@ def test_a_left_cart_gets_one_marketing_message_on_the_marketing_queue(
 ):
     thread = left_cart(t0)
     rung = []
-    monkeypatch.setattr("outbound.sending.outbox_ring", rung.append)
+    monkeypatch.setattr("outbound.services.outbox_ring", rung.append)
     with django_capture_on_commit_callbacks(execute=True):
         assert cart_recovery_send(now=t0 + timedelta(hours=5)) == 1
     assert cart_recovery_send(now=t0 + timedelta(hours=6)) == 0

@@ -122,3 +122,12 @@ def test_concurrent_writers_of_one_subject_leave_no_gap_and_no_duplicate():
     stored = sorted(Event.objects.filter(subject="variant:TEE-M").values_list("sequence", flat=True))
     assert 0 < len(stored) < writers * per_writer  # some rolled back, so the test shows gaps are filled
     assert stored == sorted(committed) == list(range(1, len(stored) + 1))
+
+
+def test_ids_made_in_one_millisecond_sort_in_the_order_they_were_made():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    ids = [event_id_new(moment) for _ in range(500)]
+
+    assert ids == sorted(ids) and len(set(ids)) == 500

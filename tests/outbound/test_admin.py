@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def no_ring(monkeypatch):
-    monkeypatch.setattr("outbound.sending.outbox_ring", lambda *a, **k: None)
+    monkeypatch.setattr("outbound.services.outbox_ring", lambda *a, **k: None)
 
 
 def resend(client, *messages):

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from outbound import sending, services
+from outbound import services
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage
 from tests.support.sandbox_shop import sandbox_shop_wire
 from tests.workers import celery_worker, run_python, wait_until
@@ -32,7 +32,7 @@ def test_a_worker_killed_mid_send_never_sends_twice(
 ):
     shop = sandbox_shop_wire(settings, live_server)
     shop.customer_says(CUSTOMER)
-    monkeypatch.setattr(sending, "outbox_ring", lambda *a, **k: None)  # the test sends the drain itself
+    monkeypatch.setattr(services, "outbox_ring", lambda *a, **k: None)  # the test sends the drain itself
     message = services.message_enqueue(
         phone_number=shop.number,
         contact=shop.contact(CUSTOMER),

@@ -50,7 +50,7 @@ def test_a_10_second_burst_of_130429_cools_the_number_and_loses_nothing(
 ):
     shop = sandbox_shop_wire(settings, live_server)
     sandbox.config_update(changes={"lean": True, "numbers": {shop.number.graph_id: {"messages_per_second": RATE}}})
-    monkeypatch.setattr(sending, "outbox_ring", lambda *a, **k: None)  # the worker starts the drains below
+    monkeypatch.setattr(services, "outbox_ring", lambda *a, **k: None)  # the worker starts the drains below
     now = timezone.now()
     customers = [contacts.contact_resolve(wa_id=f"97156{n:07d}") for n in range(CUSTOMERS)]
     for customer in customers:

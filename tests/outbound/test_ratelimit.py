@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.ratelimit import hammer_processes, max_in_window
-from outbound import ratelimit
-from outbound.ratelimit import Decision, RedisRateLimiter, gcra_step, interval_us
+from outbound import gcra, ratelimit
+from outbound.gcra import Decision, gcra_step, interval_us
+from outbound.ratelimit import RedisRateLimiter
 from outbound.ratelimit_sqlite import SqliteRateLimiter
 from tests.support.rate_clock import T0, FakeClock, number
 from tests.workers import free_port
@@ -24,7 +25,7 @@ from tests.workers import free_port
 
 @dataclass
 class Backend:
-    limiter: ratelimit.RateLimiter
+    limiter: gcra.RateLimiter
     advance: Callable[[float], None]  # let time pass: sleep (Redis) or move the fake clock (SQLite)
     slop: float  # how much real time the calls themselves may take, in seconds
 
@@ -120,7 +121,7 @@ def test_interval_rounds_up_so_the_rate_is_never_exceeded():
     with pytest.raises(ValueError):
         interval_us(0)
     with pytest.raises(ValueError):
-        ratelimit.check_burst(0)
+        gcra.check_burst(0)
 
 
 # --- both backends ------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def test_redis_runs_the_script_by_sha(settings, key):
 
 @pytest.fixture
 def outage_log(caplog, monkeypatch):
-    monkeypatch.setattr(ratelimit, "_last_outage_log", float("-inf"))
+    monkeypatch.setattr(gcra, "_last_outage_log", float("-inf"))
     caplog.set_level(logging.WARNING, logger="outbound.ratelimit")
     return caplog
 

@@ -27,14 +27,14 @@ from waco.sandbox import services as sandbox
 CUSTOMER = "971501230077"
 OFFER = {"type": "text", "text": {"body": "20% off abayas this weekend"}}
 REPLY = {"type": "text", "text": {"body": "Your size M is on its way back in stock"}}
-ring = sending.outbox_ring  # the real doorbell, kept before a test silences the one enqueue uses
+ring = services.outbox_ring  # the real doorbell, kept before a test silences the one enqueue uses
 
 
 @pytest.fixture
 def waiting(worker_shop, monkeypatch):
     """The customer has written (the window is open); what we enqueue now waits until we ring."""
     Shopper(worker_shop, CUSTOMER).says("hi")
-    monkeypatch.setattr(sending, "outbox_ring", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services, "outbox_ring", lambda *args, **kwargs: None)
     return worker_shop
 
 
@@ -227,7 +227,8 @@ def test_the_claim_reads_consent_and_windows_for_the_whole_batch_in_one_query(db
         ]
         assert refused.count() == size - size // 3
 
-    assert counts[3] == counts[30] <= 10, counts
+    # The claim's reads (at most 10), and the refusals failed with their message.failed events (5).
+    assert counts[3] == counts[30] <= 15, counts
 
 
 # --- the admin's re-send goes through the same policy ------------------------------------------

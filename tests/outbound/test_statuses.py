@@ -67,7 +67,7 @@ def test_statuses_in_any_order_and_duplicated_reach_the_highest_state(statuses, 
 
 @pytest.mark.django_db
 def test_a_status_for_an_unknown_wamid_is_parked_and_applied_when_the_wamid_appears():
-    from outbound.sending import messages_accepted
+    from outbound.statuses import messages_accepted
 
     message = OutboundMessageFactory(status=MessageStatus.SENDING)
     deliver(status_body(message, "delivered", with_callback=False))

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from outbound import services
+from outbound import statuses
 from outbound.models import MessageStatus
 from tests.outbound.factories import OutboundMessageFactory
 
@@ -16,7 +16,7 @@ SENT, DELIVERED, READ = T0, T0 + timedelta(seconds=2), T0 + timedelta(seconds=9)
 
 
 def apply(message, status, at):
-    services.status_apply(message=message, status=status, at=at)
+    statuses.status_apply(message=message, status=status, at=at)
     message.refresh_from_db()
 
 
@@ -55,7 +55,7 @@ def test_a_failed_status_records_when_it_failed():
 
     message = OutboundMessageFactory(status=MessageStatus.SENT, wamid="wamid.4", sent_at=SENT)
     before = timezone.now()
-    apply_failed = services.status_apply(
+    apply_failed = statuses.status_apply(
         message=message, status="failed", at=DELIVERED, errors=[ErrorDetail(code=131026, title="Undeliverable")]
     )
     message.refresh_from_db()

@@ -18,7 +18,7 @@ TEXT = {"type": "text", "text": {"body": "Your order is packed"}}
 
 @pytest.fixture(autouse=True)
 def no_ring(monkeypatch):
-    monkeypatch.setattr("outbound.sending.outbox_ring", lambda *a, **k: None)
+    monkeypatch.setattr("outbound.services.outbox_ring", lambda *a, **k: None)
 
 
 def enqueue(**subject):

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
-from outbound import sending, services
+from outbound import services
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage
 from tests.support.sandbox_process import Outbox, sandbox_process  # noqa: F401  (a fixture)
 from tests.support.sandbox_shop import sandbox_shop_wire
@@ -41,7 +41,7 @@ def test_four_workers_on_one_number_hold_80_per_second(
     number = shop.number
     # Lean: the sandbox keeps sends in memory, so it is not what limits the pace.
     sandbox.config_update(changes={"lean": True, "numbers": {number.graph_id: {"messages_per_second": 1000}}})
-    monkeypatch.setattr(sending, "outbox_ring", lambda *a, **k: None)  # the workers start together below
+    monkeypatch.setattr(services, "outbox_ring", lambda *a, **k: None)  # the workers start together below
     now = timezone.now()
     for n in range(CUSTOMERS):
         contacts.window_touch(

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from outbound import ratelimit, sending
+from outbound import gcra, outcomes, ratelimit, sending
 from outbound.models import MessageStatus, OutboundMessage
 from outbound.tasks import drain_outbox
 from tests.outbound.factories import OutboundMessageFactory
@@ -25,7 +25,7 @@ def test_a_pair_limited_message_is_requeued_with_a_drain_at_its_due_time(
     monkeypatch, wake_ups, django_capture_on_commit_callbacks
 ):
     message = OutboundMessageFactory(status=MessageStatus.SENDING, attempts=1)
-    monkeypatch.setattr(ratelimit, "pair_acquire", lambda **kw: ratelimit.Decision(allowed=False, retry_after=2.5))
+    monkeypatch.setattr(ratelimit, "pair_acquire", lambda **kw: gcra.Decision(allowed=False, retry_after=2.5))
     with django_capture_on_commit_callbacks(execute=True):
         sending.messages_send(messages=[message])
     message = OutboundMessage.objects.get(pk=message.pk)
@@ -35,5 +35,5 @@ def test_a_pair_limited_message_is_requeued_with_a_drain_at_its_due_time(
 
 def test_long_waits_are_left_to_beats_sweep(wake_ups, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        sending._requeue(OutboundMessageFactory(status=MessageStatus.SENDING), delay=timedelta(hours=24))
+        outcomes.requeue(OutboundMessageFactory(status=MessageStatus.SENDING), delay=timedelta(hours=24))
     assert wake_ups == []

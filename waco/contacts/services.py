@@ -17,6 +17,8 @@ from waco.contacts.models import (
     ContactAlias,
     ServiceWindow,
 )
+from waco.events.models import EventType
+from waco.events.services import event_record
 
 # Sent inside the merging transaction, before `merged_id` is deleted, so apps
 # that point at contacts (threads, orders) move their rows to `survivor`.
@@ -194,7 +196,10 @@ def consent_record(
     reference: str = "",
     proof: str = "",
 ) -> ConsentEntry:
-    """Append one act to the ledger; nothing ever edits or deletes an entry."""
+    """Append one act to the ledger; nothing ever edits or deletes an entry.
+
+    When the act changes whether the category is granted (or it is the first word on it), the
+    merchant's systems hear `consent.changed` from the same transaction."""
     entry = ConsentEntry(
         contact=contact,
         category=category,
@@ -205,8 +210,26 @@ def consent_record(
         proof=proof,
     )
     entry.full_clean()
-    entry.save()
+    with transaction.atomic():
+        before = consent_current(contact=contact, category=category)
+        entry.save()
+        after = consent_current(contact=contact, category=category)
+        if before is None or (before.action == ConsentAction.OPT_IN) != (after.action == ConsentAction.OPT_IN):
+            _consent_changed_record(contact=contact, current=after)
     return entry
+
+
+def _consent_changed_record(*, contact: Contact, current: ConsentEntry) -> None:
+    data = {
+        "contact": {"id": contact.pk, "wa_id": contact.wa_id, "user_id": contact.user_id},
+        "category": current.category,
+        "granted": current.action == ConsentAction.OPT_IN,
+        "action": current.action,
+        "source": current.source,
+        "reference": current.reference or None,
+        "recorded_at": current.recorded_at,
+    }
+    event_record(EventType.CONSENT_CHANGED, f"contact:{contact.pk}", data)
 
 
 def consent_current(*, contact: Contact, category: str) -> ConsentEntry | None:

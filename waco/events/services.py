@@ -6,6 +6,9 @@ Delivery (claiming, posting, retrying) is waco.events.delivery.
 import json
 import re
 import secrets
+import threading
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,96 +29,131 @@ SUBJECT_PATTERN = re.compile(r"^(order|variant|contact|message|thread):\S{1,190}
 ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32, in ASCII order
 
 
+# The last id made in this process: ids of one millisecond count up from it (ULID's monotonic mode).
+_last_id = [0, 0]
+_last_id_lock = threading.Lock()
+
+
 def event_id_new(now: datetime) -> str:
-    """`evt_` + a ULID: 48 bits of milliseconds then 80 random bits, so ids sort by creation time."""
-    value = (int(now.timestamp() * 1000) << 80) | secrets.randbits(80)
+    """`evt_` + a ULID: 48 bits of milliseconds then 80 random bits, so ids sort by creation time;
+    within one millisecond a process's ids count up, so they sort in the order they were made too."""
+    ms = int(now.timestamp() * 1000)
+    with _last_id_lock:
+        randomness = _last_id[1] + 1 if ms == _last_id[0] else secrets.randbits(79)  # room to count up
+        _last_id[:] = [ms, randomness]
+    value = (ms << 80) | randomness
     chars = [ULID_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5)]
     return "evt_" + "".join(chars)
 
 
-def _sequence_next(subject: str) -> int:
-    """The subject's next sequence number, its counter row locked until the caller's transaction ends.
+@dataclass(frozen=True)
+class NewEvent:
+    """One event to record: its type, subject (`order:<reference>`, ...), data and business account."""
 
-    One upsert: the first event of a subject inserts the row, later ones increment it under the
-    row lock, so concurrent writers of one subject queue here and a rollback gives the number back.
+    type: str
+    subject: str
+    data: dict
+    business_account: BusinessAccount | None = None
+
+
+def _sequences_take(counts: dict[str, int]) -> dict[str, int]:
+    """Take `count` sequence numbers per subject; returns the last one each got. The subjects'
+    counter rows stay locked until the caller's transaction ends.
+
+    One upsert for all: a subject's first event inserts its row, later ones add to it under the
+    row lock (taken in subject order, so two writers never wait on each other in a circle), and
+    a rollback gives the numbers back.
     """
     table = SubjectSequence._meta.db_table
+    subjects = sorted(counts)
+    values = ", ".join(["(%s, %s)"] * len(subjects))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (subject, last_sequence) VALUES (%s, 1)"
-            f" ON CONFLICT (subject) DO UPDATE SET last_sequence = {table}.last_sequence + 1"
-            " RETURNING last_sequence",
-            [subject],
+            f"INSERT INTO {table} (subject, last_sequence) VALUES {values}"
+            f" ON CONFLICT (subject) DO UPDATE SET last_sequence = {table}.last_sequence + excluded.last_sequence"
+            " RETURNING subject, last_sequence",
+            [value for subject in subjects for value in (subject, counts[subject])],
         )
-        return cursor.fetchone()[0]
+        return dict(cursor.fetchall())
+
+
+def events_record(new_events: list[NewEvent], *, now: datetime | None = None) -> list[Event]:
+    """Write events, and their deliveries to the endpoints subscribed now, in the caller's transaction.
+
+    Called by the service that makes the change, inside its transaction: the events commit or roll
+    back with the change. A batch costs a handful of queries however long it is. Workers are woken
+    after commit; beat's sweep finds what a lost wake-up left.
+    """
+    for new in new_events:
+        if new.type not in EventType.values:
+            raise ValueError(f"unknown event type {new.type!r}")
+        if not SUBJECT_PATTERN.match(new.subject):
+            raise ValueError(f"a subject is order:<reference>, variant:<sku>, contact:<id>, ...; not {new.subject!r}")
+    if not connection.in_atomic_block:
+        raise RuntimeError("events are recorded inside the transaction of the change they report")
+    if not new_events:
+        return []
+    now = now or timezone.now()
+    timestamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    last = _sequences_take(Counter(new.subject for new in new_events))
+    # The batch's events of one subject take its numbers in the order given.
+    next_of = {subject: last[subject] - count + 1 for subject, count in Counter(n.subject for n in new_events).items()}
+    events = []
+    for new in new_events:
+        sequence, next_of[new.subject] = next_of[new.subject], next_of[new.subject] + 1
+        event_id = event_id_new(now)
+        data = json.loads(json.dumps(new.data, cls=DjangoJSONEncoder))  # Decimals and dates as text
+        body = {"id": event_id, "type": new.type, "timestamp": timestamp, "subject": new.subject}
+        body = json.dumps({**body, "sequence": sequence, "data": data}, separators=(",", ":"), ensure_ascii=False)
+        events.append(
+            Event(
+                id=event_id,
+                type=new.type,
+                subject=new.subject,
+                sequence=sequence,
+                data=data,
+                body=body,
+                business_account=new.business_account,
+                created_at=now,
+            )
+        )
+    Event.objects.bulk_create(events)
+    _deliveries_create(events, now=now, replay=False)
+    return events
 
 
 def event_record(
-    type: str,
-    subject: str,
-    data: dict,
-    *,
-    business_account: BusinessAccount | None = None,
-    now: datetime | None = None,
+    type: str, subject: str, data: dict, *, business_account: BusinessAccount | None = None, now=None
 ) -> Event:
-    """Write an event, and its deliveries to the endpoints subscribed now, in the caller's transaction.
-
-    Called by the service that makes the change, inside its transaction: the event commits or rolls
-    back with the change. Workers are woken after commit; beat's sweep finds what a lost wake-up left.
-    """
-    if type not in EventType.values:
-        raise ValueError(f"unknown event type {type!r}")
-    if not SUBJECT_PATTERN.match(subject):
-        raise ValueError(f"a subject is order:<reference>, variant:<sku>, contact:<id>, ...; not {subject!r}")
-    if not connection.in_atomic_block:
-        raise RuntimeError("event_record runs inside the transaction of the change it reports")
-    now = now or timezone.now()
-    event_id = event_id_new(now)
-    sequence = _sequence_next(subject)
-    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))  # what the body says, Decimals and dates as text
-    body = json.dumps(
-        {
-            "id": event_id,
-            "type": type,
-            "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "subject": subject,
-            "sequence": sequence,
-            "data": data,
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    event = Event.objects.create(
-        id=event_id,
-        type=type,
-        subject=subject,
-        sequence=sequence,
-        data=data,
-        body=body,
-        business_account=business_account,
-        created_at=now,
-    )
-    _deliveries_create([event], now=now, replay=False)
+    """One event (events_record)."""
+    [event] = events_record([NewEvent(type, subject, data, business_account)], now=now)
     return event
 
 
-def endpoints_subscribed(event: Event) -> list[WebhookEndpoint]:
-    """The enabled endpoints taking this event's type and account (an event of no account goes to all)."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(enabled=True) if event.type in e.event_types]
-    if not endpoints or event.business_account_id is None:
-        return endpoints
-    limited = WebhookEndpoint.business_accounts.through.objects.filter(webhookendpoint_id__in=[e.pk for e in endpoints])
-    accounts: dict[int, set[int]] = {}
-    for endpoint_id, account_id in limited.values_list("webhookendpoint_id", "businessaccount_id"):
-        accounts.setdefault(endpoint_id, set()).add(account_id)
-    return [e for e in endpoints if e.pk not in accounts or event.business_account_id in accounts[e.pk]]
+def endpoints_subscribed(events: list[Event]) -> dict[str, list[WebhookEndpoint]]:
+    """Event id -> the enabled endpoints taking its type and account (an event of no account goes to all)."""
+    endpoints = list(WebhookEndpoint.objects.filter(enabled=True))
+    limited: dict[int, set[int]] = {}
+    through = WebhookEndpoint.business_accounts.through.objects.filter(webhookendpoint_id__in=[e.pk for e in endpoints])
+    for endpoint_id, account_id in through.values_list("webhookendpoint_id", "businessaccount_id") if endpoints else ():
+        limited.setdefault(endpoint_id, set()).add(account_id)
+    return {
+        event.id: [
+            e
+            for e in endpoints
+            if event.type in e.event_types
+            and (event.business_account_id is None or e.pk not in limited or event.business_account_id in limited[e.pk])
+        ]
+        for event in events
+    }
 
 
 def _deliveries_create(events, *, now: datetime, replay: bool) -> int:
+    subscribed = endpoints_subscribed(events)
     rows = [
         Delivery(event=event, endpoint=endpoint, replay=replay, next_attempt_at=now, created_at=now)
         for event in events
-        for endpoint in endpoints_subscribed(event)
+        for endpoint in subscribed[event.id]
     ]
     Delivery.objects.bulk_create(rows)
     if rows:
