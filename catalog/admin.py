@@ -105,6 +105,18 @@ class SyncRunAdmin(admin.ModelAdmin):
         "error_count",
     ]
     list_filter = ["status", "business_account"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    *["business_account", "source", "status", "started_at", "finished_at"],
+                    *["created", "updated", "deactivated", "unchanged", "error_count"],
+                ]
+            },
+        ),
+        ("Details", {"classes": ["collapse"], "fields": ["errors"]}),  # the feed's raw rows and messages
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -116,6 +128,11 @@ class SyncRunAdmin(admin.ModelAdmin):
 @admin.register(MetaPush)
 class MetaPushAdmin(admin.ModelAdmin):
     list_display = ["business_account", "attempted_at", "variant_count", "succeeded", "error"]
+    fieldsets = [
+        (None, {"fields": ["business_account", "attempted_at", "variant_count", "succeeded", "error"]}),
+        # Meta's batch handles and per-item answers, as Meta sent them.
+        ("Details", {"classes": ["collapse"], "fields": ["handles", "item_errors"]}),
+    ]
 
     def has_add_permission(self, request):
         return False

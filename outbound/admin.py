@@ -5,11 +5,27 @@ from outbound.services import messages_resend
 
 
 class SendAttemptInline(admin.TabularInline):
+    """Each call to Meta, with the wamid it got: details, folded (the message's own error is on top)."""
+
     model = SendAttempt
     extra = 0
+    classes = ["collapse"]
+    verbose_name_plural = "send attempts (details)"
     fields = ["started_at", "duration_ms", "outcome", "wamid", "error_code", "error_class", "detail"]
     readonly_fields = fields
     can_delete = False
+
+
+# What a person reading the page rarely needs: the raw payload, Meta's and our internal ids, billing.
+MESSAGE_DETAILS = [
+    "content",
+    "template_params",
+    "wamid",
+    "dedupe_key",
+    "pricing_model",
+    "pricing_type",
+    "pricing_category",
+]
 
 
 class NeedsPersonFilter(admin.SimpleListFilter):
@@ -41,11 +57,18 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     list_filter = [NeedsPersonFilter, "status", "category", "purpose", "subject_type", "phone_number"]
     search_fields = ["recipient", "wamid", "dedupe_key", "=subject_id"]
     readonly_fields = [f.name for f in OutboundMessage._meta.fields]
+    fieldsets = [
+        (None, {"fields": [f for f in readonly_fields if f not in MESSAGE_DETAILS]}),
+        ("Details", {"classes": ["collapse"], "fields": MESSAGE_DETAILS}),
+    ]
     inlines = [SendAttemptInline]
     actions = ["resend"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what the customer was sent (or was not), and why
 
     @admin.display(description="about", ordering="subject_type")
     def subject(self, obj):

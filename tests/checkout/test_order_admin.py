@@ -53,7 +53,7 @@ def test_a_message_about_one_order_never_shows_on_another_order_s_page(admin_cli
     packed = paid_order()
     other = paid_order(contact=packed.contact, phone_number=packed.phone_number)
     fulfil(admin_client, packed, "packed")
-    fulfil(admin_client, other, "cancelled", reason="changed my mind")
+    fulfil(admin_client, other, "cancelled", reason="changed my mind", confirm="yes")
     packed_page = admin_client.get(change_url(packed)).content.decode()
     other_page = admin_client.get(change_url(other)).content.decode()
     assert f"Your order {packed.reference} is packed." in packed_page
@@ -90,14 +90,14 @@ def test_a_refund_amount_is_typed_in_major_units(admin_client, stripe):
     assert page_messages(fulfil(admin_client, order, "refunded", amount="12,5")) == [
         "“12,5” is not an amount in AED (e.g. 12.50)."
     ]
-    fulfil(admin_client, order, "refunded", amount="100.50")
+    fulfil(admin_client, order, "refunded", amount="100.50", confirm="yes")
     assert Refund.objects.get().amount_minor == 100_50 and stripe.refunds[0][1] == 100_50
     assert "100.50 AED" in admin_client.get(change_url(order)).content.decode()
 
 
 def test_cancel_from_the_page_refunds_a_paid_order(admin_client, stripe):
     order = paid_order()
-    fulfil(admin_client, order, "cancelled", reason="out of stock")
+    fulfil(admin_client, order, "cancelled", reason="out of stock", confirm="yes")
     order.refresh_from_db()
     assert (order.status, order.cancel_reason) == (OrderStatus.REFUNDED, "out of stock")
 
@@ -150,7 +150,7 @@ def test_only_staff_who_may_refund_see_or_send_a_refund_or_a_cancel_that_refunds
 
     owner = staff_with("view_order", "change_order", "refund_order")
     assert 'id="do-refunded"' in owner.get(change_url(order)).content.decode()
-    fulfil(owner, order, "refunded")
+    fulfil(owner, order, "refunded", refund="full", amount_minor=640_00, confirm="yes")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED and len(stripe.refunds) == 1
 
 
@@ -158,5 +158,5 @@ def test_staff_who_may_not_refund_may_still_cancel_an_unpaid_order(stripe):
     order = OrderFactory()
     fulfiller = staff_with("view_order", "change_order")
     assert 'id="do-cancelled"' in fulfiller.get(change_url(order)).content.decode()
-    fulfil(fulfiller, order, "cancelled", reason="the customer asked")
+    fulfil(fulfiller, order, "cancelled", reason="the customer asked", confirm="yes")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED

@@ -19,6 +19,7 @@ from waco.contacts import services as contacts
 from waco.sandbox import services as sandbox
 
 RATE = 80
+STAMP_JITTER_SECONDS = 0.05
 MESSAGES = 1000
 CUSTOMERS = 500  # two messages each: the pair limit never binds
 BURST_SECONDS = 10
@@ -101,7 +102,9 @@ def test_a_10_second_burst_of_130429_cools_the_number_and_loses_nothing(
         f"{max_in_window([item['accepted_at'] for item in sends.read()])} accepted; 130429 groups at "
         f"{[round(t - throttled[0], 2) for t in clusters(throttled)] if throttled else []}"
     )
-    assert max_in_window(call_times) <= RATE
+    # A call's started_at is stamped by a send thread after the limiter's grant (on Redis's clock),
+    # tens of milliseconds late on a loaded machine: windows of a second less that jitter.
+    assert max_in_window(call_times, window=1.0 - STAMP_JITTER_SECONDS) <= RATE
     assert max_in_window([item["accepted_at"] for item in sends.read()]) <= RATE
 
     # Extra calls per 130429 at most 1.5 on average, and the burst cost few calls at all: the

@@ -1,15 +1,36 @@
 from django.contrib import admin, messages
+from django.template.defaultfilters import truncatechars
 from django.utils import timezone
 
 from waco.alerts.models import Alert
 
+ALERT_FIELDS = ["kind", "severity", "subject", "summary", "opened_at", "resolved_at"]
+
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
+    """Alerts are raised by the code and resolved by staff (the action); never edited or deleted."""
+
     list_display = ["opened_at", "severity", "kind", "subject", "resolved_at"]
     list_filter = ["severity", "kind", ("resolved_at", admin.EmptyFieldListFilter)]
     search_fields = ["subject", "detail"]
+    fieldsets = [
+        (None, {"fields": ALERT_FIELDS}),
+        # The full text often carries raw answers, ids and bodies: folded, one click away.
+        ("Details", {"classes": ["collapse"], "fields": ["detail"]}),
+    ]
+    readonly_fields = [*ALERT_FIELDS, "detail"]
     actions = ["resolve"]
+
+    def has_add_permission(self, request):
+        return False  # raised by the code (waco.alerts.services.alert_raise)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # resolved, never deleted: the list is the shop's record of what went wrong
+
+    @admin.display(description="summary")
+    def summary(self, obj):
+        return truncatechars((obj.detail or "").strip().split("\n", 1)[0], 160) or "-"
 
     @admin.action(description="Mark the selected alerts resolved", permissions=["change"])
     def resolve(self, request, queryset):

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 
 from waco.channels import services
 from waco.channels.models import BusinessAccount, PhoneNumber
@@ -15,7 +16,7 @@ class BusinessAccountForm(forms.ModelForm):
 
     class Meta:
         model = BusinessAccount
-        fields = ["name", "waba_id", "access_token", "messaging_limit_tier"]
+        fields = ["name", "waba_id", "access_token"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,12 +30,36 @@ class BusinessAccountForm(forms.ModelForm):
         return token
 
 
+# What Meta owns of a number or an account: typed once when it is added (the ids Meta gave it), then
+# kept by Meta's webhooks and polls (outbound.quality, channels.services.phone_number_record_health),
+# never edited by hand. Staff change only what is theirs: the account's name and token, pause and resume.
+NUMBER_SET_ON_ADD = ["business_account", "graph_id", "display_phone_number", "verified_name"]
+NUMBER_FROM_META = ["quality_rating", "throughput_mps", "quality_checked_at"]
+ACCOUNT_SET_ON_ADD = ["waba_id"]
+ACCOUNT_FROM_META = ["messaging_limit_tier"]
+
+
+def number_has_history(number: PhoneNumber) -> bool:
+    """Rows that keep the number (threads, outbound messages, orders: every relation that protects it)."""
+    return any(
+        relation.related_model._default_manager.filter(**{relation.field.name: number}).exists()
+        for relation in PhoneNumber._meta.related_objects
+        if relation.on_delete is models.PROTECT
+    )
+
+
 class PhoneNumberInline(admin.TabularInline):
+    """The account's numbers, to read: a number is added, paused and resumed on its own page."""
+
     model = PhoneNumber
     extra = 0
     fields = ["graph_id", "display_phone_number", "quality_rating", "throughput_mps", "sending_paused"]
-    readonly_fields = ["quality_rating", "sending_paused"]
+    readonly_fields = fields
+    can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(BusinessAccount)
@@ -42,11 +67,16 @@ class BusinessAccountAdmin(admin.ModelAdmin):
     form = BusinessAccountForm
     list_display = ["name", "waba_id", "messaging_limit_tier", "access_token_hint", "updated_at"]
     search_fields = ["name", "waba_id"]
-    readonly_fields = ["access_token_hint", "created_at", "updated_at"]
     inlines = [PhoneNumberInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        set_on_add = ACCOUNT_SET_ON_ADD if obj is not None else []
+        return [*set_on_add, *ACCOUNT_FROM_META, "access_token_hint", "created_at", "updated_at"]
+
     def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
+        fields = ["name", "waba_id", "access_token", *ACCOUNT_FROM_META, "access_token_hint"]
+        if obj is not None:
+            fields += ["created_at", "updated_at"]
         if self.has_change_permission(request, obj) or (obj is None and self.has_add_permission(request)):
             return fields
         # A view-only page shows every field as text: the token field would show the decrypted token.
@@ -79,8 +109,22 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     ]
     list_filter = ["quality_rating", "sending_paused", "business_account"]
     search_fields = ["display_phone_number", "graph_id", "verified_name"]
-    readonly_fields = ["sending_paused", "sending_paused_reason", "sending_paused_at", "quality_checked_at"]
+    fields = [
+        *NUMBER_SET_ON_ADD,
+        *NUMBER_FROM_META,
+        *["sending_paused", "sending_paused_reason", "sending_paused_at"],
+    ]
     actions = ["pause_sending", "resume_sending"]
+
+    def get_readonly_fields(self, request, obj=None):
+        set_on_add = NUMBER_SET_ON_ADD if obj is not None else []
+        return [*set_on_add, *NUMBER_FROM_META, "sending_paused", "sending_paused_reason", "sending_paused_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        """Never a number with history: its threads, messages and orders name it."""
+        if obj is not None and number_has_history(obj):
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.action(description="Pause sending from the selected numbers", permissions=["change"])
     def pause_sending(self, request, queryset):

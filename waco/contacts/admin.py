@@ -31,9 +31,16 @@ class ServiceWindowInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False  # windows are Meta's facts, opened by the customer's messages
 
+    def has_change_permission(self, request, obj=None):
+        return False  # nor edited: no form of theirs is posted, so no empty or tampered row is ever read
+
+    @admin.display(description="open until")
+    def open_until(self, obj):
+        return obj.open_until if obj is not None and obj.last_inbound_at else None
+
     @admin.display(boolean=True, description="open now")
     def is_open_now(self, obj):
-        return obj.is_open(now=timezone.now()) if obj.last_inbound_at else None
+        return obj.is_open(now=timezone.now()) if obj is not None and obj.last_inbound_at else None
 
 
 class ContactAliasInline(admin.TabularInline):
@@ -47,6 +54,9 @@ class ContactAliasInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # learned from Meta's send answers (waco.contacts.wa_ids)
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Contact)

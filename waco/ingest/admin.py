@@ -31,7 +31,11 @@ class DeliveryAdmin(admin.ModelAdmin):
         "headers",
         "pretty_body",
     ]
-    exclude = ["body"]
+    fieldsets = [
+        (None, {"fields": readonly_fields[:7]}),
+        # The raw request as Meta or Stripe sent it: folded, one click away.
+        ("Details", {"classes": ["collapse"], "fields": ["headers", "pretty_body"]}),
+    ]
     inlines = [InboxEventInline]
     actions = ["rerun"]
 
@@ -80,6 +84,10 @@ class InboxEventAdmin(admin.ModelAdmin):
     list_filter = [UnroutedFilter, "outcome", "source", "kind"]
     search_fields = ["dedupe_key", "phone_number_id"]
     readonly_fields = [f.name for f in InboxEvent._meta.fields]
+    fieldsets = [
+        (None, {"fields": [f for f in readonly_fields if f != "raw"]}),
+        ("Details", {"classes": ["collapse"], "fields": ["raw"]}),
+    ]
 
     def has_add_permission(self, request):
         return False
