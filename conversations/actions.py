@@ -11,7 +11,7 @@ from catalog.money import amount_format
 from checkout import payments as checkout_payments
 from checkout import services as checkout
 from checkout.models import LinkStatus
-from conversations import replies
+from conversations import replies, staff
 from conversations.carts import CartRefusal, cart_line_add, cart_line_remove, cart_summary, thread_stock_holder
 from conversations.catalog_orders import order_to_cart
 from conversations.models import Cart, CartLine, Thread, ThreadState
@@ -216,10 +216,11 @@ def _order(turn: Turn) -> None:
 def _agent(turn: Turn) -> None:
     turn.move("hand_to_person")
     alert_raise(
-        kind="handoff",
+        kind=staff.HANDOFF_ALERT,
         subject=f"{turn.thread.contact} on {turn.thread.phone_number.display_phone_number}",
         detail="The customer asked for a person; the bot is silent until staff hand the thread back.",
         severity=AlertSeverity.WARNING,
+        link=staff.thread_admin_path(turn.thread),
     )
     turn.say(replies.handed_to_person())
 

@@ -15,27 +15,30 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, Subquery
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from catalog.money import amount_format
-from conversations import staff
+from conversations import inbox, live, staff
 from conversations.carts import cart_summary
 from conversations.intents import normalise
-from conversations.models import Direction, Keyword, MediaStatus, Thread, ThreadMessage, ThreadState
+from conversations.models import Inbox, Keyword, QuickReply, Thread, ThreadState
 from outbound.models import MessageStatus
 from templates_lib.params import MEDIA_TYPES, ParamType
 from waco.contacts.models import SERVICE_WINDOW, ServiceWindow
 
-# The page shows the newest messages; older ones stay in the database.
-MESSAGES_SHOWN = 200
+ROW_TEMPLATE = "admin/conversations/thread/row.html"
 THREAD_FIELDS = [
     "contact",
     "phone_number",
     "state",
     "state_before_handoff",
+    "assigned_to",
+    "resolved_at",
     "consent_asked_at",
     "created_at",
     "updated_at",
@@ -73,17 +76,44 @@ class KeywordAdmin(admin.ModelAdmin):
     search_fields = ["word"]
 
 
+# --- quick replies ------------------------------------------------------------------------
+
+
+class QuickReplyForm(forms.ModelForm):
+    class Meta:
+        model = QuickReply
+        fields = ["business_account", "title", "text"]
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if len(text) > staff.TEXT_LIMIT:
+            raise forms.ValidationError(f"WhatsApp allows {staff.TEXT_LIMIT} characters; this is {len(text)}.")
+        unknown = staff.quick_reply_unknown_placeholders(text)
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown placeholder(s) {', '.join(unknown)}: only {', '.join(staff.QUICK_REPLY_PLACEHOLDERS)} are filled."
+            )
+        return text
+
+
+@admin.register(QuickReply)
+class QuickReplyAdmin(admin.ModelAdmin):
+    """Saved answers per shop, picked on the conversation page; {name} and {last_order} are filled there."""
+
+    form = QuickReplyForm
+    list_display = ["title", "business_account", "updated_at"]
+    list_filter = ["business_account"]
+    search_fields = ["title", "text"]
+    list_select_related = ["business_account"]
+
+
 # --- threads ----------------------------------------------------------------------------
 
 
 def _thread_queryset_annotations():
-    """The list's last-message time and window, one subquery each (not one query per row)."""
-    last_message = ThreadMessage.objects.filter(thread=OuterRef("pk")).order_by("-sent_at").values("sent_at")[:1]
+    """The list's window, one subquery (not one query per row); the last message's time is on the row."""
     window = ServiceWindow.objects.filter(contact=OuterRef("contact"), phone_number=OuterRef("phone_number"))
-    return {
-        "last_message_at": Subquery(last_message),
-        "last_inbound_at": Subquery(window.values("last_inbound_at")[:1]),
-    }
+    return {"last_inbound_at": Subquery(window.values("last_inbound_at")[:1])}
 
 
 def _param_value(kind: str, raw: str):
@@ -126,13 +156,13 @@ def _sent_note(message) -> tuple[int, str]:
 
 @admin.register(Thread)
 class ThreadAdmin(admin.ModelAdmin):
-    list_display = ["contact", "phone_number", "state", "last_message", "window_badge"]
+    list_display = ["contact", "phone_number", "state", "assigned_to", "last_message", "window_badge"]
     list_filter = ["state", "phone_number"]
     search_fields = ["contact__wa_id", "contact__profile_name"]
-    list_select_related = ["contact", "phone_number"]
+    list_select_related = ["contact", "phone_number", "assigned_to"]
     fields = THREAD_FIELDS
     readonly_fields = THREAD_FIELDS
-    actions = ["take_over", "hand_back"]
+    actions = ["take_over", "hand_back", "assign_to_me"]
     change_form_template = "admin/conversations/thread/change_form.html"
 
     def get_queryset(self, request):
@@ -146,6 +176,12 @@ class ThreadAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        """The inbox's search: a number in any format, a BSUID, a name, an order's reference, a message's words."""
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(inbox.search_filter(search_term)), False
 
     @admin.display(description="last message", ordering="last_message_at")
     def last_message(self, obj):
@@ -171,6 +207,12 @@ class ThreadAdmin(admin.ModelAdmin):
     def hand_back(self, request, queryset):
         self._act_on_each(request, queryset, staff.thread_hand_back, "Handed back")
 
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._act_on_each(
+            request, queryset, lambda thread, user: staff.thread_assign(thread=thread, assignee=user), "Assigned"
+        )
+
     def _act_on_each(self, request, queryset, service, done: str) -> None:
         count = 0
         for thread in queryset:
@@ -186,15 +228,14 @@ class ThreadAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         thread = self.get_object(request, unquote(object_id))
-        if thread is not None:
+        if thread is not None and self.has_view_or_change_permission(request, thread):
+            if request.method == "GET":
+                inbox.thread_mark_read(thread=thread)  # what the customer wrote so far is read
             extra_context = {**(extra_context or {}), **self._conversation_context(request, thread)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _conversation_context(self, request, thread: Thread) -> dict:
-        total = thread.messages.count()
-        newest = thread.messages.select_related("outbound", "staff_user", "media").order_by("-sent_at", "-pk")[
-            :MESSAGES_SHOWN
-        ]
+        transcript = live.transcript(thread=thread)
         window = staff.window_status(thread=thread)
         in_handoff = thread.state == ThreadState.HANDOFF
         return {
@@ -202,45 +243,22 @@ class ThreadAdmin(admin.ModelAdmin):
             "can_act": self.has_change_permission(request, thread),
             "in_handoff": in_handoff,
             "window": window,
-            "conversation": [self._message_row(m) for m in reversed(newest)],
-            "messages_hidden": max(0, total - MESSAGES_SHOWN),
+            "conversation": transcript.rows,
+            "messages_hidden": transcript.messages_hidden,
+            "live_url": reverse("admin:conversations_thread_live", args=[thread.pk])
+            + "?"
+            + urlencode(transcript.cursor.as_query()),
+            "poll_interval_ms": live.POLL_INTERVAL_MS,
             "transitions": thread.transitions.select_related("actor"),
             "cart": self._cart_context(thread),
             "template_offers": staff.templates_offered(thread=thread) if in_handoff and not window.is_open else [],
+            "quick_replies": staff.quick_replies_for(thread=thread) if in_handoff and window.is_open else [],
             "nonce": uuid.uuid4().hex,
             "chat_url": self._chat_url(thread),
             "templates_url": reverse("admin:templates_lib_template_changelist"),
+            "inbox_url": reverse("admin:conversations_inbox_changelist"),
+            "assigned_to_me": thread.assigned_to_id == request.user.pk,
         }
-
-    @staticmethod
-    def _message_row(message: ThreadMessage) -> dict:
-        inbound = message.direction == Direction.INBOUND
-        row = {
-            "inbound": inbound,
-            "at": message.sent_at,
-            "type": message.type,
-            "text": message.text,
-            "who": "customer" if inbound else (message.staff_user or "bot"),
-        }
-        out = message.outbound
-        if out is not None:
-            row.update(
-                status=out.status,
-                status_label=out.get_status_display(),
-                template_name=out.template_name,
-                error=out.error_detail if out.status == MessageStatus.FAILED else "",
-                outbound_pk=out.pk,
-            )
-        media = getattr(message, "media", None)
-        if media is not None:
-            stored = media.status == MediaStatus.STORED and bool(media.file)
-            row["media"] = {
-                "status": media.get_status_display(),
-                "url": media.file.url if stored else "",
-                "mime": media.mime_type or media.declared_mime_type,
-                "error": media.error,
-            }
-        return row
 
     @staticmethod
     def _cart_context(thread: Thread) -> dict:
@@ -274,6 +292,9 @@ class ThreadAdmin(admin.ModelAdmin):
             path("<path:object_id>/take/", view(self.take_view), name="conversations_thread_take"),
             path("<path:object_id>/hand-back/", view(self.hand_back_view), name="conversations_thread_hand_back"),
             path("<path:object_id>/reply/", view(self.reply_view), name="conversations_thread_reply"),
+            path("<path:object_id>/assign/", view(self.assign_view), name="conversations_thread_assign"),
+            path("<path:object_id>/live/", view(self.live_view), name="conversations_thread_live"),
+            path("<path:object_id>/note/", view(self.note_view), name="conversations_thread_note"),
             path(
                 "<path:object_id>/send-template/", view(self.template_view), name="conversations_thread_send_template"
             ),
@@ -308,6 +329,48 @@ class ThreadAdmin(admin.ModelAdmin):
         def act(thread):
             staff.thread_hand_back(thread=thread, user=request.user)
             return messages.SUCCESS, "Handed back: the bot answers this customer again, from the menu."
+
+        return self._post(request, object_id, act)
+
+    def assign_view(self, request, object_id):
+        """Assign the thread to me, or (`to=nobody`) to no one."""
+
+        def act(thread):
+            if request.POST.get("to") == "nobody":
+                staff.thread_assign(thread=thread, assignee=None)
+                return messages.SUCCESS, "Nobody has this thread now: it is in the inbox's “unassigned”."
+            staff.thread_assign(thread=thread, assignee=request.user)
+            return messages.SUCCESS, "This thread is yours: it is in the inbox's “mine”."
+
+        return self._post(request, object_id, act)
+
+    def live_view(self, request, object_id):
+        """GET, view permission on the thread: its new and changed rows since the page's cursor, as HTML."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        thread = self.get_object(request, unquote(object_id))
+        if thread is None:
+            raise Http404("No such thread.")
+        if not self.has_view_or_change_permission(request, thread):
+            raise PermissionDenied
+        changes = live.live_changes(thread=thread, cursor=live.cursor_parse(request.GET))
+        return JsonResponse(
+            {
+                "rows": [
+                    {"key": row["key"], "html": render_to_string(ROW_TEMPLATE, {"m": row}, request=request)}
+                    for row in changes.rows
+                ],
+                "cursor": changes.cursor.as_query(),
+                "state": changes.state,
+                "state_label": changes.state_label,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def note_view(self, request, object_id):
+        def act(thread):
+            staff.note_add(thread=thread, user=request.user, text=request.POST.get("note", ""))
+            return messages.SUCCESS, "Note added: staff see it here; the customer never does."
 
         return self._post(request, object_id, act)
 
@@ -346,3 +409,82 @@ class ThreadAdmin(admin.ModelAdmin):
             )
 
         return self._post(request, object_id, act)
+
+
+# --- the inbox ----------------------------------------------------------------------------
+
+
+def _inbox_href(tab: str, search: str, page: int = 1) -> str:
+    query = {"tab": tab, **({"q": search} if search else {}), **({"page": page} if page > 1 else {})}
+    return "?" + urlencode(query)
+
+
+@admin.register(Inbox)
+class InboxAdmin(admin.ModelAdmin):
+    """The staff inbox: threads as a work queue (conversations.inbox), each row opening the thread's page.
+
+    It reads and changes nothing of its own: who may see it follows the thread's view permission, and
+    a row is opened, read and answered on the thread's page, under the thread's permissions.
+    """
+
+    inbox_template = "admin/conversations/inbox.html"
+
+    def has_view_permission(self, request, obj=None):
+        if obj is not None:  # rows open on the thread's page, never here
+            return False
+        return request.user.has_perm("conversations.view_thread") or request.user.has_perm(
+            "conversations.change_thread"
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method != "GET":  # nothing to post here: the thread's page acts
+            return HttpResponseRedirect(request.path)
+        page = inbox.inbox_page(
+            user=request.user,
+            tab=request.GET.get("tab", inbox.DEFAULT_TAB),
+            search=request.GET.get("q", "")[:200],
+            page=request.GET.get("page", 1),
+        )
+        rows = []
+        for thread in page.page:
+            name, number = inbox.customer_label(thread)
+            rows.append(
+                {
+                    "thread": thread,
+                    "name": name,
+                    "number": number,
+                    "url": reverse("admin:conversations_thread_change", args=[thread.pk]),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Inbox",
+            "inbox": page,
+            "rows": rows,
+            "tabs": [{"tab": tab, "href": _inbox_href(tab.key, page.search)} for tab in page.tabs],
+            "previous_href": _inbox_href(page.tab, page.search, page.page.previous_page_number())
+            if page.page.has_previous()
+            else "",
+            "next_href": _inbox_href(page.tab, page.search, page.page.next_page_number())
+            if page.page.has_next()
+            else "",
+            "time_zone": timezone.get_current_timezone_name(),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.inbox_template, context)

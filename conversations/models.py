@@ -32,12 +32,37 @@ class Thread(models.Model):
     state = FSMField(max_length=32, choices=ThreadState.choices, default=ThreadState.BROWSING)
     state_before_handoff = models.CharField(max_length=32, blank=True)
     consent_asked_at = models.DateTimeField(null=True, blank=True, help_text="When the offers question went out.")
+    # The staff inbox (conversations.inbox): who has the thread, whether they are done, what they have read.
+    assigned_to = models.ForeignKey(
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_threads",
+        help_text="The staff member who has the thread.",
+    )
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff last handed it back; a new handoff reopens it."
+    )
+    staff_read_at = models.DateTimeField(null=True, blank=True, help_text="When staff last opened the thread.")
+    # Kept by conversations.inbox.message_noted wherever a ThreadMessage is written, so the inbox reads one row.
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_direction = models.CharField(max_length=3, blank=True)
+    last_message_preview = models.CharField(max_length=200, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="The customer's oldest message nobody has answered yet."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["contact", "phone_number"], name="one_thread_per_contact_and_number")
+        ]
+        indexes = [
+            models.Index(fields=["state"], name="thread_state"),
+            models.Index(fields=["waiting_since", "last_message_at"], name="thread_inbox_order"),
         ]
 
     def __str__(self):
@@ -81,6 +106,15 @@ class Thread(models.Model):
     def hand_back(self):
         """Staff are done: the bot answers again, from the menu."""
         self.state_before_handoff = ""
+
+
+class Inbox(Thread):
+    """The staff inbox in the admin (conversations.admin.InboxAdmin): threads as a work queue, no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "inbox"
+        verbose_name_plural = "inbox"
 
 
 class TransitionCause(models.TextChoices):
@@ -215,3 +249,44 @@ class Keyword(models.Model):
 
     def __str__(self):
         return f"{self.word} -> {self.intent}"
+
+
+class ThreadNote(models.Model):
+    """Staff's internal note on a thread: shown in the transcript, never sent to the customer."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"note on {self.thread_id}: {self.text[:60]}"
+
+
+class QuickReply(models.Model):
+    """A saved answer of a shop (business account) that staff pick on the conversation page.
+
+    The text may hold {name} (the customer as the shop knows them) and {last_order} (the reference of
+    their latest order with the shop); conversations.staff.quick_replies_for fills them.
+    """
+
+    business_account = models.ForeignKey(
+        "channels.BusinessAccount", on_delete=models.CASCADE, related_name="quick_replies"
+    )
+    title = models.CharField(max_length=100, help_text="What staff pick it by.")
+    text = models.TextField(help_text="The reply; {name} and {last_order} are filled for the customer.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["business_account", "title"]
+        verbose_name_plural = "quick replies"
+        constraints = [
+            models.UniqueConstraint(fields=["business_account", "title"], name="one_quick_reply_title_per_account")
+        ]
+
+    def __str__(self):
+        return self.title

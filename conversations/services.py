@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from checkout.signals import ORDER_SUBJECT
+from conversations.inbox import message_noted
 from conversations.models import Direction, Thread, ThreadMessage, ThreadTransition
 from outbound import services as outbound
 from outbound.models import MessageCategory, OutboundMessage
@@ -134,7 +135,7 @@ def thread_message_record_inbound(
     """Keep a customer's message with Meta's id and time; None when it is already kept."""
     try:
         with transaction.atomic():
-            return ThreadMessage.objects.create(
+            message = ThreadMessage.objects.create(
                 wamid=wamid,
                 thread=thread,
                 direction=Direction.INBOUND,
@@ -147,6 +148,8 @@ def thread_message_record_inbound(
         if ThreadMessage.objects.filter(wamid=wamid).exists():
             return None
         raise
+    message_noted(message)  # the staff inbox reads the thread row
+    return message
 
 
 def order_reply(
@@ -219,7 +222,9 @@ def thread_reply(
         "staff_user": staff_user,
     }
     if dedupe_key:  # the outbox may have handed back a message queued earlier, and kept then
-        ThreadMessage.objects.get_or_create(outbound=message, defaults=fields)
+        kept, created = ThreadMessage.objects.get_or_create(outbound=message, defaults=fields)
     else:
-        ThreadMessage.objects.create(outbound=message, **fields)
+        kept, created = ThreadMessage.objects.create(outbound=message, **fields), True
+    if created:
+        message_noted(kept)  # the staff inbox reads the thread row
     return message

@@ -6,27 +6,42 @@ stored by outbound as a failed message, as every refused send is, and comes
 back as that message so the thread shows what was not sent and why.
 """
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from checkout.models import Order
 from conversations import services
-from conversations.models import Thread, ThreadState, TransitionCause
+from conversations.models import QuickReply, Thread, ThreadNote, ThreadState, TransitionCause
 from outbound.models import MessageCategory, OutboundMessage
 from templates_lib import services as templates
 from templates_lib.models import Purpose, Template, TemplateCategory
 from templates_lib.params import ParamSpec, TemplateDefinitionError, specs_parse
+from waco.alerts.services import alert_acknowledge, alert_resolve_link
 from waco.contacts import services as contacts
 
 # WhatsApp refuses a text body longer than this.
 TEXT_LIMIT = 4096
+# An internal note is for staff; long enough for a summary, short enough to read in the transcript.
+NOTE_LIMIT = 4000
 # Staff send utility and marketing templates by hand; one-time passcodes are the system's alone.
 STAFF_TEMPLATE_CATEGORIES = {
     TemplateCategory.UTILITY: MessageCategory.UTILITY,
     TemplateCategory.MARKETING: MessageCategory.MARKETING,
 }
+
+
+# The alert raised when a customer asks for a person (conversations.actions); it links to the thread's page.
+HANDOFF_ALERT = "handoff"
+
+
+def thread_admin_path(thread: Thread) -> str:
+    """The conversation page in the admin: where a handoff alert sends staff."""
+    return reverse("admin:conversations_thread_change", args=[thread.pk])
 
 
 class StaffRefusal(Exception):
@@ -50,7 +65,7 @@ class WindowStatus:
     def text(self) -> str:
         if self.until is None:
             return "closed: the customer has never written to this number"
-        return f"open until {_utc(self.until)}" if self.is_open else f"closed since {_utc(self.until)}"
+        return f"open until {_shop_time(self.until)}" if self.is_open else f"closed since {_shop_time(self.until)}"
 
 
 @dataclass(frozen=True)
@@ -67,8 +82,9 @@ class TemplateOffer:
         return body.get("text", "")
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _shop_time(moment: datetime) -> str:
+    """In the shop's time zone (settings.TIME_ZONE), as the transcript shows its messages."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _who(user) -> str:
@@ -80,14 +96,29 @@ def window_status(*, thread: Thread, now: datetime | None = None) -> WindowStatu
     return WindowStatus(is_open=until is not None and (now or timezone.now()) < until, until=until)
 
 
+@transaction.atomic
 def thread_take(*, thread: Thread, user, now: datetime | None = None) -> Thread:
-    """Staff take the thread: the bot goes silent until they hand it back."""
+    """Staff take the thread: the bot goes silent until they hand it back, and the thread is theirs."""
     try:
-        return services.thread_transition(
+        thread = services.thread_transition(
             thread=thread, name="hand_to_person", cause=TransitionCause.STAFF, detail=_who(user), actor=user, now=now
         )
     except services.ThreadTransitionRefused as exc:  # the only state it refuses from is handoff
         raise StaffRefusal("This thread is already with a person.") from exc
+    return _assign(thread, user)
+
+
+def thread_assign(*, thread: Thread, assignee) -> Thread:
+    """Give the thread to a staff member (None: to nobody); the inbox's "mine" and "unassigned" follow."""
+    if assignee is not None and not assignee.is_active:
+        raise StaffRefusal(f"{assignee.get_username()} is not an active staff member.")
+    return _assign(thread, assignee)
+
+
+def _assign(thread: Thread, assignee) -> Thread:
+    Thread.objects.filter(pk=thread.pk).update(assigned_to=assignee)
+    thread.assigned_to = assignee
+    return thread
 
 
 def hand_back_text(thread: Thread) -> str:
@@ -105,10 +136,67 @@ def thread_hand_back(*, thread: Thread, user, now: datetime | None = None) -> Th
         )
     except services.ThreadTransitionRefused as exc:
         raise StaffRefusal("This thread is not with a person: there is nothing to hand back.") from exc
+    # Staff are done: the thread is resolved and nobody waits for a person (until a new handoff).
+    Thread.objects.filter(pk=thread.pk).update(resolved_at=now, waiting_since=None)
+    thread.resolved_at, thread.waiting_since = now, None
+    alert_resolve_link(kind=HANDOFF_ALERT, link=thread_admin_path(thread))  # the customer has had their person
     if window_status(thread=thread, now=now).is_open:
         text = hand_back_text(thread)
         services.thread_reply(thread=thread, content={"type": "text", "text": {"body": text}}, text=text, now=now)
     return thread
+
+
+def note_add(*, thread: Thread, user, text: str) -> ThreadNote:
+    """Staff's internal note on the thread, in any state: stored and shown to staff, never sent."""
+    text = text.strip()
+    if not text:
+        raise StaffRefusal("The note is empty.")
+    if len(text) > NOTE_LIMIT:
+        raise StaffRefusal(f"The note is {len(text)} characters; notes take at most {NOTE_LIMIT}.")
+    return ThreadNote.objects.create(thread=thread, author=user, text=text)
+
+
+# What a quick reply may hold, filled per customer by quick_replies_for.
+QUICK_REPLY_PLACEHOLDERS = ("{name}", "{last_order}")
+_PLACEHOLDER = re.compile(r"\{[^{}\s]*\}")
+
+
+def quick_reply_unknown_placeholders(text: str) -> list[str]:
+    """The {placeholders} in a quick reply's text that are not filled (a typo would reach the customer)."""
+    return sorted({found for found in _PLACEHOLDER.findall(text) if found not in QUICK_REPLY_PLACEHOLDERS})
+
+
+@dataclass(frozen=True)
+class QuickReplyFilled:
+    pk: int
+    title: str
+    text: str
+
+
+def quick_replies_for(*, thread: Thread) -> list[QuickReplyFilled]:
+    """The shop's quick replies with this customer's {name} and {last_order} filled (two queries).
+
+    A customer with no name, or no order with the shop, gets the placeholder left out.
+    """
+    contact = thread.contact
+    account_id = thread.phone_number.business_account_id
+    replies = list(QuickReply.objects.filter(business_account_id=account_id).order_by("title"))
+    if not replies:
+        return []
+    last_order = (
+        Order.objects.filter(contact=contact, business_account_id=account_id)
+        .order_by("-created_at", "-pk")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    values = {"{name}": contact.name or contact.profile_name or "", "{last_order}": last_order or ""}
+    filled = []
+    for reply in replies:
+        text = reply.text
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        filled.append(QuickReplyFilled(pk=reply.pk, title=reply.title, text=text))
+    return filled
 
 
 def _locked_in_handoff(thread: Thread) -> Thread:
@@ -136,13 +224,13 @@ def staff_reply(
     thread = _locked_in_handoff(thread)
     window = window_status(thread=thread, now=now)
     if not window.is_open:
-        when = "has never opened" if window.until is None else f"closed at {_utc(window.until)}"
+        when = "has never opened" if window.until is None else f"closed at {_shop_time(window.until)}"
         raise WindowClosed(
             f"The service window {when}: free-form text is allowed only within 24 hours of the customer's "
             "last message. Send an approved template instead.",
             closed_at=window.until,
         )
-    return services.thread_reply(
+    sent = services.thread_reply(
         thread=thread,
         content={"type": "text", "text": {"body": text}},
         text=text,
@@ -150,6 +238,8 @@ def staff_reply(
         dedupe_key=dedupe_key,
         now=now,
     )
+    alert_acknowledge(kind=HANDOFF_ALERT, link=thread_admin_path(thread))  # a person has answered
+    return sent
 
 
 def templates_offered(*, thread: Thread) -> list[TemplateOffer]:

@@ -46,6 +46,11 @@ SUPPORT_AGENT = Role(
         "conversations.view_thread",
         "conversations.change_thread",
         "conversations.view_keyword",
+        # The team's saved answers, kept by the team.
+        "conversations.view_quickreply",
+        "conversations.add_quickreply",
+        "conversations.change_quickreply",
+        "conversations.delete_quickreply",
         "contacts.view_contact",
         "contacts.view_servicewindow",
         # A customer's "stop me" said by phone is a new ledger entry; the ledger is never edited.

@@ -16,7 +16,8 @@ from django_celery_beat.models import ClockedSchedule, CrontabSchedule, SolarSch
 from catalog.demo_data import demo_catalog_seed
 from catalog.models import MetaPush, Product
 from checkout.models import LinkStatus, OrderChange, Refund
-from conversations.models import Keyword, ThreadMessage
+from conversations.models import Keyword, QuickReply, ThreadMessage, ThreadNote, ThreadState
+from conversations.services import thread_message_record_inbound
 from outbound.models import MessageStatus, SendAttempt
 from templates_lib.models import Template, TemplateStatusChange, TemplateSyncRun
 from tests.catalog.factories import FeedSourceFactory, ShopFactory
@@ -127,6 +128,21 @@ def shop_world() -> dict:
     ThreadMessageFactory(thread=thread)
     InboundMediaFactory(
         message=ThreadMessageFactory(thread=thread, type="image", text="[image]", payload={"type": "image"})
+    )
+    ThreadNote.objects.create(thread=thread, text="Internal: the customer is a wholesaler")  # author left
+    QuickReply.objects.create(
+        business_account=account, title="Order status", text="Hi {name}, {last_order} is on its way."
+    )
+    # The inbox: a customer waiting for a person nobody has yet; a thread with a person and no message
+    # (staff took it before anyone wrote); one a staff member has and handed back (resolved).
+    waiting = ThreadFactory(state=ThreadState.HANDOFF, contact__profile_name="", phone_number=number)
+    thread_message_record_inbound(
+        thread=waiting, wamid="wamid.walk-inbox", type="text", text="مرحبا\nis anyone there?", payload={}, sent_at=now
+    )
+    assignee = User.objects.create_user("walk-assignee", is_staff=True)
+    ThreadFactory(state=ThreadState.HANDOFF, assigned_to=assignee, phone_number=number)
+    ThreadFactory(
+        assigned_to=assignee, resolved_at=now, phone_number=number, contact__wa_id=None, contact__user_id="US.1"
     )
     Keyword.objects.get_or_create(
         word="walkthrough", defaults={"intent": Keyword._meta.get_field("intent").choices[0][0]}

@@ -16,6 +16,8 @@ from django.contrib import admin
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from conversations.inbox import TABS
+from conversations.models import Inbox
 from tests.core.admin_world import ACCESS_TOKEN, VIEW_ONLY, WEBHOOK_SECRETS, shop_world, staff_users
 from waco.roles import ROLES
 
@@ -23,6 +25,8 @@ pytestmark = pytest.mark.django_db
 
 ROWS_OPENED_PER_MODEL = 3
 DEFAULT_VIEWS = {"changelist", "add", "history", "delete", "change"}
+# Custom views that only read (GET): a view-only user may open them, and a POST is not allowed.
+READ_ONLY_VIEWS = {"conversations_thread_live"}
 
 
 def registered():
@@ -131,6 +135,33 @@ def test_every_page_opens_for_each_role_as_its_permissions_say(world, role):
     assert seen > 0
 
 
+@pytest.mark.parametrize("role", ["superuser", *(role.group for role in ROLES), VIEW_ONLY])
+def test_the_inbox_opens_on_every_tab_and_search_for_each_role(world, role):
+    """The inbox is a changelist of its own: each tab, a search, a second page and nonsense all answer."""
+    _, users = world
+    user = users[role]
+    client = Client()
+    client.force_login(user)
+    may = admin.site._registry[Inbox].has_view_permission(as_request(user))
+    url = reverse("admin:conversations_inbox_changelist")
+    queries = [{"tab": tab} for tab in TABS] + [
+        {"tab": "all", "q": "+971 55 987 1234"},
+        {"tab": "all", "q": "US.1"},
+        {"tab": "needs_reply", "q": "مرحبا"},
+        {"tab": "no-such-tab", "page": "9"},
+        {"page": "not a number"},
+    ]
+    secrets = secrets_planted(users)
+    for query in queries:
+        response = client.get(url, query)
+        assert response.status_code == (200 if may else 403), f"{role} {query}: {response.status_code}"
+        page = response.content.decode()
+        assert [secret for secret in secrets if secret in page] == [], f"{role} {query} shows a secret"
+    index = client.get(reverse("admin:index")).content.decode()
+    assert ('id="count-threads-to-reply"' in index) == may, role
+    assert may == (role in ("superuser", "Support agent", "Owner", VIEW_ONLY)), role  # who views threads
+
+
 def test_a_view_only_user_is_offered_no_action_and_can_save_nothing(world):
     _, users = world
     viewer = users[VIEW_ONLY]
@@ -156,9 +187,30 @@ def test_custom_admin_views_need_a_log_in_and_refuse_a_view_only_user(world):
             url = custom_view_url(pattern, obj)
             anonymous = Client().post(url)
             assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"], url
-            assert viewer.post(url, {"text": "hello", "reason": "no", "amount": ""}).status_code == 403, url
+            posted = viewer.post(url, {"text": "hello", "note": "hi", "reason": "no", "amount": ""})
+            assert posted.status_code == (405 if pattern.name in READ_ONLY_VIEWS else 403), url
             walked += 1
     assert walked >= 5  # the thread's take, hand back, reply, template; the order's fulfil
+
+
+@pytest.mark.parametrize("role", ["superuser", *(role.group for role in ROLES), VIEW_ONLY])
+def test_read_only_custom_views_open_for_each_role_as_its_permissions_say(world, role):
+    """The conversation page's live endpoint answers whoever may view the thread, and refuses the rest."""
+    _, users = world
+    client = Client()
+    client.force_login(users[role])
+    request = as_request(users[role])
+    walked = 0
+    for model, model_admin in registered():
+        for pattern in custom_views(model_admin):
+            if pattern.name not in READ_ONLY_VIEWS:
+                continue
+            for obj in model._default_manager.all()[:ROWS_OPENED_PER_MODEL]:
+                response = client.get(custom_view_url(pattern, obj), {"after": 0})
+                may = model_admin.has_view_or_change_permission(request, obj)
+                assert response.status_code == (200 if may else 403), f"{role} {pattern.name}: {response.status_code}"
+                walked += 1
+    assert walked == len(READ_ONLY_VIEWS) * ROWS_OPENED_PER_MODEL
 
 
 def snapshot() -> dict:

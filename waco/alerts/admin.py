@@ -1,17 +1,18 @@
 from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 from django.utils import timezone
+from django.utils.html import format_html
 
 from waco.alerts.models import Alert
 
-ALERT_FIELDS = ["kind", "severity", "subject", "summary", "opened_at", "resolved_at"]
+ALERT_FIELDS = ["kind", "severity", "subject", "summary", "open_link", "opened_at", "acknowledged_at", "resolved_at"]
 
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     """Alerts are raised by the code and resolved by staff (the action); never edited or deleted."""
 
-    list_display = ["opened_at", "severity", "kind", "subject", "resolved_at"]
+    list_display = ["opened_at", "severity", "kind", "subject", "open_link", "acknowledged_at", "resolved_at"]
     list_filter = ["severity", "kind", ("resolved_at", admin.EmptyFieldListFilter)]
     search_fields = ["subject", "detail"]
     fieldsets = [
@@ -27,6 +28,13 @@ class AlertAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # resolved, never deleted: the list is the shop's record of what went wrong
+
+    @admin.display(description="link")
+    def open_link(self, obj):
+        """Only a path in this site is a link: nothing stored can send staff elsewhere."""
+        if obj.link.startswith("/") and not obj.link.startswith("//"):
+            return format_html('<a href="{}" class="alert-link">Open</a>', obj.link)
+        return obj.link or "-"
 
     @admin.display(description="summary")
     def summary(self, obj):

@@ -14,7 +14,13 @@ class Alert(models.Model):
     severity = models.CharField(max_length=16, choices=AlertSeverity.choices)
     subject = models.CharField(max_length=255, help_text="What it is about, e.g. a phone number or template.")
     detail = models.TextField(blank=True)
+    link = models.CharField(
+        max_length=500, blank=True, help_text="Where staff act on it: a path in this site, e.g. a conversation's page."
+    )
     opened_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff started on it (e.g. answered the customer); still open."
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
