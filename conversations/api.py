@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +14,7 @@ from conversations.models import Direction, Thread, ThreadMessage, ThreadState
 from outbound.models import MessageStatus
 from waco.api.scoping import visible
 from waco.api.views import ApiView
-from waco.contacts import services as contacts
+from waco.contacts.api import contact_filter
 from waco.contacts.models import SERVICE_WINDOW, ServiceWindow
 
 TAGS = ["Threads"]
@@ -144,19 +144,10 @@ class ThreadFilters(serializers.Serializer):
     def apply(self, threads):
         data = self.validated_data
         if "contact" in data:
-            threads = threads.filter(_contact_filter(data["contact"]))
+            threads = threads.filter(contact_filter(data["contact"]))
         if "updated_since" in data:
             threads = threads.filter(updated_at__gte=data["updated_since"])
         return threads
-
-
-def _contact_filter(identifier: str) -> Q:
-    try:
-        return Q(contact=contacts.contact_for_api(identifier))
-    except contacts.ContactIdentifierInvalid as exc:
-        raise serializers.ValidationError({"contact": str(exc)}) from exc
-    except contacts.ContactNotFound:
-        return Q(pk__in=[])  # no such customer: no threads
 
 
 def _threads(request):

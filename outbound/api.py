@@ -1,6 +1,5 @@
 """Messages under /api/v1/: send one (the workers send it), read how it went."""
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +14,7 @@ from waco.api.problems import Problem
 from waco.api.scoping import visible
 from waco.api.views import ApiView
 from waco.channels.models import PhoneNumber
-from waco.contacts import services as contacts
+from waco.contacts.api import contact_filter
 
 TAGS = ["Messages"]
 ACCOUNT = "phone_number__business_account"
@@ -138,21 +137,12 @@ class MessageFilters(serializers.Serializer):
     def apply(self, messages):
         data = self.validated_data
         if "contact" in data:
-            messages = messages.filter(_contact_filter(data["contact"]))
+            messages = messages.filter(contact_filter(data["contact"]))
         if "status" in data:
             messages = messages.filter(status=data["status"])
         if "updated_since" in data:
             messages = messages.filter(updated_at__gte=data["updated_since"])
         return messages
-
-
-def _contact_filter(identifier: str) -> Q:
-    try:
-        return Q(contact=contacts.contact_for_api(identifier))
-    except contacts.ContactIdentifierInvalid as exc:
-        raise serializers.ValidationError({"contact": str(exc)}) from exc
-    except contacts.ContactNotFound:
-        return Q(pk__in=[])  # no such customer: no messages
 
 
 def _messages(request):

@@ -4,25 +4,10 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.support.production import PRODUCTION_SETTINGS as PRODUCTION_ENV
+from tests.support.production import STRONG_SECRETS as STRONG
 from tests.workers import REPO
 from waco import config
-
-STRONG = {
-    "DJANGO_SECRET_KEY": "x7$Lq2!vN9#pR4@tW8^zB1&cF5*hJ3(kM6)sD0+gY2=uE7-aQ9",
-    "WACO_META_APP_SECRET": "a-real-meta-app-secret-0123456789",
-    "WACO_META_VERIFY_TOKEN": "a-real-verify-token-0123456789",
-    "WACO_FIELD_ENCRYPTION_KEY": "Zm9yLXRlc3RzLW9ubHktYS1yZWFsLWxvb2tpbmcta2V5LTAx",
-    "WACO_STRIPE_SECRET_KEY": "sk_live_0123456789abcdefghij",
-    "WACO_STRIPE_WEBHOOK_SECRET": "whsec_0123456789abcdefghij",
-}
-PRODUCTION_ENV = {
-    "WACO_ENV": "production",
-    "DATABASE_URL": "postgres://postgres:postgres@127.0.0.1:5432/waco",
-    "REDIS_URL": "redis://127.0.0.1:6379/1",
-    "DJANGO_ALLOWED_HOSTS": "shop.example.com",
-    "WACO_PUBLIC_URL": "https://shop.example.com",
-    "PATH": "/usr/bin:/bin",
-}
 
 
 def run_manage(*args: str, env: dict) -> subprocess.CompletedProcess:

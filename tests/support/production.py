@@ -17,15 +17,16 @@ STRONG_SECRETS = {
     "WACO_STRIPE_SECRET_KEY": "sk_live_0123456789abcdefghij",
     "WACO_STRIPE_WEBHOOK_SECRET": "whsec_0123456789abcdefghij",
 }
-PRODUCTION_ENV = {
+# Production's settings but its secrets (tests of what production refuses start from this).
+PRODUCTION_SETTINGS = {
     "WACO_ENV": "production",
     "DATABASE_URL": "postgres://postgres:postgres@127.0.0.1:5432/waco",
     "REDIS_URL": "redis://127.0.0.1:6379/1",
     "DJANGO_ALLOWED_HOSTS": "shop.example.com",
     "WACO_PUBLIC_URL": "https://shop.example.com",
     "PATH": "/usr/bin:/bin",
-    **STRONG_SECRETS,
 }
+PRODUCTION_ENV = PRODUCTION_SETTINGS | STRONG_SECRETS
 
 
 def manage_in_production(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

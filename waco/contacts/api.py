@@ -4,9 +4,11 @@ Contacts belong to the merchant, not to a business account: any key with the sco
 any contact, but the service windows it is shown are those of its accounts' numbers only.
 """
 
+from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from waco.api.problems import Problem, pointer_errors
@@ -42,6 +44,17 @@ def contact_found(identifier: str, *, create: bool = False) -> tuple[Contact, bo
         return services.contact_for_api_created(identifier, create=create)
     except (services.ContactIdentifierInvalid, services.ContactNotFound) as error:
         raise contact_problem(error) from error
+
+
+def contact_filter(identifier: str) -> Q:
+    """Filter rows of other apps by `?contact=` (wa_id, BSUID or phone number): a malformed one is
+    a 422 at /contact; an unknown customer has no rows (an empty list, not a 404)."""
+    try:
+        return Q(contact=services.contact_for_api(identifier))
+    except services.ContactIdentifierInvalid as exc:
+        raise serializers.ValidationError({"contact": str(exc)}) from exc
+    except services.ContactNotFound:
+        return Q(pk__in=[])
 
 
 def contact_answer(request, contact: Contact, **extra) -> dict:
