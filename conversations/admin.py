@@ -428,6 +428,7 @@ class InboxAdmin(admin.ModelAdmin):
     """
 
     inbox_template = "admin/conversations/inbox.html"
+    live_template = "admin/conversations/inbox_live.html"  # what the page's poll fetches (?live=1)
 
     def has_view_permission(self, request, obj=None):
         if obj is not None:  # rows open on the thread's page, never here
@@ -487,4 +488,5 @@ class InboxAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name
-        return TemplateResponse(request, self.inbox_template, context)
+        live = request.GET.get("live") == "1"
+        return TemplateResponse(request, self.live_template if live else self.inbox_template, context)

@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from conversations import inbox
-from conversations.models import Direction, ThreadState
-from conversations.services import thread_message_record_inbound
+from conversations.models import Direction, ThreadState, TransitionCause
+from conversations.services import thread_message_record_inbound, thread_transition
 from tests.channels.factories import PhoneNumberFactory
 from tests.contacts.factories import ContactFactory
 from tests.conversations.factories import ThreadFactory, ThreadMessageFactory
@@ -168,5 +168,32 @@ def test_the_inbox_at_a_desk_and_on_a_phone(browser, live_server, threads, shots
         page.click("#back-to-inbox")
         page.wait_for_selector("#inbox-list")
         assert "unread" not in page.locator("#inbox-list > li").first.inner_text()
+    finally:
+        context.close()
+
+
+def test_a_customer_who_asks_for_a_person_comes_to_the_top_of_needs_reply_without_a_reload(
+    browser, live_server, threads, shots
+):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        admin_log_in(page, live_server.url, PASSWORD, next_path="/admin/conversations/inbox/?tab=needs_reply")
+        page.wait_for_selector("#inbox-list")
+        assert page.inner_text("#tab-needs_reply .count") == "3"
+        page.evaluate("window.loadedOnce = true")  # gone if the page reloads
+
+        newcomer = ThreadFactory(
+            phone_number=threads["handed_off"].phone_number,
+            contact=ContactFactory(wa_id="971501112233", profile_name="Huda"),
+        )
+        wrote(newcomer, "I need to speak to someone about my order", minutes_ago=120)
+        thread_transition(thread=newcomer, name="hand_to_person", cause=TransitionCause.CUSTOMER)
+
+        page.wait_for_function("document.querySelector('#inbox-list > li').innerText.includes('Huda')", timeout=2_000)
+        assert page.inner_text("#tab-needs_reply .count") == "4"
+        assert page.evaluate("window.loadedOnce") is True
+        shots(page, "inbox-live-desk")
     finally:
         context.close()

@@ -494,3 +494,26 @@ def test_a_long_tab_is_paged_keeping_the_order_and_the_search(world, me, monkeyp
     assert first.page.paginator.num_pages == 3
     page = client_for(me).get(INBOX, {"tab": "all", "q": "e", "page": 2}).content.decode()
     assert "?tab=all&amp;q=e" in page and "Page 2 of" in page  # the previous page's link keeps the search
+
+
+def test_the_pages_poll_gets_the_tabs_and_rows_alone_at_the_pages_cost(me):
+    number = PhoneNumberFactory()
+    client = client_for(me)
+    client.get(INBOX)
+    threads_waiting(3, number)
+
+    page = client.get(INBOX, {"tab": "needs_reply"})
+    live = client.get(INBOX, {"tab": "needs_reply", "live": "1"})
+
+    assert live.status_code == 200
+    assert 'id="inbox-tabs"' in live.text and 'id="inbox-list"' in live.text
+    assert "<html" not in live.text and 'id="inbox-q"' not in live.text  # no page around it
+    assert live.text.count("data-thread=") == page.text.count("data-thread=") == 3
+
+    def cost(n_more: int) -> int:
+        threads_waiting(n_more, number)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(INBOX, {"tab": "needs_reply", "live": "1"})
+        return len(queries)
+
+    assert cost(0) == cost(27) <= 8
