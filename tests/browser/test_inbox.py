@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from conversations import inbox
@@ -195,5 +196,27 @@ def test_a_customer_who_asks_for_a_person_comes_to_the_top_of_needs_reply_withou
         assert page.inner_text("#tab-needs_reply .count") == "4"
         assert page.evaluate("window.loadedOnce") is True
         shots(page, "inbox-live-desk")
+    finally:
+        context.close()
+
+
+def test_a_view_only_user_reads_the_inbox_and_the_thread_but_has_nothing_to_reply_with(
+    browser, live_server, threads, shots
+):
+    viewer = get_user_model().objects.create_user("viewer", password=PASSWORD, is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_thread", content_type__app_label="conversations"))
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        admin_log_in(page, live_server.url, PASSWORD, next_path="/admin/conversations/inbox/", username="viewer")
+        first = page.locator("#inbox-list > li").first
+        assert "Amal Mansour" in first.inner_text()
+        first.locator("a").click()
+        page.wait_for_selector("#conversation")
+        assert "العباءة" in page.inner_text("#conversation")
+        for form in ("#reply-form", "#note-form", "#reply-text"):
+            assert page.locator(form).count() == 0, f"{form} is shown to a view-only user"
+        shots(page, "thread-view-only-desk")
     finally:
         context.close()
