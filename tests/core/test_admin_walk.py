@@ -3,7 +3,7 @@
 - Every action of every registered ModelAdmin declares the permissions it needs.
 - Every changelist, add, change and history page opens without an exception for each role: 200
   where the role may look, 403 where it may not; change pages are opened for the first rows of a
-  data set with empty and partial related rows (tests/core/admin_world.py).
+  data set with empty and partial related rows (tests/support/admin_world.py).
 - Every custom admin view (a ModelAdmin's own get_urls) sends an anonymous visitor to the log-in
   page and refuses a view-only user's POST.
 - No page shows a secret (the decrypted access token, a password hash, Meta's app secret, Stripe's
@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from conversations.inbox import TABS
 from conversations.models import Inbox
-from tests.core.admin_world import ACCESS_TOKEN, VIEW_ONLY, WEBHOOK_SECRETS, shop_world, staff_users
+from tests.support.admin_world import ACCESS_TOKEN, VIEW_ONLY, WEBHOOK_SECRETS, shop_world, staff_users
 from waco.roles import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_every_action_declares_its_permissions():
 
 def test_every_registered_model_has_rows_to_open(world):
     empty = [model._meta.label for model, _ in registered() if not model._default_manager.exists()]
-    assert empty == [], "add rows for these admin pages to tests/core/admin_world.py"
+    assert empty == [], "add rows for these admin pages to tests/support/admin_world.py"
 
 
 @pytest.mark.parametrize("role", ["superuser", *(role.group for role in ROLES), VIEW_ONLY])
