@@ -96,7 +96,7 @@ local probe = tonumber(s[3] or 0)
 local function save(expires)
   redis.call('HSET', KEYS[1], 'until', string.format('%.0f', untilus), 'level', level,
              'probe', string.format('%.0f', probe))
-  redis.call('PEXPIREAT', KEYS[1], math.ceil(expires / 1000))
+  redis.call('PEXPIREAT', KEYS[1], math.floor(expires / 1000))  -- never past the record's end
 end
 local function keep() redis.call('HSET', KEYS[1], 'probe', string.format('%.0f', probe)) end
 if op == 'gate' then

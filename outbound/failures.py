@@ -5,7 +5,7 @@ send, refused by Meta, failed by a status webhook, given up on by the sweep)."""
 from collections.abc import Iterable
 from datetime import datetime
 
-from outbound.models import MessageStatus, OutboundMessage
+from outbound.models import OutboundMessage
 from waco.events.models import EventType
 from waco.events.services import NewEvent, events_record
 
@@ -30,14 +30,9 @@ def message_failed_data(message: OutboundMessage) -> dict:
     }
 
 
-def messages_failed_report(message_ids: Iterable[int], *, now: datetime | None = None) -> None:
-    """One event per message that is failed now, in a few queries however many; call inside the
-    transaction that failed them."""
-    failed = (
-        OutboundMessage.objects.filter(pk__in=list(message_ids), status=MessageStatus.FAILED)
-        .select_related("phone_number__business_account")
-        .order_by("pk")
-    )
+def messages_failed_report(messages: Iterable[OutboundMessage], *, now: datetime | None = None) -> None:
+    """One event per message just failed (its fields as the caller wrote them), in a few queries
+    however many; call inside the transaction that failed them."""
     events_record(
         [
             NewEvent(
@@ -46,7 +41,7 @@ def messages_failed_report(message_ids: Iterable[int], *, now: datetime | None =
                 message_failed_data(message),
                 message.phone_number.business_account,
             )
-            for message in failed
+            for message in sorted(messages, key=lambda message: message.pk)
         ],
         now=now,
     )

@@ -84,17 +84,21 @@ def mark_unknown(message: OutboundMessage, error: GraphError) -> None:
 
 
 def fail(message: OutboundMessage, *, code, error_class: str, detail: str, needs_person: bool) -> None:
+    now = timezone.now()
+    failure = {
+        "status": MessageStatus.FAILED,
+        "failed_at": now,
+        "updated_at": now,  # update() skips auto_now; API clients poll by updated_at
+        "error_code": code,
+        "error_class": error_class,
+        "error_detail": detail[:2000],
+        "needs_person": needs_person,
+    }
     with transaction.atomic():  # the failure and its event together
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            status=MessageStatus.FAILED,
-            failed_at=timezone.now(),
-            updated_at=timezone.now(),  # update() skips auto_now; API clients poll by updated_at
-            error_code=code,
-            error_class=error_class,
-            error_detail=detail[:2000],
-            needs_person=needs_person,
-        )
-        messages_failed_report([message.pk])
+        OutboundMessage.objects.filter(pk=message.pk).update(**failure)
+        for name, value in failure.items():
+            setattr(message, name, value)
+        messages_failed_report([message], now=now)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -109,7 +109,7 @@ def outbox_claim(*, queue: str, now: datetime, limit: int = CLAIM_BATCH) -> tupl
 
 
 def _claim_for_number(*, number_id: int, queue: str, now: datetime, count: int) -> list[OutboundMessage]:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # commits before any call; a drain has no transaction around it
         ids = list(
             OutboundMessage.objects.select_for_update(skip_locked=True)
             .filter(
@@ -151,17 +151,22 @@ def _decide_again(messages: list[OutboundMessage], *, now: datetime) -> list[Out
         going.append(message)
     if not refused:
         return going
-    with transaction.atomic():  # the failures and their events together
+    # The failures and their events together; no savepoint: a drain has no transaction around it.
+    with transaction.atomic(savepoint=False):
         for (reason, needs_person), group in refused.items():
-            OutboundMessage.objects.filter(pk__in=[m.pk for m in group]).update(
-                status=MessageStatus.FAILED,
-                failed_at=now,
-                updated_at=now,
-                error_class="policy",
-                error_detail=f"at send time: {reason}"[:2000],
-                needs_person=needs_person,
-            )
-        messages_failed_report([m.pk for group in refused.values() for m in group], now=now)
+            failure = {
+                "status": MessageStatus.FAILED,
+                "failed_at": now,
+                "updated_at": now,
+                "error_class": "policy",
+                "error_detail": f"at send time: {reason}"[:2000],
+                "needs_person": needs_person,
+            }
+            OutboundMessage.objects.filter(pk__in=[m.pk for m in group]).update(**failure)
+            for message in group:
+                for name, value in failure.items():
+                    setattr(message, name, value)
+        messages_failed_report([m for group in refused.values() for m in group], now=now)
     for (reason, needs_person), group in refused.items():
         for subject in {f"{m.phone_number.business_account}: {m.purpose}" for m in group if needs_person}:
             alert_raise(kind="unusable_purpose", subject=subject, detail=reason, severity=AlertSeverity.CRITICAL)

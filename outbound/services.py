@@ -90,13 +90,13 @@ def message_enqueue(
         try:
             with transaction.atomic():
                 message.save()
-                messages_failed_report([message.pk] if message.status == MessageStatus.FAILED else [], now=now)
+                messages_failed_report([message] if message.status == MessageStatus.FAILED else [], now=now)
         except IntegrityError:  # a concurrent caller enqueued it first
             return OutboundMessage.objects.get(dedupe_key=dedupe_key)
     elif message.status == MessageStatus.FAILED:
         with transaction.atomic():
             message.save()
-            messages_failed_report([message.pk], now=now)
+            messages_failed_report([message], now=now)
     else:
         message.save()  # nothing to collide with: no savepoint
     if message.status == MessageStatus.QUEUED:

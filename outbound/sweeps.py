@@ -27,15 +27,18 @@ def outbox_sweep(*, now: datetime) -> dict:
     )
     gave_up = 0
     for message in OutboundMessage.objects.filter(status=MessageStatus.UNKNOWN, next_attempt_at__lte=now):
+        failure = {
+            "status": MessageStatus.FAILED,
+            "failed_at": now,
+            "updated_at": now,
+            "needs_person": True,
+            "error_detail": f"no status from Meta within {UNKNOWN_GIVE_UP_AFTER}; not resent, it may have arrived",
+        }
         with transaction.atomic():
-            updated = OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN).update(
-                status=MessageStatus.FAILED,
-                failed_at=now,
-                updated_at=now,
-                needs_person=True,
-                error_detail=f"no status from Meta within {UNKNOWN_GIVE_UP_AFTER}; not resent, it may have arrived",
-            )
-            messages_failed_report([message.pk] if updated else [], now=now)
+            updated = OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN).update(**failure)
+            for name, value in failure.items():
+                setattr(message, name, value)
+            messages_failed_report([message] if updated else [], now=now)
         if updated:
             gave_up += 1
             alert_raise(

@@ -173,14 +173,15 @@ def test_pair_limit_lets_replies_and_quick_taps_through_and_holds_the_12th(backe
     assert ratelimit.pair_acquire(phone_number=phone, recipient="971500000002").allowed
 
 
-def test_number_limit_follows_the_numbers_throughput_with_a_5_percent_burst(backend):
+def test_number_limit_follows_the_numbers_throughput_with_a_5_percent_burst_and_10_percent_headroom(backend):
     for throughput, burst in [(80, 4), (1000, 50), (20, 1)]:
         phone = number(throughput)
         assert ratelimit.number_acquire_many(phone_number=phone, count=500) == burst
         held = ratelimit.number_take(phone_number=phone, count=500)
-        # Only what the calls' own time earned, at the rate of (throughput - burst): the burst comes out of it.
-        assert held.granted <= 1 + backend.slop * (throughput - burst)
-        assert 0 < held.retry_after <= interval_us(throughput - burst) / 1_000_000
+        # Only what the calls' own time earned, at 90% of the throughput less the burst.
+        rate = throughput * 0.9 - burst
+        assert held.granted <= 1 + backend.slop * rate
+        assert 0 < held.retry_after <= interval_us(rate) / 1_000_000
 
 
 def test_no_second_of_the_number_holds_more_than_its_throughput():
