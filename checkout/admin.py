@@ -242,6 +242,10 @@ class OrderAdmin(admin.ModelAdmin):
         return {
             "order": order,
             "can_act": self.has_change_permission(request, order),
+            # The customer's thread, by URL name: checkout sits below conversations and imports none of it.
+            "thread_url": reverse("admin:conversations_thread_for_order", args=[order.reference])
+            if request.user.has_perm("conversations.view_thread")
+            else "",
             "refundable_display": money(left),
             "events": [
                 (event, EVENT_LABELS[event])

@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, OuterRef, Subquery
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,15 +23,19 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from catalog.money import amount_format
+from checkout.models import Order
 from conversations import inbox, live, staff
 from conversations.carts import cart_summary
 from conversations.intents import normalise
 from conversations.models import Inbox, Keyword, QuickReply, Thread, ThreadState
+from outbound import attachments
 from outbound.models import MessageStatus
 from templates_lib.params import MEDIA_TYPES, ParamType
 from waco.contacts.models import SERVICE_WINDOW, ServiceWindow
 
 ROW_TEMPLATE = "admin/conversations/thread/row.html"
+# The thread's page lists the customer's latest orders; the rest are on the orders list.
+ORDERS_SHOWN = 10
 THREAD_FIELDS = [
     "contact",
     "phone_number",
@@ -148,6 +152,17 @@ def _dedupe_key(request, action: str, thread: Thread) -> str | None:
     return f"staff-{action}:{thread.pk}:{nonce.hex}"
 
 
+def _window_open(thread: Thread) -> bool:
+    """From the queryset's annotation (_thread_queryset_annotations): no query of its own."""
+    return bool(thread.last_inbound_at) and timezone.now() < thread.last_inbound_at + SERVICE_WINDOW
+
+
+def _panel_key(thread: Thread) -> str:
+    """What the page's buttons and reply form depend on: when a poll answers another key, the page
+    fetches them again (a customer asking for a person, a colleague taking over, the window opening)."""
+    return f"{thread.state}:{thread.assigned_to_id or ''}:{int(_window_open(thread))}"
+
+
 def _sent_note(message) -> tuple[int, str]:
     if message.status == MessageStatus.FAILED:
         return messages.ERROR, f"Not sent: {message.error_detail or message.error_class}"
@@ -189,7 +204,7 @@ class ThreadAdmin(admin.ModelAdmin):
 
     @admin.display(description="window", ordering="last_inbound_at")
     def window_badge(self, obj):
-        if obj.last_inbound_at and timezone.now() < obj.last_inbound_at + SERVICE_WINDOW:
+        if _window_open(obj):
             return format_html(
                 '<span class="window-badge" style="color:#fff;background:#2e7d32;'
                 'padding:1px 6px;border-radius:8px">{}</span>',
@@ -251,6 +266,7 @@ class ThreadAdmin(admin.ModelAdmin):
             "poll_interval_ms": live.POLL_INTERVAL_MS,
             "transitions": thread.transitions.select_related("actor"),
             "cart": self._cart_context(thread),
+            "orders": self._orders_context(thread),
             "template_offers": staff.templates_offered(thread=thread) if in_handoff and not window.is_open else [],
             "quick_replies": staff.quick_replies_for(thread=thread) if in_handoff and window.is_open else [],
             "nonce": uuid.uuid4().hex,
@@ -258,6 +274,8 @@ class ThreadAdmin(admin.ModelAdmin):
             "templates_url": reverse("admin:templates_lib_template_changelist"),
             "inbox_url": reverse("admin:conversations_inbox_changelist"),
             "assigned_to_me": thread.assigned_to_id == request.user.pk,
+            "panel_key": _panel_key(thread),
+            "attachment_accept": ",".join(f".{extension}" for extension in attachments.ATTACHMENT_TYPES),
         }
 
     @staticmethod
@@ -277,6 +295,23 @@ class ThreadAdmin(admin.ModelAdmin):
         return {"lines": lines, "total": summary.total_display}
 
     @staticmethod
+    def _orders_context(thread: Thread) -> list[dict]:
+        """The customer's latest orders with the shop, newest first, each linking to its page."""
+        orders = Order.objects.filter(
+            contact_id=thread.contact_id, business_account_id=thread.phone_number.business_account_id
+        ).order_by("-created_at", "-pk")[:ORDERS_SHOWN]
+        return [
+            {
+                "reference": order.reference,
+                "status": order.get_status_display(),
+                "total": amount_format(order.total_minor, order.currency),
+                "created_at": order.created_at,
+                "url": reverse("admin:checkout_order_change", args=[order.pk]),
+            }
+            for order in orders
+        ]
+
+    @staticmethod
     def _chat_url(thread: Thread) -> str:
         """The sandbox's customer chat for this contact (demo only): by phone, or by BSUID for a username."""
         customer = thread.contact.wa_id or thread.contact.user_id
@@ -294,7 +329,9 @@ class ThreadAdmin(admin.ModelAdmin):
             path("<path:object_id>/reply/", view(self.reply_view), name="conversations_thread_reply"),
             path("<path:object_id>/assign/", view(self.assign_view), name="conversations_thread_assign"),
             path("<path:object_id>/live/", view(self.live_view), name="conversations_thread_live"),
+            path("for-order/<str:reference>/", view(self.for_order_view), name="conversations_thread_for_order"),
             path("<path:object_id>/note/", view(self.note_view), name="conversations_thread_note"),
+            path("<path:object_id>/media/<int:message_id>/", view(self.media_view), name="conversations_thread_media"),
             path(
                 "<path:object_id>/send-template/", view(self.template_view), name="conversations_thread_send_template"
             ),
@@ -303,7 +340,7 @@ class ThreadAdmin(admin.ModelAdmin):
 
     def _post(self, request, object_id, act):
         """POST only, change permission on the thread; `act(thread)` returns (level, text)
-        or raises StaffRefusal; either way back to the page with a message."""
+        or raises StaffRefusal; either way back to the page, scrolled to that message."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         thread = self.get_object(request, unquote(object_id))
@@ -316,7 +353,7 @@ class ThreadAdmin(admin.ModelAdmin):
         except staff.StaffRefusal as exc:
             level, text = messages.ERROR, str(exc)
         self.message_user(request, text, level)
-        return HttpResponseRedirect(reverse("admin:conversations_thread_change", args=[thread.pk]) + "#reply")
+        return HttpResponseRedirect(reverse("admin:conversations_thread_change", args=[thread.pk]) + "#action-result")
 
     def take_view(self, request, object_id):
         def act(thread):
@@ -356,6 +393,7 @@ class ThreadAdmin(admin.ModelAdmin):
         changes = live.live_changes(thread=thread, cursor=live.cursor_parse(request.GET))
         return JsonResponse(
             {
+                "panel": _panel_key(thread),
                 "rows": [
                     {"key": row["key"], "html": render_to_string(ROW_TEMPLATE, {"m": row}, request=request)}
                     for row in changes.rows
@@ -366,6 +404,42 @@ class ThreadAdmin(admin.ModelAdmin):
             },
             headers={"Cache-Control": "no-store"},
         )
+
+    def for_order_view(self, request, reference):
+        """GET: the thread an order was placed in (its customer and number), from the order's page."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        order = Order.objects.filter(reference=reference).first()
+        thread = order and Thread.objects.filter(contact=order.contact_id, phone_number=order.phone_number_id).first()
+        if thread is None:
+            raise Http404("No conversation for this order.")
+        if not self.has_view_or_change_permission(request, thread):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse("admin:conversations_thread_change", args=[thread.pk]))
+
+    def media_view(self, request, object_id, message_id):
+        """GET, view permission on the thread: a file of one of its messages, either way, never elsewhere."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        thread = self.get_object(request, unquote(object_id))
+        if thread is None:
+            raise Http404("No such thread.")
+        if not self.has_view_or_change_permission(request, thread):
+            raise PermissionDenied
+        stored = live.message_file(thread=thread, message_id=message_id)
+        if stored is None:
+            raise Http404("This message has no stored file.")
+        inline = stored.mime_type in live.INLINE_MIME_TYPES  # images show in the page; the rest download
+        response = FileResponse(
+            stored.file.open("rb"), content_type=stored.mime_type, as_attachment=not inline, filename=stored.filename
+        )
+        # Customers' files are untrusted: never sniffed into HTML, never run as a page of ours.
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def note_view(self, request, object_id):
         def act(thread):
@@ -381,6 +455,7 @@ class ThreadAdmin(admin.ModelAdmin):
                     thread=thread,
                     user=request.user,
                     text=request.POST.get("text", ""),
+                    attachment=request.FILES.get("attachment"),
                     dedupe_key=_dedupe_key(request, "reply", thread),
                 )
             )

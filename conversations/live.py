@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
 
+from django.core.files import File
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -31,6 +33,8 @@ ROWS_PER_POLL = 100
 OVERLAP = timedelta(seconds=10)
 # How often the page asks (milliseconds): a change shows within two seconds.
 POLL_INTERVAL_MS = 1000
+# Files the page shows as pictures; anything else (a PDF, a customer's document) downloads.
+INLINE_MIME_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 
 
 @dataclass(frozen=True)
@@ -100,16 +104,44 @@ def message_row(message: ThreadMessage) -> dict:
             error=out.error_detail if out.status == MessageStatus.FAILED else "",
             outbound_pk=out.pk,
         )
-    media = getattr(message, "media", None)
+    media = getattr(message, "media", None)  # a customer's file, downloaded by a worker
     if media is not None:
         stored = media.status == MediaStatus.STORED and bool(media.file)
-        row["media"] = {
-            "status": media.get_status_display(),
-            "url": media.file.url if stored else "",
-            "mime": media.mime_type or media.declared_mime_type,
-            "error": media.error,
-        }
+        row["media"] = _media_row(message, stored, media.mime_type or media.declared_mime_type)
+        row["media"].update(status=media.get_status_display(), error=media.error)
+    elif out is not None and out.media is not None:  # staff's file, uploaded to Meta when sent
+        row["media"] = _media_row(message, True, out.media.mime_type)
+        row["media"].update(filename=out.media.filename)
     return row
+
+
+def _media_row(message: ThreadMessage, stored: bool, mime: str) -> dict:
+    url = reverse("admin:conversations_thread_media", args=[message.thread_id, message.pk]) if stored else ""
+    return {"url": url, "mime": mime, "inline": stored and mime in INLINE_MIME_TYPES, "status": "", "error": ""}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    file: File
+    mime_type: str
+    filename: str
+
+
+def message_file(*, thread: Thread, message_id: int) -> StoredFile | None:
+    """The stored file of one of the thread's messages (the customer's or staff's), or None."""
+    message = _messages(thread).filter(pk=message_id).first()
+    if message is None:
+        return None
+    media = getattr(message, "media", None)
+    if media is not None:
+        if media.status != MediaStatus.STORED or not media.file:
+            return None
+        mime = media.mime_type or "application/octet-stream"
+        return StoredFile(media.file, mime, media.file.name.rsplit("/", 1)[-1])
+    out = message.outbound
+    if out is not None and out.media is not None:
+        return StoredFile(out.media.file, out.media.mime_type, out.media.filename)
+    return None
 
 
 def note_row(note: ThreadNote) -> dict:
@@ -123,7 +155,7 @@ def note_row(note: ThreadNote) -> dict:
 
 
 def _messages(thread: Thread):
-    return ThreadMessage.objects.filter(thread=thread).select_related("outbound", "staff_user", "media")
+    return ThreadMessage.objects.filter(thread=thread).select_related("outbound__media", "staff_user", "media")
 
 
 def transcript(*, thread: Thread, now: datetime | None = None) -> Transcript:

@@ -10,7 +10,7 @@ from checkout.signals import ORDER_SUBJECT
 from conversations.inbox import message_noted
 from conversations.models import Direction, Thread, ThreadMessage, ThreadTransition
 from outbound import services as outbound
-from outbound.models import MessageCategory, OutboundMessage
+from outbound.models import MessageCategory, OutboundMedia, OutboundMessage
 from waco.channels.models import PhoneNumber
 from waco.contacts.models import Contact
 from waco.events.models import EventType
@@ -190,6 +190,7 @@ def thread_reply(
     dedupe_key: str | None = None,
     subject_type: str = "",
     subject_id: str | int = "",
+    media: OutboundMedia | None = None,
     now: datetime | None = None,
 ) -> OutboundMessage:
     """Send through the outbox (the policy decides how, or refuses) and keep it in the thread.
@@ -210,6 +211,7 @@ def thread_reply(
         dedupe_key=dedupe_key,
         subject_type=subject_type,
         subject_id=subject_id,
+        media=media,
         now=now,
     )
     fields = {

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils import timezone
 from checkout.models import Order
 from conversations import services
 from conversations.models import QuickReply, Thread, ThreadNote, ThreadState, TransitionCause
+from outbound import attachments
 from outbound.models import MessageCategory, OutboundMessage
 from templates_lib import services as templates
 from templates_lib.models import Purpose, Template, TemplateCategory
@@ -209,18 +211,27 @@ def _locked_in_handoff(thread: Thread) -> Thread:
 
 @transaction.atomic
 def staff_reply(
-    *, thread: Thread, user, text: str, dedupe_key: str | None = None, now: datetime | None = None
+    *,
+    thread: Thread,
+    user,
+    text: str,
+    attachment: UploadedFile | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
 ) -> OutboundMessage:
-    """A free-form text from staff, inside the service window only.
+    """A free-form text from staff, or an image or document with `text` as its caption, inside
+    the service window only. The file is kept here; the worker uploads it to Meta when it sends.
 
     `dedupe_key` (one per rendered form) makes a double submit send once.
     """
     now = now or timezone.now()
     text = text.strip()
-    if not text:
+    if not text and attachment is None:
         raise StaffRefusal("The reply is empty.")
-    if len(text) > TEXT_LIMIT:
-        raise StaffRefusal(f"The reply is {len(text)} characters; WhatsApp allows {TEXT_LIMIT}.")
+    limit = attachments.CAPTION_LIMIT if attachment is not None else TEXT_LIMIT
+    if len(text) > limit:
+        what = "a caption" if attachment is not None else "a text"
+        raise StaffRefusal(f"The reply is {len(text)} characters; WhatsApp allows {limit} in {what}.")
     thread = _locked_in_handoff(thread)
     window = window_status(thread=thread, now=now)
     if not window.is_open:
@@ -230,13 +241,18 @@ def staff_reply(
             "last message. Send an approved template instead.",
             closed_at=window.until,
         )
+    if dedupe_key and (sent := OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()):
+        return sent  # a double submit: the file is not stored twice either
+    content, media = {"type": "text", "text": {"body": text}}, None
+    if attachment is not None:
+        try:
+            media, found = attachments.attachment_store(phone_number=thread.phone_number, upload=attachment)
+        except attachments.AttachmentRefused as exc:
+            raise StaffRefusal(str(exc)) from exc
+        content = attachments.attachment_content(kind=found.kind, caption=text, filename=media.filename)
+        text = f"[{found.kind}: {media.filename}] {text}".strip()
     sent = services.thread_reply(
-        thread=thread,
-        content={"type": "text", "text": {"body": text}},
-        text=text,
-        staff_user=user,
-        dedupe_key=dedupe_key,
-        now=now,
+        thread=thread, content=content, text=text, staff_user=user, dedupe_key=dedupe_key, media=media, now=now
     )
     alert_acknowledge(kind=HANDOFF_ALERT, link=thread_admin_path(thread))  # a person has answered
     return sent

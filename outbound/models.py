@@ -45,6 +45,26 @@ class MessageCategory(models.TextChoices):
     AUTHENTICATION = "authentication", "Authentication"
 
 
+class OutboundMedia(models.Model):
+    """A file staff attach to a message: kept here, uploaded to Meta by the worker at send time.
+
+    Meta's media id lives 30 days, so a re-send after that uploads again (outbound.attachments).
+    """
+
+    phone_number = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="outbound_media")
+    file = models.FileField(upload_to="outbound/%Y/%m/")
+    filename = models.CharField(max_length=240, help_text="As staff uploaded it; a document's name on the phone.")
+    mime_type = models.CharField(max_length=128)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    media_id = models.CharField(max_length=128, blank=True, help_text="Meta's id after the upload.")
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.filename} ({self.mime_type})"
+
+
 class OutboundMessage(models.Model):
     """One message to a customer: the outbox row, and its delivery record.
 
@@ -61,6 +81,8 @@ class OutboundMessage(models.Model):
     # The Graph message object without envelope fields: {"type": ..., <type>: {...}, "context"?}.
     content = models.JSONField()
     template_name = models.CharField(max_length=512, blank=True)
+    # An image or document whose id the worker fills into content[type]["id"] at send time.
+    media = models.ForeignKey(OutboundMedia, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
     template_version = models.PositiveIntegerField(null=True, blank=True, help_text="The version's number when sent.")
     # Kept so a fallback (131047, a paused template) can render the next template of the chain.
     template_params = models.JSONField(default=dict, blank=True)
@@ -151,3 +173,4 @@ class ParkedStatus(models.Model):
 
     def __str__(self):
         return f"{self.status} for {self.wamid}"
+

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from outbound import outcomes, policy, ratelimit, services, statuses
+from outbound import attachments, outcomes, policy, ratelimit, services, statuses
 from outbound.failures import messages_failed_report
 from outbound.models import (
     MessageCategory,
@@ -125,7 +125,7 @@ def _claim_for_number(*, number_id: int, queue: str, now: datetime, count: int) 
             status=MessageStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
         )
     claimed = policy.with_facts(  # the customers' consent and windows come with the rows: one query
-        OutboundMessage.objects.select_related("phone_number__business_account", "contact").filter(pk__in=ids)
+        OutboundMessage.objects.select_related("phone_number__business_account", "contact", "media").filter(pk__in=ids)
     )
     return _decide_again(list(claimed.order_by("pk")), now=now)
 
@@ -194,6 +194,7 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
         chains.setdefault((message.phone_number_id, message.recipient), []).append((message, clients[account.pk]))
     if not chains:
         return
+    batch_started = timezone.now()
     if len(chains) == 1:  # one recipient: no thread to start
         calls = _chain_send(next(iter(chains.values())))
     else:
@@ -212,6 +213,7 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
             attempts.append(_attempt(message, started, duration_ms, SendOutcome.ACCEPTED, wamid=result.wamid))
             accepted.append((message.pk, result.wamid))
     SendAttempt.objects.bulk_create(attempts)
+    attachments.uploads_record([call[0] for call in calls], since=batch_started)
     statuses.messages_accepted(accepted=accepted)
     wa_ids_from_send_answers(  # Meta's wa_id for a number it knows otherwise (Brazil, Mexico)
         SendAnswer(contact_id=call[0].contact_id, sent_to=call[0].recipient, wa_id=call[3].wa_id, wamid=call[3].wamid)
@@ -244,9 +246,10 @@ def _chain_send(chain: list[tuple[OutboundMessage, GraphClient]]) -> list[tuple]
     for message, client in chain:
         # The phone in `to`, or the BSUID in `recipient`: Meta silently drops a BSUID sent in `to`.
         addressing = recipient_fields(message.recipient)
-        payload = {**addressing, **message.content, "biz_opaque_callback_data": str(message.pk)}
         started, clock = timezone.now(), time.monotonic()
         try:
+            content = attachments.content_with_media(message, client, now=started)  # uploads a staff file first
+            payload = {**addressing, **content, "biz_opaque_callback_data": str(message.pk)}
             result = client.send_message(message.phone_number.graph_id, payload)
         except GraphError as error:
             result = error

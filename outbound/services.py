@@ -16,6 +16,7 @@ from outbound.failures import messages_failed_report
 from outbound.models import (
     MessageCategory,
     MessageStatus,
+    OutboundMedia,
     OutboundMessage,
 )
 from templates_lib.models import Template
@@ -45,6 +46,7 @@ def message_enqueue(
     subject_type: str = "",
     subject_id: str | int = "",
     template: Template | None = None,
+    media: OutboundMedia | None = None,
     keep_refusal: bool = True,
     now: datetime | None = None,
 ) -> OutboundMessage:
@@ -55,6 +57,7 @@ def message_enqueue(
     `keep_refusal=False` (the REST API answers the refusal) it is raised
     as policy.PolicyRefusal and nothing is stored.
     `template` names the template to send instead of the purpose's chain.
+    `media` is the file an image or document `content` carries (outbound.attachments).
     With `dedupe_key`, a second call returns the first message.
     `subject_type`/`subject_id` say what the message is about, in the caller's
     words ("order", its reference); `outbound.selectors.messages_about` finds them.
@@ -73,6 +76,7 @@ def message_enqueue(
         subject_id=str(subject_id),
         next_attempt_at=now,
         content=content or {},
+        media=media,
     )
     try:
         decision = _decision(message, template=template, content=content, template_params=template_params, now=now)

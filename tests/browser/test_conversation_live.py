@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from conversations.models import Direction, QuickReply, ThreadNote, ThreadState
-from conversations.services import thread_message_record_inbound
+from conversations.models import Direction, QuickReply, Thread, ThreadNote, ThreadState, TransitionCause
+from conversations.services import thread_message_record_inbound, thread_transition
 from outbound.models import MessageStatus, OutboundMessage
 from tests.conversations.factories import ThreadFactory, ThreadMessageFactory
 from tests.outbound.factories import OutboundMessageFactory
@@ -147,6 +147,7 @@ def test_the_conversation_follows_the_customer_without_a_reload(browser, live_se
         page.fill("#note-text", f"Internal: Amal is a repeat customer ({width})")
         page.click("#add-note")
         page.wait_for_selector(".messagelist")
+        assert in_view(page, "#action-result"), "what came of the post is out of view"
         note = page.locator("#conversation li.note").last
         assert "repeat customer" in note.inner_text() and "not sent to the customer" in note.inner_text()
         assert OutboundMessage.objects.count() == sent_before
@@ -155,5 +156,33 @@ def test_the_conversation_follows_the_customer_without_a_reload(browser, live_se
         assert in_view(page, "#send-reply")
         shots(page, f"note-{width}")
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    finally:
+        context.close()
+
+
+def test_the_buttons_and_the_reply_form_follow_the_thread_without_a_reload(browser, live_server, staff, shots):
+    thread, _ = long_thread()
+    Thread.objects.filter(pk=thread.pk).update(state=ThreadState.BROWSING, state_before_handoff="")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        admin_log_in(page, live_server.url, PASSWORD, next_path=f"/admin/conversations/thread/{thread.pk}/change/")
+        page.wait_for_selector("#take-over")
+        assert page.locator("#reply-form").count() == 0  # the bot is answering
+        page.fill("#note-text", "Half-written note")
+        page.evaluate("window.__notReloaded = true")
+
+        thread.refresh_from_db()
+        thread_transition(thread=thread, name="hand_to_person", cause=TransitionCause.CUSTOMER)
+
+        page.wait_for_selector("#hand-back", timeout=LIVE_WITHIN_MS)
+        page.wait_for_selector("#reply-form", timeout=LIVE_WITHIN_MS)
+        assert page.locator("#take-over").count() == 0
+        assert page.input_value("#note-text") == "Half-written note"  # what staff typed survives
+        assert page.evaluate("window.__notReloaded") is True
+        page.select_option("#quick-reply", label="Delivery times")  # the fresh form's picker works
+        assert page.input_value("#reply-text") == "Hi Amal, we deliver in Dubai the next day."
+        shots(page, "panel-swapped-desk")
     finally:
         context.close()

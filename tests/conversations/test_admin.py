@@ -1,10 +1,10 @@
 """The thread admin (conversation, window, cart, take over, reply, hand back) and the keyword table."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +13,7 @@ from conversations import carts
 from conversations.models import Direction, InboundMedia, Keyword, MediaStatus, ThreadMessage, ThreadState
 from outbound.models import MessageStatus, OutboundMessage
 from tests.catalog.factories import ProductFactory, VariantFactory
+from tests.checkout.factories import OrderFactory
 from tests.conversations.factories import ThreadFactory, ThreadMessageFactory
 from tests.outbound.factories import OutboundMessageFactory
 from tests.templates_lib.factories import PurposeFactory, PurposeTemplateFactory, TemplateFactory
@@ -40,15 +41,6 @@ def page_url(thread):
 
 def post_url(thread, name):
     return reverse(f"admin:conversations_thread_{name}", args=[thread.pk])
-
-
-@pytest.fixture
-def viewer(client):
-    """Staff who may read threads but not change them."""
-    user = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_thread"))
-    client.force_login(user)
-    return client
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -118,7 +110,9 @@ def test_the_page_shows_the_conversation_both_ways_with_statuses_and_media(admin
     assert order == sorted(order)
     assert "Failed: (#131026) Message undeliverable" in page
     assert ">Read</span>" in page
-    assert 'href="/media/inbound/2025/06/m1.jpg"' in page
+    # Customers' files are private: served by the admin to those who may read the thread, never from MEDIA_URL.
+    assert f'href="/admin/conversations/thread/{thread.pk}/media/{photo.pk}/"' in page
+    assert "/media/inbound/" not in page
     assert "media id expired" in page
 
 
@@ -132,9 +126,12 @@ def test_the_page_shows_the_window_the_transitions_and_the_cart_at_live_prices(a
 
     page = admin_client.get(page_url(thread)).content.decode()
     assert f"Service window open until {until:%Y-%m-%d %H:%M} UTC" in page
+    assert re.search(r'id="window-left" data-until="[^"]+">22\xa0hours, 5\d\xa0minutes left<', page)  # a countdown
     assert "Linen Abaya M" in page and "299.00 AED" in page and "598.00 AED" in page
     assert "hand_to_person" in page and "by admin" in page
-    assert 'id="reply-text" rows="4" maxlength="4096" required' in page  # open window: a live textarea
+    # open window: a live textarea (not required: an attachment may go alone) and a file input
+    assert '<textarea name="text" id="reply-text" rows="4" maxlength="4096" dir="auto"' in page
+    assert 'type="file" name="attachment"' in page
 
 
 def test_with_the_window_closed_the_textarea_is_disabled_and_templates_are_offered(admin_client):
@@ -158,13 +155,32 @@ def test_the_customers_chat_is_linked_when_the_sandbox_is_installed(admin_client
     assert "Open this customer's chat" in page
 
 
+def test_the_thread_lists_the_customers_orders_and_each_order_leads_back_to_the_thread(admin_client, viewer):
+    thread = ThreadFactory()
+    placed = OrderFactory(contact=thread.contact, phone_number=thread.phone_number, total_minor=320_00)
+    elsewhere = OrderFactory(contact=thread.contact)  # another shop's order: not this thread's business
+
+    page = admin_client.get(page_url(thread)).content.decode()
+    order_url = reverse("admin:checkout_order_change", args=[placed.pk])
+    assert f'<a href="{order_url}">{placed.reference}</a>' in page and "320.00 AED" in page
+    assert elsewhere.reference not in page
+
+    order_page = admin_client.get(order_url).content.decode()
+    back = reverse("admin:conversations_thread_for_order", args=[placed.reference])
+    assert f'href="{back}"' in order_page
+    assert admin_client.get(back)["Location"] == page_url(thread)
+    assert viewer.get(back)["Location"] == page_url(thread)  # reading the thread is enough
+    assert admin_client.get(reverse("admin:conversations_thread_for_order", args=["W-NONE"])).status_code == 404
+    assert admin_client.post(back).status_code == 405
+
+
 # --- posts ------------------------------------------------------------------------------------
 
 
 def test_a_reply_post_is_queued_and_listed_with_its_author(admin_client):
     thread = window_opened(ThreadFactory(state=ThreadState.HANDOFF))
     response = admin_client.post(post_url(thread, "reply"), {"text": "It ships today.", "nonce": "0" * 32}, follow=True)
-    assert response.redirect_chain[-1][0] == page_url(thread) + "#reply"
+    assert response.redirect_chain[-1][0] == page_url(thread) + "#action-result"
     page = response.content.decode()
     assert "Queued for sending." in page
     message = OutboundMessage.objects.get()

@@ -517,3 +517,13 @@ def test_the_pages_poll_gets_the_tabs_and_rows_alone_at_the_pages_cost(me):
         return len(queries)
 
     assert cost(0) == cost(27) <= 8
+
+
+def test_searching_message_text_reads_the_trigram_index_not_every_message(db):
+    ThreadMessageFactory(text="Is the linen abaya in stock?")
+    searched = Thread.objects.filter(inbox.search_filter("linen aba"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # as on a table too big to scan
+        plan = searched.explain()
+    assert "conversations_message_text_trgm" in plan, plan
+    assert searched.count() == 1

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -72,14 +71,6 @@ def page_cursor(client, thread) -> dict:
     response = client.get(page_url(thread))
     url = response.context["live_url"]
     return dict(pair.split("=", 1) for pair in url.split("?", 1)[1].split("&"))
-
-
-@pytest.fixture
-def viewer(client):
-    user = get_user_model().objects.create_user("viewer", password="x", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_thread"))
-    client.force_login(user)
-    return client
 
 
 # --- the page --------------------------------------------------------------------------

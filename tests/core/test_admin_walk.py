@@ -13,11 +13,13 @@
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.db.models import Q
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from checkout.models import Order
 from conversations.inbox import TABS
-from conversations.models import Inbox
+from conversations.models import Inbox, MediaStatus
 from tests.support.admin_world import ACCESS_TOKEN, VIEW_ONLY, WEBHOOK_SECRETS, shop_world, staff_users
 from waco.roles import ROLES
 
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.django_db
 ROWS_OPENED_PER_MODEL = 3
 DEFAULT_VIEWS = {"changelist", "add", "history", "delete", "change"}
 # Custom views that only read (GET): a view-only user may open them, and a POST is not allowed.
-READ_ONLY_VIEWS = {"conversations_thread_live"}
+READ_ONLY_VIEWS = {"conversations_thread_live", "conversations_thread_media", "conversations_thread_for_order"}
 
 
 def registered():
@@ -55,9 +57,23 @@ def custom_view_url(pattern, obj) -> str:
     for name, converter in pattern.pattern.converters.items():
         if name == "object_id":
             kwargs[name] = obj.pk
+        elif name == "message_id":  # a file of the thread's, if it has one
+            kwargs[name] = message_with_file(obj) or 1
+        elif name == "reference":  # an order placed in the thread, if there is one
+            kwargs[name] = order_in(obj) or "x"
         else:
             kwargs[name] = 1 if converter.regex == "[0-9]+" else "x"
     return reverse(f"admin:{pattern.name}", kwargs=kwargs)
+
+
+def order_in(thread) -> str | None:
+    placed = Order.objects.filter(contact=thread.contact_id, phone_number=thread.phone_number_id)
+    return placed.values_list("reference", flat=True).first()
+
+
+def message_with_file(thread) -> int | None:
+    stored = Q(media__status=MediaStatus.STORED) | Q(outbound__media__isnull=False)
+    return thread.messages.filter(stored).values_list("pk", flat=True).first()
 
 
 def secrets_planted(users) -> list[str]:
@@ -205,10 +221,14 @@ def test_read_only_custom_views_open_for_each_role_as_its_permissions_say(world,
         for pattern in custom_views(model_admin):
             if pattern.name not in READ_ONLY_VIEWS:
                 continue
-            for obj in model._default_manager.all()[:ROWS_OPENED_PER_MODEL]:
+            for obj in model._default_manager.order_by("pk")[:ROWS_OPENED_PER_MODEL]:
                 response = client.get(custom_view_url(pattern, obj), {"after": 0})
                 may = model_admin.has_view_or_change_permission(request, obj)
-                assert response.status_code == (200 if may else 403), f"{role} {pattern.name}: {response.status_code}"
+                found = {"message_id": message_with_file, "reference": order_in}
+                found = all(find(obj) for name, find in found.items() if name in pattern.pattern.converters)
+                answer = 302 if "reference" in pattern.pattern.converters else 200  # to the thread's page
+                expected = (answer if found else 404) if may else 403
+                assert response.status_code == expected, f"{role} {pattern.name}: {response.status_code}"
                 walked += 1
     assert walked == len(READ_ONLY_VIEWS) * ROWS_OPENED_PER_MODEL
 

@@ -10,14 +10,16 @@ from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group, Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, SolarSchedule
 
 from catalog.demo_data import demo_catalog_seed
 from catalog.models import MetaPush, Product
 from checkout.models import LinkStatus, OrderChange, Refund
-from conversations.models import Keyword, QuickReply, ThreadMessage, ThreadNote, ThreadState
+from conversations.models import Direction, Keyword, QuickReply, ThreadMessage, ThreadNote, ThreadState
 from conversations.services import thread_message_record_inbound
+from outbound.attachments import attachment_store
 from outbound.models import MessageStatus, SendAttempt
 from templates_lib.models import Template, TemplateStatusChange, TemplateSyncRun
 from tests.catalog.factories import FeedSourceFactory, ShopFactory
@@ -36,6 +38,7 @@ from waco.events import models as events
 from waco.ingest.models import Delivery, InboxEvent
 from waco.roles import ROLES
 from waco.sandbox import models as sandbox
+from waco.sandbox.graph.media import placeholder
 
 ACCESS_TOKEN = "EAAG-planted-secret-token-0123456789-never-shown"
 # A webhook endpoint's signing secret and the one it rotated from: shown once when made, never on a page.
@@ -128,6 +131,18 @@ def shop_world() -> dict:
     ThreadMessageFactory(thread=thread)
     InboundMediaFactory(
         message=ThreadMessageFactory(thread=thread, type="image", text="[image]", payload={"type": "image"})
+    )
+    # A photo staff sent: its file is served to those who may read the thread.
+    photo, _ = attachment_store(phone_number=number, upload=SimpleUploadedFile("abaya.png", placeholder("image")[0]))
+    ThreadMessageFactory(
+        thread=thread,
+        direction=Direction.OUTBOUND,
+        wamid=None,
+        type="image",
+        text="[image: abaya.png]",
+        outbound=OutboundMessageFactory(
+            phone_number=number, contact=full, media=photo, content={"type": "image", "image": {}}
+        ),
     )
     ThreadNote.objects.create(thread=thread, text="Internal: the customer is a wholesaler")  # author left
     QuickReply.objects.create(

@@ -337,6 +337,22 @@ class GraphClient:
             raw=body,
         )
 
+    def upload_media(self, phone_number_id: str, *, content: bytes, mime_type: str, filename: str) -> str:
+        """POST /{phone_number_id}/media (multipart): the media id to send, valid 30 days."""
+        body = self._json(
+            "POST",
+            f"{phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, content, mime_type)},
+            timeout=MEDIA_TIMEOUT,
+        )
+        media_id = as_id(body.get("id"))
+        if media_id is None:
+            raise error_for_class(
+                ErrorClass.UNCLASSIFIED, "media upload answered without an id", http_status=200, raw=body
+            )
+        return media_id
+
     def open_media(self, url: str) -> MediaStream:
         """Start downloading a media URL (with the bearer token), for a caller that streams
         the bytes somewhere and checks them as they come, rather than holding them all."""
