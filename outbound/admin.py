@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from outbound.models import MessageStatus, OutboundMessage, SendAttempt
+from outbound.models import CountryPricingMarket, MessageStatus, OutboundMessage, PriceRate, SendAttempt
 from outbound.services import messages_resend
 
 
@@ -85,3 +85,22 @@ class OutboundMessageAdmin(admin.ModelAdmin):
                 f"{result.refused} message(s) refused by the send policy now; see each message's error.",
                 messages.WARNING,
             )
+
+
+@admin.register(PriceRate)
+class PriceRateAdmin(admin.ModelAdmin):
+    """Meta's rate cards as data: a change is a new row from its date, so past costs keep their rates."""
+
+    list_display = ["market", "category", "currency", "effective_from", "tier_from", "rate"]
+    list_filter = ["category", "currency", "effective_from", "market"]
+    search_fields = ["market"]
+    date_hierarchy = "effective_from"
+
+
+@admin.register(CountryPricingMarket)
+class CountryPricingMarketAdmin(admin.ModelAdmin):
+    """Which market of Meta's cards a country's numbers are billed under; a country with no row is "Other"."""
+
+    list_display = ["country_code", "market", "effective_from"]
+    list_filter = ["market", "effective_from"]
+    search_fields = ["=country_code", "market"]

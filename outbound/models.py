@@ -174,3 +174,73 @@ class ParkedStatus(models.Model):
     def __str__(self):
         return f"{self.status} for {self.wamid}"
 
+
+class PricingCategory(models.TextChoices):
+    """What Meta bills a delivered message as: the `pricing.category` of its status webhooks."""
+
+    MARKETING = "marketing", "Marketing"
+    UTILITY = "utility", "Utility"
+    AUTHENTICATION = "authentication", "Authentication"
+    # Authentication to a country's numbers by an eligible business based in another country.
+    AUTHENTICATION_INTERNATIONAL = "authentication-international", "Authentication (international)"
+    SERVICE = "service", "Service"
+
+
+class CountryPricingMarket(models.Model):
+    """The market on Meta's rate card a country's numbers are billed under, from a date.
+
+    Meta groups many countries into a "Rest of ..." market and moves them out over time (Zimbabwe
+    joined Rest of Africa on 2025-10-01, Qatar left Rest of Middle East on 2026-07-01), so a country
+    has one row per change; a country with no row is billed as "Other". Countries are ISO 3166 codes:
+    Meta maps by calling code and network prefix (+1 809 is the Dominican Republic), which the
+    phone number library resolves to the country.
+    """
+
+    country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. AE.")
+    market = models.CharField(max_length=64, help_text='As named on Meta\'s rate card, e.g. "Rest of Middle East".')
+    effective_from = models.DateField()
+    source = models.CharField(max_length=500, blank=True, help_text="Where the mapping was read, and when.")
+
+    class Meta:
+        ordering = ["country_code", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["country_code", "effective_from"], name="one_market_per_country_and_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.country_code}: {self.market} from {self.effective_from}"
+
+
+class PriceRate(models.Model):
+    """What Meta charges per delivered message of a category in a market, from a date and a monthly volume.
+
+    A rate applies from `effective_from` until a later row of the same market, category and currency,
+    and from `tier_from` messages already counted this month (0 for the list rate). A change restates
+    every tier of its market and category: the rows of the latest date in force are the whole tier
+    table. Meta counts utility and authentication per business portfolio and market; service messages
+    per business phone number (its monthly free tier).
+    """
+
+    market = models.CharField(max_length=64, help_text='As named on Meta\'s rate card, e.g. "United Arab Emirates".')
+    category = models.CharField(max_length=32, choices=PricingCategory.choices)
+    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217; Meta's cards come in USD and others.")
+    effective_from = models.DateField()
+    tier_from = models.PositiveBigIntegerField(
+        default=0, help_text="Messages already counted this month from which the rate applies; 0 for the list rate."
+    )
+    rate = models.DecimalField(max_digits=14, decimal_places=6, help_text="Per delivered message.")
+    source = models.CharField(max_length=500, blank=True, help_text="Where the figure was read, and when.")
+
+    class Meta:
+        ordering = ["market", "category", "currency", "-effective_from", "tier_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["market", "category", "currency", "effective_from", "tier_from"],
+                name="one_rate_per_market_category_date_tier",
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="price_rate_not_negative"),
+        ]
+
+    def __str__(self):
+        tier = f" from {self.tier_from:,} a month" if self.tier_from else ""
+        return f"{self.market} {self.category}{tier}: {self.rate} {self.currency} from {self.effective_from}"

@@ -20,7 +20,7 @@ from checkout.models import LinkStatus, OrderChange, Refund
 from conversations.models import Direction, Keyword, QuickReply, ThreadMessage, ThreadNote, ThreadState
 from conversations.services import thread_message_record_inbound
 from outbound.attachments import attachment_store
-from outbound.models import MessageStatus, SendAttempt
+from outbound.models import CountryPricingMarket, MessageStatus, PriceRate, SendAttempt
 from templates_lib.models import Template, TemplateStatusChange, TemplateSyncRun
 from tests.catalog.factories import FeedSourceFactory, ShopFactory
 from tests.channels.factories import BusinessAccountFactory, PhoneNumberFactory
@@ -180,6 +180,11 @@ def shop_world() -> dict:
         thread=thread, direction="out", type="text", text="hello", payload={}, sent_at=now, outbound=failed
     )
     OutboundMessageFactory(phone_number=number, contact=bare)
+    # The price tables (seeded by a migration, emptied by transactional tests): a tier above the list rate, a move.
+    PriceRate.objects.create(
+        market="Walkthrough", category="utility", effective_from=now.date(), tier_from=1000, rate=1
+    )
+    CountryPricingMarket.objects.create(country_code="ZZ", market="Walkthrough", effective_from=now.date())
 
     # Templates: approved in a purpose's chain, a draft with no version, a sync run, a status change.
     approved = TemplateFactory(business_account=account)
