@@ -3,17 +3,19 @@ when a drain claims it (the customer may have said "stop", the window may have c
 
 Window open: free-form is allowed. Window closed: an approved template of the
 purpose, along its chain, and the customer's consent for the category; a
-marketing message also stays under a share of the portfolio's messaging limit.
+marketing message also stays under a share of the portfolio's messaging limit
+(outbound.reach counts the users every template send reaches).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from outbound.models import MessageCategory, MessageStatus, OutboundMessage
+from outbound import reach
+from outbound.models import MessageCategory, OutboundMessage
 from templates_lib import services as templates
 from templates_lib.models import Template, TemplateCategory
 from waco.channels.models import PhoneNumber
@@ -26,7 +28,6 @@ CONSENT_FOR_CATEGORY = {
     MessageCategory.MARKETING: ConsentCategory.MARKETING,
     MessageCategory.AUTHENTICATION: ConsentCategory.UTILITY,
 }
-MESSAGING_LIMIT_WINDOW = timedelta(hours=24)
 # A template's category (Meta's words) as the message's.
 CATEGORY_OF_TEMPLATE = {
     TemplateCategory.UTILITY: MessageCategory.UTILITY,
@@ -121,11 +122,11 @@ def decide(
     _check_consent(category=category, facts=facts, business_initiated=not free_form)
     if free_form:
         return Decision(content=content)
-    if category == MessageCategory.MARKETING:
-        _check_marketing_share(phone_number=phone_number, contact=contact, now=now)
-    return _template_decision(
+    decision = _template_decision(
         phone_number=phone_number, purpose=purpose, params=template_params or {}, exclude=exclude_templates
     )
+    _count_reach(phone_number=phone_number, contact_id=contact.pk, category=category, now=now)
+    return decision
 
 
 def decide_template(
@@ -139,9 +140,9 @@ def decide_template(
         raise PolicyRefusal(f"template {template.name!r} [{template.language}] is {template.status}, not sendable")
     facts = facts_read(contact=contact, phone_number=phone_number)
     _check_consent(category=category, facts=facts, business_initiated=True)
-    if category == MessageCategory.MARKETING:
-        _check_marketing_share(phone_number=phone_number, contact=contact, now=now)
-    return _rendered(template, params)
+    decision = _rendered(template, params)
+    _count_reach(phone_number=phone_number, contact_id=contact.pk, category=category, now=now)
+    return decision
 
 
 def recheck(*, message: OutboundMessage, facts: Facts, now: datetime) -> Decision | None:
@@ -150,9 +151,21 @@ def recheck(*, message: OutboundMessage, facts: Facts, now: datetime) -> Decisio
     None: it goes as decided at enqueue (its consent still holds). A Decision: the
     free-form message waited past the window's end, and a template stands in. Or
     PolicyRefusal: the customer opted out meanwhile, or no template can stand in.
+
+    A template message was counted in the portfolio's reach when it was admitted: the share
+    never refuses it here (a full share now is no reason to break the promise), its send only
+    refreshes the user's time, so a send held back for hours still counts 24 h from leaving.
     """
     if message.template_name or facts.window_is_open(now):
         _check_consent(category=message.category, facts=facts, business_initiated=bool(message.template_name))
+        if message.template_name:
+            _count_reach(
+                phone_number=message.phone_number,
+                contact_id=message.contact_id,
+                category=message.category,
+                now=now,
+                admitted=True,
+            )
         return None
     return decide(
         phone_number=message.phone_number,
@@ -206,21 +219,31 @@ def _rendered(template: Template, params: dict) -> Decision:
     )
 
 
-def _check_marketing_share(*, phone_number: PhoneNumber, contact: Contact, now: datetime) -> None:
-    """Marketing may use only a share of the portfolio's limit on unique users
-    contacted outside the window in a moving 24 h, leaving room for receipts."""
+def _count_reach(
+    *, phone_number: PhoneNumber, contact_id: int, category: str, now: datetime, admitted: bool = False
+) -> None:
+    """Count a business-initiated (template) send among the portfolio's unique users of 24 h.
+
+    Every category takes Meta's messaging limit; marketing may use only a share of it,
+    leaving room for receipts and codes, and is refused past it, or when the count cannot
+    be read (fail closed). Utility and authentication are counted, never refused here, and
+    so is a message `admitted` already (its send, at recheck).
+    """
     account = phone_number.business_account
     limit = account.messaging_limit
-    if limit is None:
+    if limit is None:  # unlimited: nothing to stay under, no set to grow
         return
-    allowed = int(limit * settings.WACO_MARKETING_LIMIT_SHARE)
-    recent = OutboundMessage.objects.filter(
-        phone_number__business_account=account,
-        created_at__gte=now - MESSAGING_LIMIT_WINDOW,
-        template_name__gt="",  # business-initiated sends are the template sends
-    ).exclude(status=MessageStatus.FAILED)
-    users = set(recent.values_list("contact_id", flat=True).distinct())
-    if contact.pk not in users and len(users) >= allowed:
-        raise PolicyRefusal(
-            f"marketing would exceed {settings.WACO_MARKETING_LIMIT_SHARE:.0%} of the messaging limit ({limit} users/24 h)"
+    if category != MessageCategory.MARKETING or admitted:
+        reach.reach_record(business_account=account, contact_id=contact_id, now=now)
+        return
+    share = settings.WACO_MARKETING_LIMIT_SHARE
+    try:
+        counted = reach.reach_admit(
+            business_account=account, contact_id=contact_id, allowed=int(limit * share), now=now
         )
+    except reach.ReachUnknown as error:
+        raise PolicyRefusal(
+            f"marketing held back: the messaging limit's use cannot be counted now ({error})"
+        ) from error
+    if not counted:
+        raise PolicyRefusal(f"marketing would exceed {share:.0%} of the messaging limit ({limit} users/24 h)")
