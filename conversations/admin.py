@@ -338,16 +338,21 @@ class ThreadAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def _thread_allowed(self, request, object_id, *, may) -> Thread:
+        """The thread of the URL, if `may(request, thread)` (view or change permission), else 404 or 403."""
+        thread = self.get_object(request, unquote(object_id))
+        if thread is None:
+            raise Http404("No such thread.")
+        if not may(request, thread):
+            raise PermissionDenied
+        return thread
+
     def _post(self, request, object_id, act):
         """POST only, change permission on the thread; `act(thread)` returns (level, text)
         or raises StaffRefusal; either way back to the page, scrolled to that message."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        thread = self.get_object(request, unquote(object_id))
-        if thread is None:
-            raise Http404("No such thread.")
-        if not self.has_change_permission(request, thread):
-            raise PermissionDenied
+        thread = self._thread_allowed(request, object_id, may=self.has_change_permission)
         try:
             level, text = act(thread)
         except staff.StaffRefusal as exc:
@@ -385,11 +390,7 @@ class ThreadAdmin(admin.ModelAdmin):
         """GET, view permission on the thread: its new and changed rows since the page's cursor, as HTML."""
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
-        thread = self.get_object(request, unquote(object_id))
-        if thread is None:
-            raise Http404("No such thread.")
-        if not self.has_view_or_change_permission(request, thread):
-            raise PermissionDenied
+        thread = self._thread_allowed(request, object_id, may=self.has_view_or_change_permission)
         changes = live.live_changes(thread=thread, cursor=live.cursor_parse(request.GET))
         return JsonResponse(
             {
@@ -423,11 +424,7 @@ class ThreadAdmin(admin.ModelAdmin):
         """GET, view permission on the thread: a file of one of its messages, either way, never elsewhere."""
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
-        thread = self.get_object(request, unquote(object_id))
-        if thread is None:
-            raise Http404("No such thread.")
-        if not self.has_view_or_change_permission(request, thread):
-            raise PermissionDenied
+        thread = self._thread_allowed(request, object_id, may=self.has_view_or_change_permission)
         stored = live.message_file(thread=thread, message_id=message_id)
         if stored is None:
             raise Http404("This message has no stored file.")

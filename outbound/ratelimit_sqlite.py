@@ -2,9 +2,8 @@
 
 The demo runs web, worker and beat as separate processes and no Redis, so the
 limit cannot live in process memory (each process would grant the full rate)
-nor in Django's file cache (no atomic read-modify-write). A small database of
-its own, not Waco's: its write lock is held for microseconds per decision and
-never queues behind the app's transactions.
+nor in Django's file cache (no atomic read-modify-write): it lives in a file
+of its own (outbound.sqlite_store).
 
 One decision is one `BEGIN IMMEDIATE` transaction: the write lock is taken
 first, then the clock is read, then TAT is read and written. Reading the clock
@@ -15,12 +14,9 @@ All processes of the demo run on one machine, so they share its clock.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 from outbound.cooldown import OPERATIONS, CooldownState, cooldown_gate
@@ -35,6 +31,7 @@ from outbound.gcra import (
     interval_us,
     log_outage,
 )
+from outbound.sqlite_store import SqliteFile
 
 # Waiting longer than this for the write lock means something is wrong: deny and come back.
 BUSY_TIMEOUT_MS = 2000
@@ -64,20 +61,14 @@ class SqliteRateLimiter(GcraLimiter):
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         clock_us: Callable[[], int] = wall_clock_us,
     ):
-        self.path = Path(path)
-        self.busy_timeout_ms = busy_timeout_ms
+        self.file = SqliteFile(path, busy_timeout_ms=busy_timeout_ms, schema=(SCHEMA, COOLDOWN_SCHEMA))
         self.clock_us = clock_us
-        # A connection belongs to one thread and must not cross a fork.
-        self._local = threading.local()
-        # Connections a fork inherited: kept, unused and never closed, because
-        # closing one in the child can disturb the parent's locks and WAL.
-        self._inherited: list[sqlite3.Connection] = []
         self._last_prune = float("-inf")
 
     def prune(self) -> int:
         """Delete the rows that have expired (TAT in the past); returns how many."""
         # Autocommit: the DELETE is its own transaction.
-        return self._connection().execute("DELETE FROM gcra WHERE tat_us < ?", (self.clock_us(),)).rowcount
+        return self.file.connection().execute("DELETE FROM gcra WHERE tat_us < ?", (self.clock_us(),)).rowcount
 
     def _take(self, key: str, count: int, *, rate_per_second: float, burst: int) -> tuple[int, int]:
         interval, burst = interval_us(rate_per_second), check_burst(burst)
@@ -90,9 +81,7 @@ class SqliteRateLimiter(GcraLimiter):
         return step.granted, step.retry_after_us
 
     def _step(self, key: str, *, count: int, interval: int, burst: int) -> GcraStep:
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+        with self.file.immediate() as connection:
             row = connection.execute("SELECT tat_us FROM gcra WHERE key = ?", (key,)).fetchone()
             step = gcra_step(
                 tat_us=row[0] if row else None,
@@ -107,16 +96,11 @@ class SqliteRateLimiter(GcraLimiter):
                     " ON CONFLICT (key) DO UPDATE SET tat_us = excluded.tat_us",
                     (key, step.tat_us),
                 )
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:  # SQLite may have rolled back already (disk full, I/O)
-                connection.execute("ROLLBACK")
-            raise
         return step
 
     def _charge(self, key: str, count: int, interval: int, max_ahead_us: int) -> None:
         try:
-            with self._immediate() as connection:
+            with self.file.immediate() as connection:
                 row = connection.execute("SELECT tat_us FROM gcra WHERE key = ?", (key,)).fetchone()
                 tat = gcra_charge(
                     tat_us=row[0] if row else None,
@@ -135,7 +119,7 @@ class SqliteRateLimiter(GcraLimiter):
 
     def _cooldown(self, key: str, operation: str) -> tuple[int, int]:
         try:
-            with self._immediate() as connection:
+            with self.file.immediate() as connection:
                 row = connection.execute(
                     "SELECT until_us, level, probe_us, expires_us FROM cooldown WHERE key = ?", (key,)
                 ).fetchone()
@@ -156,36 +140,6 @@ class SqliteRateLimiter(GcraLimiter):
             log_outage(backend="sqlite", key=key, error=error)
             return 0, int(FAIL_CLOSED_RETRY_SECONDS * MICROSECONDS)
         return first, second
-
-    @contextmanager
-    def _immediate(self):
-        """One BEGIN IMMEDIATE transaction: the write lock first, then the clock and the rows."""
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-
-    def _connection(self) -> sqlite3.Connection:
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            if getattr(local, "connection", None) is not None:
-                self._inherited.append(local.connection)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves. timeout is the busy timeout.
-            connection = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
-            connection.execute("PRAGMA journal_mode = WAL")
-            # A crash may lose the last few decisions: the limiter forgets a few
-            # grants, which is harmless, and commits need no fsync.
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute(SCHEMA)
-            connection.execute(COOLDOWN_SCHEMA)
-            local.connection, local.pid = connection, os.getpid()
-        return local.connection
 
     def _maybe_prune(self) -> None:
         now = time.monotonic()

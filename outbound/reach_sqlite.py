@@ -9,10 +9,9 @@ what production counts with.
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
 from pathlib import Path
+
+from outbound.sqlite_store import SqliteFile
 
 BUSY_TIMEOUT_MS = 2000  # waiting longer for the write lock: the store cannot answer
 
@@ -25,25 +24,12 @@ INDEX = "CREATE INDEX IF NOT EXISTS reach_by_time ON reach (key, at_us)"
 
 class SqliteReachCounter:
     def __init__(self, *, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
-        self.path = Path(path)
-        self.busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()  # a connection belongs to one thread and must not cross a fork
-        # Connections a fork inherited: kept and never closed (closing one in the child can disturb
-        # the parent's locks and WAL), as ratelimit_sqlite keeps them.
-        self._inherited: list[sqlite3.Connection] = []
+        self.file = SqliteFile(path, busy_timeout_ms=busy_timeout_ms, schema=(SCHEMA, INDEX))
 
     def add(self, key: str, member: str, *, now_us: int, window_us: int, allowed: int) -> bool:
         """reach.REACH_LUA, statement for statement. sqlite3.Error: locked too long, disk full."""
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            counted = self._step(connection, key, member, now_us=now_us, window_us=window_us, allowed=allowed)
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:  # SQLite may have rolled back already (disk full, I/O)
-                connection.execute("ROLLBACK")
-            raise
-        return counted
+        with self.file.immediate() as connection:
+            return self._step(connection, key, member, now_us=now_us, window_us=window_us, allowed=allowed)
 
     @staticmethod
     def _step(connection, key: str, member: str, *, now_us: int, window_us: int, allowed: int) -> bool:
@@ -59,18 +45,3 @@ class SqliteReachCounter:
             (key, member, now_us),
         )
         return True
-
-    def _connection(self) -> sqlite3.Connection:
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            if getattr(local, "connection", None) is not None:
-                self._inherited.append(local.connection)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves. timeout is the busy timeout.
-            connection = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")  # a crash forgets a few counts, harmlessly
-            connection.execute(SCHEMA)
-            connection.execute(INDEX)
-            local.connection, local.pid = connection, os.getpid()
-        return local.connection

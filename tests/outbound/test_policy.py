@@ -8,35 +8,13 @@ from outbound.models import MessageCategory
 from templates_lib.models import TemplateCategory
 from tests.channels.factories import PhoneNumberFactory
 from tests.contacts.factories import ContactFactory
+from tests.support.consent import decide_marketing, opted_in
 from tests.templates_lib.factories import PurposeFactory, PurposeTemplateFactory, TemplateFactory
 from waco.channels.models import MessagingLimitTier
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
 
 pytestmark = pytest.mark.django_db
-
-
-def opted_in(contact, category=ConsentCategory.MARKETING):
-    contacts.consent_record(
-        contact=contact,
-        category=category,
-        action=ConsentAction.OPT_IN,
-        source=ConsentSource.THREAD,
-        recorded_at=timezone.now(),
-    )
-    return contact
-
-
-def decide_marketing(number, contact):
-    return policy.decide(
-        phone_number=number,
-        contact=contact,
-        category=MessageCategory.MARKETING,
-        purpose="cart_recovery",
-        content=None,
-        template_params={"customer": "Amal", "order_id": "A-1"},
-        now=timezone.now(),
-    )
 
 
 def test_marketing_without_marketing_consent_is_refused_even_with_utility_consent():

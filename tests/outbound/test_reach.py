@@ -20,14 +20,12 @@ from templates_lib.models import TemplateCategory
 from tests.channels.factories import PhoneNumberFactory
 from tests.contacts.factories import ContactFactory
 from tests.outbound.factories import OutboundMessageFactory
+from tests.support.consent import MARKETING_PARAMS, decide_marketing, opted_in
 from tests.templates_lib.factories import PurposeFactory, PurposeTemplateFactory, TemplateFactory
 from tests.workers import free_port
 from waco.channels.models import BusinessAccount, MessagingLimitTier
-from waco.contacts import services as contacts
-from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
 
 T0 = timezone.now().replace(microsecond=0)
-PARAMS = {"customer": "Amal", "order_id": "A-1"}
 
 # --- the counter, on each backend -------------------------------------------------------------
 
@@ -184,18 +182,6 @@ def test_sqlite_locked_too_long_refuses_to_admit(tmp_path, monkeypatch, account)
 # --- the policy counts through it ---------------------------------------------------------------
 
 
-def opted_in(contact, *categories):
-    for category in categories or (ConsentCategory.MARKETING, ConsentCategory.UTILITY):
-        contacts.consent_record(
-            contact=contact,
-            category=category,
-            action=ConsentAction.OPT_IN,
-            source=ConsentSource.THREAD,
-            recorded_at=timezone.now(),
-        )
-    return contact
-
-
 @pytest.fixture
 def shop(db, settings):
     """A number on a 250-user tier whose marketing may reach 2 users a day (1%)."""
@@ -207,21 +193,9 @@ def shop(db, settings):
     return number, offer, receipt
 
 
-def decide_marketing(number, contact, *, now=None):
-    return policy.decide(
-        phone_number=number,
-        contact=contact,
-        category=MessageCategory.MARKETING,
-        purpose="cart_recovery",
-        content=None,
-        template_params=PARAMS,
-        now=now or timezone.now(),
-    )
-
-
 def send_receipt(number, receipt, contact):
     return policy.decide_template(
-        phone_number=number, contact=contact, template=receipt, params=PARAMS, now=timezone.now()
+        phone_number=number, contact=contact, template=receipt, params=MARKETING_PARAMS, now=timezone.now()
     )
 
 
