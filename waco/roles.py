@@ -30,6 +30,7 @@ PROJECT_APPS = [
     "catalog",
     "checkout",
     "conversations",
+    "campaigns",
 ]
 
 
@@ -64,6 +65,8 @@ SUPPORT_AGENT = Role(
         "catalog.view_variant",
         "templates_lib.view_template",
         "templates_lib.view_purpose",
+        "campaigns.view_campaign",  # read-only: a customer asking "why did I get this?"
+        "campaigns.view_campaignrecipient",
     ),
 )
 CATALOG_MANAGER = Role("Catalog manager", ("catalog.*",))
@@ -80,6 +83,7 @@ OPERATIONS = Role(
         "ingest.change_delivery",
         "ingest.view_inboxevent",  # re-run
         "events.*",  # webhook endpoints (secrets, rotation), events and their deliveries, replay
+        "campaigns.*",  # broadcasts: schedule, start, pause, resume, cancel
     ),
 )
 # Everything of the shop, staff accounts and their log-in lockouts included; the only role that may refund.

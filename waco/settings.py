@@ -176,6 +176,7 @@ INSTALLED_APPS = [
     "catalog",
     "checkout",
     "conversations",
+    "campaigns",
 ]
 if not PRODUCTION:
     # A stand-in for Meta and Stripe; never part of a production deployment.

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, SolarSchedule
 
+from campaigns.models import CampaignChange, RecipientStatus, SkipReason
 from catalog.demo_data import demo_catalog_seed
 from catalog.models import MetaPush, Product
 from checkout.models import LinkStatus, OrderChange, Refund
@@ -22,6 +23,7 @@ from conversations.services import thread_message_record_inbound
 from outbound.attachments import attachment_store
 from outbound.models import CountryPricingMarket, MessageStatus, PriceRate, SendAttempt
 from templates_lib.models import Template, TemplateStatusChange, TemplateSyncRun
+from tests.campaigns.factories import CampaignFactory, CampaignRecipientFactory
 from tests.catalog.factories import FeedSourceFactory, ShopFactory
 from tests.channels.factories import BusinessAccountFactory, PhoneNumberFactory
 from tests.checkout.factories import OrderFactory, paid_order
@@ -219,6 +221,7 @@ def shop_world() -> dict:
     _beat_and_axes_rows(now)
     _api_rows(now, account)
     _event_rows(now, account)
+    _campaign_rows(now, number, contacts=[bare, full], order=paid)
     return {
         "account": account,
         "number": number,
@@ -365,3 +368,26 @@ def _event_rows(now, account) -> None:
         delivered_at=now,
         created_at=now,
     )
+
+
+def _campaign_rows(now, number, *, contacts, order) -> None:
+    """A paused campaign with its history and recipients (pending, skipped, ordered); a draft with none."""
+    campaign = CampaignFactory(phone_number=number, status="paused", paused_reason="quality dropped to medium")
+    CampaignChange.objects.create(
+        campaign=campaign, transition="pause", from_state="running", to_state="paused", cause="safety", created_at=now
+    )
+    bare, full = contacts
+    CampaignRecipientFactory(
+        campaign=campaign, contact=bare, status=RecipientStatus.SKIPPED, skip_reason=SkipReason.NO_CONSENT
+    )
+    CampaignRecipientFactory(
+        campaign=campaign,
+        contact=full,
+        status=RecipientStatus.ORDERED,
+        params={"customer": "Amal"},
+        order=order,
+        revenue_minor=order.total_minor,
+        cost="0.0384",
+    )
+    CampaignRecipientFactory(campaign=campaign, contact=order.contact)
+    CampaignFactory(phone_number=number, name="A draft with no recipient")
