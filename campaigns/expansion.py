@@ -118,7 +118,8 @@ def decided_batches(campaign: Campaign, *, after: int, batch_size: int, now: dat
         yield after, decided
 
 
-def _expandable(campaign: Campaign) -> None:
+def expansion_check(campaign: Campaign) -> None:
+    """Raise ExpansionRefused if the campaign's audience cannot be expanded (checked before a start)."""
     if campaign.audience == Audience.CSV:
         raise ExpansionRefused("CSV audiences are not expanded yet: they come with the CSV upload (issue 19).")
     segment_validate(campaign.segment)
@@ -135,7 +136,7 @@ def campaign_expand(*, campaign: Campaign, batch_size: int = 5000, now: datetime
 
     Resumes after `expanded_through`; each batch's rows and the new `expanded_through` commit
     together. A finished campaign (or one cancelled or completed) is left as it is."""
-    _expandable(campaign)
+    expansion_check(campaign)
     now = now or timezone.now()
     result = ExpansionResult()
     while True:
@@ -185,7 +186,7 @@ def campaign_preview(*, campaign: Campaign, batch_size: int = 10000, now: dateti
     """What expansion would write now, without writing: the count to send, skips by reason, the cost.
 
     One SELECT per batch of contacts and two for the prices, whatever the audience's size."""
-    _expandable(campaign)
+    expansion_check(campaign)
     now = now or timezone.now()
     preview = CampaignPreview()
     for _, decided in decided_batches(campaign, after=0, batch_size=batch_size, now=now):

@@ -72,6 +72,9 @@ class Campaign(models.Model):
     expanded_through = models.BigIntegerField(default=0, help_text="The highest contact id expansion has passed.")
     expansion_done = models.BooleanField(default=False)
     paused_reason = models.TextField(blank=True)
+    attribution_days = models.PositiveSmallIntegerField(
+        default=7, help_text="A reply or a paid order this many days after the send is counted to the campaign."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -142,6 +145,7 @@ class SkipReason(models.TextChoices):
     FREQUENCY_CAP = "frequency_cap", "Got a marketing message within the frequency cap"
     RECENT_131049 = "recent_131049", "Meta refused marketing to them (131049) in the last 24 h"
     NO_ADDRESS = "no_address", "Neither a phone number nor a business-scoped user id"
+    ENDED = "ended", "The campaign ended before it was sent"
 
 
 class CampaignRecipient(models.Model):
@@ -170,6 +174,8 @@ class CampaignRecipient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     status_at = models.DateTimeField(null=True, blank=True, help_text="Meta's time of the current status.")
+    replied_at = models.DateTimeField(null=True, blank=True, help_text="The attributed reply's time.")
+    ordered_at = models.DateTimeField(null=True, blank=True, help_text="When the attributed order was paid.")
 
     class Meta:
         ordering = ["campaign", "pk"]
@@ -179,3 +185,27 @@ class CampaignRecipient(models.Model):
     def __str__(self):
         reason = f": {self.skip_reason}" if self.skip_reason else ""
         return f"{self.contact_id} in {self.campaign_id} ({self.status}{reason})"
+
+
+class CampaignTotals(models.Model):
+    """A campaign's outcomes counted in one GROUP BY (campaigns.outcomes.campaign_totals_refresh), so a
+    page shows them without reading its recipients. `synced_through` is where the last sync of its
+    recipients from their outbound messages started (campaigns.outcomes.recipients_sync)."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, primary_key=True, related_name="totals")
+    counts = models.JSONField(default=dict, blank=True, help_text="Recipients per status.")
+    skipped = models.JSONField(default=dict, blank=True, help_text="Skipped recipients per reason.")
+    cost = models.DecimalField(max_digits=16, decimal_places=6, default=0)
+    revenue_minor = models.PositiveBigIntegerField(default=0)
+    synced_through = models.DateTimeField(null=True, blank=True)
+    # A reply or an order changed a recipient: beat counts again while changed_at >= counted_at,
+    # even long after the campaign ended.
+    changed_at = models.DateTimeField(null=True, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True, help_text="When the counting started.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "campaign totals"
+
+    def __str__(self):
+        return f"totals of {self.campaign_id}"

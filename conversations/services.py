@@ -9,6 +9,7 @@ from django_fsm import TransitionNotAllowed
 from checkout.signals import ORDER_SUBJECT
 from conversations.inbox import message_noted
 from conversations.models import Direction, Thread, ThreadMessage, ThreadTransition
+from conversations.signals import inbound_message_recorded
 from outbound import services as outbound
 from outbound.models import MessageCategory, OutboundMedia, OutboundMessage
 from waco.channels.models import PhoneNumber
@@ -149,6 +150,7 @@ def thread_message_record_inbound(
             return None
         raise
     message_noted(message)  # the staff inbox reads the thread row
+    inbound_message_recorded.send(sender=ThreadMessage, message=message)
     return message
 
 

@@ -89,6 +89,8 @@ WACO_PAIR_BURST = env.int("WACO_PAIR_BURST", default=10)
 # Marketing may take at most this share of the portfolio's messaging limit, so
 # receipts and order updates to new customers always find room.
 WACO_MARKETING_LIMIT_SHARE = env.float("WACO_MARKETING_LIMIT_SHARE", default=0.5)
+# Campaigns may hand the outbox at most this share of a number's throughput (campaigns.sending).
+WACO_CAMPAIGN_THROUGHPUT_SHARE = env.float("WACO_CAMPAIGN_THROUGHPUT_SHARE", default=0.5)
 
 # How long a payment link, and the stock it holds, stays open. At least 35 minutes, so that
 # Stripe's 30-minute minimum for a Checkout Session holds even when the create is retried.

@@ -63,3 +63,28 @@ def opted_in_contact(**kwargs):
     contact = ContactFactory(**kwargs)
     consent(contact)
     return contact
+
+
+def sent_recipient(campaign, *, contact=None, message_status="accepted", **kwargs):
+    """A recipient whose marketing message the sender has queued and Meta accepted (as campaigns.sending
+    leaves it: the message's subject is the recipient), waiting for Meta's statuses."""
+    from outbound.models import MessageCategory, OutboundMessage
+
+    contact = contact or ContactFactory()
+    recipient = CampaignRecipientFactory(campaign=campaign, contact=contact, **kwargs)
+    recipient.message = OutboundMessage.objects.create(
+        phone_number=campaign.phone_number,
+        contact=contact,
+        recipient=contact.wa_id or contact.user_id,
+        category=MessageCategory.MARKETING,
+        purpose="campaign",
+        content={"type": "template"},
+        template_name=campaign.template.name,
+        subject_type="campaign",
+        subject_id=str(recipient.pk),
+        status=message_status,
+        wamid=f"wamid.campaign.{recipient.pk}",
+        next_attempt_at=timezone.now(),
+    )
+    recipient.save(update_fields=["message"])
+    return recipient

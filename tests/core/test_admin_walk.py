@@ -28,7 +28,12 @@ pytestmark = pytest.mark.django_db
 ROWS_OPENED_PER_MODEL = 3
 DEFAULT_VIEWS = {"changelist", "add", "history", "delete", "change"}
 # Custom views that only read (GET): a view-only user may open them, and a POST is not allowed.
-READ_ONLY_VIEWS = {"conversations_thread_live", "conversations_thread_media", "conversations_thread_for_order"}
+READ_ONLY_VIEWS = {
+    "conversations_thread_live",
+    "conversations_thread_media",
+    "conversations_thread_for_order",
+    "campaigns_campaign_progress",
+}
 
 
 def registered():

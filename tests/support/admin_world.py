@@ -371,7 +371,8 @@ def _event_rows(now, account) -> None:
 
 
 def _campaign_rows(now, number, *, contacts, order) -> None:
-    """A paused campaign with its history and recipients (pending, skipped, ordered); a draft with none."""
+    """A paused campaign with its history and recipients (pending, skipped, ordered); a draft with none;
+    a running one (its page polls its progress); a CSV draft (its preview cannot be counted yet)."""
     campaign = CampaignFactory(phone_number=number, status="paused", paused_reason="quality dropped to medium")
     CampaignChange.objects.create(
         campaign=campaign, transition="pause", from_state="running", to_state="paused", cause="safety", created_at=now
@@ -391,3 +392,7 @@ def _campaign_rows(now, number, *, contacts, order) -> None:
     )
     CampaignRecipientFactory(campaign=campaign, contact=order.contact)
     CampaignFactory(phone_number=number, name="A draft with no recipient")
+    running = CampaignFactory(phone_number=number, name="Running", status="running", expansion_done=True)
+    CampaignRecipientFactory(campaign=running, contact=full, status=RecipientStatus.DELIVERED)
+    CampaignRecipientFactory(campaign=running, contact=bare)
+    CampaignFactory(phone_number=number, name="A CSV draft (not expandable yet)", audience="csv")
