@@ -136,7 +136,9 @@ def test_a_row_shows_customer_number_business_number_preview_wait_and_unread(me)
         state=ThreadState.HANDOFF,
         contact=ContactFactory(wa_id="971559871234", profile_name="Amal", name="Amal M."),
     )
-    with time_machine.travel(timezone.now(), tick=False):  # the wait is read to the minute, however slow the run
+    # said() dates messages from NOW, read when the module was collected: the page is read at NOW too,
+    # or a suite that reaches this test minutes later sees a longer wait.
+    with time_machine.travel(NOW, tick=False):
         said(thread, "مرحبا، هل العباءة متوفرة؟", minutes_ago=125)
         said(thread, "agent", minutes_ago=124)
         page = client_for(me).get(INBOX).content.decode()
