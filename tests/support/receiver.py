@@ -1,6 +1,7 @@
 """A merchant's event receiver on loopback: records every request (raw body and headers) and
 answers as scripted, one step per request (a status, HANG past the sender's timeout, or a
-redirect), then 200 once the script is spent."""
+redirect), then 200 once the script is spent. An `answer` rule, given the event and the receiver,
+may refuse a request with 500 whatever the script says."""
 
 import json
 import threading
@@ -31,8 +32,9 @@ class Received:
 
 
 class EventReceiver:
-    def __init__(self, script=()):
+    def __init__(self, script=(), answer=None):
         self.script: deque = deque(script)
+        self.answer = answer  # (event, receiver) -> 500 to refuse this request, else None
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -84,6 +86,8 @@ class EventReceiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 headers = dict(self.headers.items())
                 step = receiver._step()
+                if receiver.answer and receiver.answer(json.loads(body), receiver) == 500:
+                    step = 500
                 if step == HANG:
                     receiver._record(Received(body, headers, None))
                     receiver._release.wait(HANG_LIMIT_SECONDS)
