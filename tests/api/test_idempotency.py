@@ -4,14 +4,17 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from tests.support.api import ApiClient, api_key
+from waco import crypto
 from waco.api import tasks
 from waco.api.idempotency import fingerprint, idempotency_claim, idempotency_purge
 from waco.api.models import IdempotentRequest
 from waco.channels.models import BusinessAccount
+from waco.stored_secrets import secrets_reencrypt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.api.probe_urls")]
 
@@ -41,6 +44,34 @@ def test_another_api_key_of_the_merchant_gets_the_same_answer(client):
     post(client)
     rotated = ApiClient(api_key()[1])
     assert post(rotated)["Idempotent-Replayed"] == "true"
+
+
+def stored_bodies() -> list[str]:
+    """The answers' column as the database holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM api_idempotentrequest ORDER BY id")
+        return [body for (body,) in cursor.fetchall()]
+
+
+def test_the_answer_is_stored_encrypted(client):
+    first = post(client)
+
+    [stored] = stored_bodies()
+    assert "{" not in stored  # no JSON at all: Fernet's token is urlsafe base64
+    assert crypto.decrypt(stored).encode() == first.content
+
+
+def test_a_key_rotation_reencrypts_the_answers_so_a_retry_still_gets_the_first_one(client, settings):
+    first = post(client)
+    old_key, new_key = settings.WACO_FIELD_ENCRYPTION_KEYS[0], "the-new-key-0123456789-abcdefghijkl"
+
+    with override_settings(WACO_FIELD_ENCRYPTION_KEYS=[new_key, old_key]):
+        secrets_reencrypt()
+    with override_settings(WACO_FIELD_ENCRYPTION_KEYS=[new_key]):  # the old key dropped, as rotation ends
+        again = post(client)
+
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
 
 
 def test_the_same_key_with_another_body_is_422(client):

@@ -1,12 +1,19 @@
 """/api/v1/webhook-endpoints and /api/v1/events: the secret shown once, scopes, accounts, the catch-up cursor."""
 
 import json
+import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import connection, transaction
+from django.utils import timezone
 
 from tests.channels.factories import BusinessAccountFactory
 from tests.support.api import tables_containing
 from tests.support.events import endpoint_to, event_commit
+from waco.api.models import IdempotentRequest
+from waco.events import services
 from waco.events.models import EventType, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +48,33 @@ def test_rotation_answers_the_new_secret_and_keeps_the_old_one_for_24_hours(api_
     endpoint.refresh_from_db()
     assert answer.json()["secret"] == endpoint.secret != old
     assert endpoint.previous_secret == old and answer.json()["previous_secret_expires_at"]
+
+
+def test_with_an_idempotency_key_a_retry_gets_the_same_secret_and_no_table_holds_one(api_client):
+    """The README's curl example sends an Idempotency-Key: the answer kept for retries carries the secret."""
+
+    def create():
+        body = {"url": URL, "event_types": ["order.paid"]}
+        return api_client.post("/api/v1/webhook-endpoints", body, HTTP_IDEMPOTENCY_KEY="create-1")
+
+    created, created_again = create(), create()
+    endpoint_id = created.json()["id"]
+
+    def rotate():
+        return api_client.post(f"/api/v1/webhook-endpoints/{endpoint_id}/rotate", HTTP_IDEMPOTENCY_KEY="rotate-1")
+
+    rotated, rotated_again = rotate(), rotate()
+
+    assert (created.status_code, created_again.status_code) == (201, 201)
+    assert created_again.json() == created.json() and created_again["Idempotent-Replayed"] == "true"
+    assert (rotated.status_code, rotated_again.status_code) == (200, 200)
+    assert rotated_again.json() == rotated.json() and rotated_again["Idempotent-Replayed"] == "true"
+    endpoint = WebhookEndpoint.objects.get()  # one endpoint, rotated once: the retries did nothing
+    assert (endpoint.previous_secret, endpoint.secret) == (created.json()["secret"], rotated.json()["secret"])
+    assert IdempotentRequest.objects.filter(status__isnull=False).count() == 2  # both answers are kept...
+    assert tables_containing("whsec_") == []  # ...and no table holds a secret in plaintext
+    for secret in (endpoint.previous_secret, endpoint.secret):
+        assert tables_containing(secret.removeprefix("whsec_")) == []
 
 
 def test_patch_and_delete(api_client):
@@ -138,3 +172,47 @@ def test_events_of_the_last_seconds_wait_for_the_next_call(api_client, settings)
     event_commit(EventType.ORDER_PAID, "order:W-1")
 
     assert api_client.get("/api/v1/events").json()["results"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_after_later_ones_still_reaches_a_receiver_catching_up(api_client, settings):
+    """A change's transaction stays open far past the settle time while a later event commits: the list
+    holds back what came after that transaction began, so the receiver's cursor never passes its event."""
+    settings.WACO_EVENTS_LIST_SETTLE_SECONDS = 1
+    recorded, release, slow = threading.Event(), threading.Event(), {}
+
+    def slow_change():
+        try:
+            with transaction.atomic():
+                slow["event"] = services.event_record(EventType.ORDER_PAID, "order:W-1", {})
+                recorded.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    seen, cursor = [], {}
+
+    def catch_up():
+        page = api_client.get("/api/v1/events", cursor).json()
+        seen.extend(event["id"] for event in page["results"])
+        if seen:
+            cursor["after"] = seen[-1]
+        assert page["next"] is None
+
+    thread = threading.Thread(target=slow_change)
+    thread.start()
+    try:
+        assert recorded.wait(30), "the slow change never recorded its event"
+        later = event_commit(EventType.ORDER_PAID, "order:W-2")
+        assert later.id > slow["event"].id
+        with time_machine.travel(timezone.now() + timedelta(seconds=10)):  # open 10 s, settle 1 s
+            catch_up()
+            assert seen == []  # order:W-2 waits: the open transaction began before it
+            release.set()
+            thread.join(30)
+            catch_up()
+    finally:
+        release.set()
+        thread.join(30)
+
+    assert seen == [slow["event"].id, later.id]

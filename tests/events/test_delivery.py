@@ -1,11 +1,18 @@
 """Posting events in this process to a local receiver: signatures, attempts, retries, refusals,
 rotation and disabling (the tests with real workers are in test_delivery_workers.py)."""
 
+import datetime
 import socket
+import ssl
 from datetime import timedelta
 
 import pytest
 import time_machine
+import urllib3.util.connection
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.utils import timezone
 from standardwebhooks import WebhookVerificationError
 
@@ -104,6 +111,125 @@ def test_the_connection_goes_to_the_address_checked_with_the_host_name_in_the_ho
     [got] = receiver.accepted()
     assert got.headers["Host"] == f"shop.example:{receiver.port}"
     assert got.verify(secret)["subject"] == "order:W-1"
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """The resolver the address check asks (socket.getaddrinfo), answering `answers` for the names it holds;
+    `asked` lists those questions."""
+    answers: dict[str, list[str]] = {}
+    asked = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        family = {False: socket.AF_INET, True: socket.AF_INET6}
+        return [(family[":" in a], socket.SOCK_STREAM, 6, "", (a, port)) for a in answers[host]]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers, asked
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """Every TCP connection a post opens, as (address, port); `routes` sends one to another (a local receiver)."""
+    opened, routes = [], {}
+    real = urllib3.util.connection.create_connection
+
+    def create_connection(address, *args, **kwargs):
+        opened.append(address)
+        return real(routes.get(address, address), *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    return opened, routes
+
+
+@pytest.mark.parametrize(
+    "address, why",
+    [
+        ("127.0.0.1", "a loopback address"),
+        ("10.1.2.3", "a private address"),
+        ("169.254.169.254", "a link-local address"),  # the cloud metadata service
+        ("fd00::1", "a private address"),
+        ("::ffff:192.168.0.1", "a private address"),
+    ],
+)
+def test_production_refuses_when_the_name_resolves_to_a_special_address_at_delivery_time(
+    settings, dns, connections, address, why
+):
+    settings.WACO_EVENTS_ALLOW_LOOPBACK = False  # production: https to public addresses only
+    answers, asked = dns
+    opened, _ = connections
+    endpoint_to("https://shop.example/hooks")  # saved with a name: what it resolves to is known only when posting
+    answers["shop.example"] = [address]
+    event_commit(EventType.ORDER_PAID, "order:W-1")
+    drain_here()
+
+    delivery = Delivery.objects.get()
+    [attempt] = delivery.attempt_rows.all()
+    expected = f"refused: shop.example resolves to {address.removeprefix('::ffff:')} is {why}"
+    assert (attempt.status_code, attempt.error) == (None, expected)
+    assert asked == ["shop.example"]  # looked up when posting...
+    assert opened == []  # ...and never connected
+    assert delivery.state == DeliveryState.PENDING and delivery.last_error == expected  # retried: DNS may change
+
+
+def tls_for(hostname: str, tmp_path) -> tuple[str, ssl.SSLContext]:
+    """A certificate authority's file and a server context whose certificate, signed by it, names `hostname`."""
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+
+    def issue(subject_key, name: str, *, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Waco test CA")]))
+            .public_key(subject_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        return builder.sign(ca_key, hashes.SHA256())
+
+    pem = serialization.Encoding.PEM
+    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
+    ca_file.write_bytes(issue(ca_key, "Waco test CA", ca=True).public_bytes(pem))
+    cert_file.write_bytes(issue(key, hostname, ca=False).public_bytes(pem))
+    key_file.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return str(ca_file), context
+
+
+def test_production_posts_over_tls_to_the_public_address_it_checked(settings, dns, connections, tmp_path, monkeypatch):
+    """The name is looked up once, for the check; the connection goes to that address, and TLS and the
+    Host header still name the host (the receiver here stands in for 93.184.215.14:443)."""
+    settings.WACO_EVENTS_ALLOW_LOOPBACK = False
+    answers, asked = dns
+    opened, routes = connections
+    answers["shop.example"] = ["93.184.215.14"]
+    ca_file, server_tls = tls_for("shop.example", tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)  # the sender trusts the test CA (OpenSSL's default verify path)
+    receiver = EventReceiver()
+    receiver.server.socket = server_tls.wrap_socket(receiver.server.socket, server_side=True)
+    routes[("93.184.215.14", 443)] = ("127.0.0.1", receiver.port)
+
+    with receiver:
+        _, secret = endpoint_to("https://shop.example/hooks/waco")
+        event_commit(EventType.ORDER_PAID, "order:W-1")
+        drain_here()
+
+    [got] = receiver.accepted()
+    assert got.verify(secret)["subject"] == "order:W-1"
+    assert got.headers["Host"] == "shop.example"
+    assert asked == ["shop.example"]
+    assert opened == [("93.184.215.14", 443)]
+    assert Delivery.objects.get().state == DeliveryState.DELIVERED
 
 
 def test_after_a_rotation_both_secrets_sign_for_24_hours_then_only_the_new_one():

@@ -2,7 +2,9 @@
 
 The key is claimed by inserting a row in its own transaction before the work; a duplicate that
 arrives while the first is in flight finds the row unanswered and gets 409. The answer (status
-below 500: a server error may be retried for real) is stored and replayed for 24 hours.
+below 500: a server error may be retried for real) is stored and replayed for 24 hours. The
+stored body is encrypted (IdempotentRequest.body), under the key ring of every stored secret:
+an answer may carry a secret shown once, such as a webhook endpoint's `whsec_` secret.
 """
 
 import hashlib

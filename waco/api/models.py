@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from waco.api.scopes import SCOPES, scopes_unknown
 from waco.channels.models import BusinessAccount
+from waco.crypto import EncryptedTextField
 
 
 def validate_scopes(value) -> None:
@@ -82,7 +83,8 @@ class IdempotentRequest(models.Model):
 
     Every key belongs to the one merchant, so an Idempotency-Key is the merchant's, shared by
     all its API keys (a rotated key may retry what the old one sent), and scoped to the path.
-    `status` is empty while the first request is in flight.
+    `status` is empty while the first request is in flight. The answer's body is encrypted at rest
+    like any stored secret: some answers carry one (a webhook endpoint's `whsec_` secret, shown once).
     """
 
     idempotency_key = models.CharField(max_length=255)
@@ -90,7 +92,7 @@ class IdempotentRequest(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method and the body.")
     status = models.PositiveSmallIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
-    body = models.TextField(blank=True)
+    body = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -6,10 +6,8 @@ events of no account (a contact's consent).
 """
 
 import json
-from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -129,8 +127,10 @@ class EventList(ApiView):
         query = EventQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        settled = timezone.now() - timedelta(seconds=settings.WACO_EVENTS_LIST_SETTLE_SECONDS)
-        events = Event.objects.filter(created_at__lte=settled).order_by("id")
+        # Read before the events: a transaction committing in between was open then or began later,
+        # so its events lie past the cutoff.
+        settled = services.events_settled_before(timezone.now())
+        events = Event.objects.filter(created_at__lt=settled).order_by("id")
         ids = request.auth.account_ids()
         if ids is not None:
             events = events.filter(business_account__in=ids) | events.filter(business_account__isnull=True)

@@ -103,7 +103,8 @@ EVENT_LIST = {
     "summary": "Catch up on events",
     "description": "The events after `after` (an event id), oldest first, exactly as their deliveries post them: "
     "a receiver back from an outage asks with the last id it has until `next` is null. Events of the last few "
-    "seconds are left for the next call, so a transaction committing late is never skipped. Order events of one "
+    "seconds, and those made after a transaction still open began, are left for the next call, so a transaction "
+    "committing late is never skipped. Order events of one "
     f"subject by `sequence`. {SCOPE}",
     "tags": TAGS,
     "parameters": [

@@ -130,6 +130,33 @@ def event_record(
     return event
 
 
+# The start of the oldest transaction open in this database, the asking session's own aside. Sessions of
+# another role show no xact_start without pg_read_all_stats: Waco's processes share one role.
+OLDEST_OPEN_TRANSACTION = """
+    SELECT min(xact_start) FROM pg_stat_activity
+    WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+"""
+
+
+def events_settled_before(now: datetime) -> datetime:
+    """The events the catch-up list may show: those stamped before this time, which no open transaction
+    can still add to.
+
+    An event's id and time are stamped inside the transaction of its change, so an event not committed
+    yet was stamped after its transaction began: on PostgreSQL the list stops at the start of the oldest
+    open transaction (a long one holds the list back, it never skips its events). The settle time is the
+    margin for clocks (servers' against the database's) and for a `now` taken just before the transaction
+    began; on SQLite (the demo) it is the whole rule.
+    """
+    settle = timedelta(seconds=settings.WACO_EVENTS_LIST_SETTLE_SECONDS)
+    if connection.vendor != "postgresql":
+        return now - settle
+    with connection.cursor() as cursor:
+        cursor.execute(OLDEST_OPEN_TRANSACTION)
+        (oldest,) = cursor.fetchone()
+    return min(now, oldest or now) - settle
+
+
 def endpoints_subscribed(events: list[Event]) -> dict[str, list[WebhookEndpoint]]:
     """Event id -> the enabled endpoints taking its type and account (an event of no account goes to all)."""
     endpoints = list(WebhookEndpoint.objects.filter(enabled=True))
