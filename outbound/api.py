@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from outbound.models import MessageStatus, OutboundMessage
+from outbound.selectors import about
 from outbound.send_requests import SendRefused, message_request
 from outbound.serializers import MessageQueuedSerializer, MessageSendSerializer, MessageSerializer
 from waco.api.problems import Problem
@@ -18,6 +19,13 @@ from waco.contacts.api import contact_filter
 
 TAGS = ["Messages"]
 ACCOUNT = "phone_number__business_account"
+# `?subject=type:id`: what the sender said a message is about (outbound.models' subject_type and subject_id).
+SUBJECT_PATTERN = r"^[a-z_]+:"
+SUBJECT_HELP = (
+    "What the messages are about, as `type:id`: `order:<reference>` (an order's payment links, reminders, "
+    "receipt and updates), `thread:<thread id>` (the replies in a thread), `api:<reference>` (the message "
+    "sent with that `reference`). Exact on both parts."
+)
 
 MESSAGE_EXAMPLE = {
     "id": 4711,
@@ -98,10 +106,11 @@ class MessagesView(ApiView):
 
     @extend_schema(
         summary="List messages",
-        description="Newest change first, in cursor pages; filter by customer, status and change time.",
+        description="Newest change first, in cursor pages; filter by customer, subject, status and change time.",
         tags=TAGS,
         parameters=[
             OpenApiParameter("contact", OpenApiTypes.STR, description="The customer: wa_id, BSUID or phone number."),
+            OpenApiParameter("subject", OpenApiTypes.STR, pattern=SUBJECT_PATTERN, description=SUBJECT_HELP),
             OpenApiParameter("status", OpenApiTypes.STR, enum=MessageStatus.values),
             OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="Changed at or after this time."),
         ],
@@ -131,6 +140,12 @@ class MessageView(ApiView):
 
 class MessageFilters(serializers.Serializer):
     contact = serializers.CharField(required=False)
+    subject = serializers.RegexField(
+        SUBJECT_PATTERN,
+        required=False,
+        trim_whitespace=False,
+        error_messages={"invalid": "Give the subject as type:id, for example order:W7K3Q9P2."},
+    )
     status = serializers.ChoiceField(choices=MessageStatus.choices, required=False)
     updated_since = serializers.DateTimeField(required=False)
 
@@ -138,6 +153,9 @@ class MessageFilters(serializers.Serializer):
         data = self.validated_data
         if "contact" in data:
             messages = messages.filter(contact_filter(data["contact"]))
+        if "subject" in data:
+            subject_type, subject_id = data["subject"].split(":", 1)
+            messages = messages.filter(about(subject_type=subject_type, subject_id=subject_id))
         if "status" in data:
             messages = messages.filter(status=data["status"])
         if "updated_since" in data:

@@ -315,7 +315,8 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "waco.events.models.EventType",
     },
 }
-# The REST API (waco.api): requests per key and minute, and the largest body (a 1,000-item batch fits).
+# The REST API (waco.api): requests per key and minute, and the largest body: 8 MiB admits a full
+# 1,000-product batch as storefronts send it (3 variants, 3 images each: about 1.5 MB; tests/api/test_body_limit.py).
 WACO_API_RATE_PER_MINUTE = env.int("WACO_API_RATE_PER_MINUTE", default=600)
 WACO_API_MAX_BODY_BYTES = env.int("WACO_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 

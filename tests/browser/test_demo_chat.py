@@ -9,10 +9,9 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support.browser import screenshot
-from tests.support.sandbox_shop import CATALOG_ID, CUSTOMER, PHONE_NUMBER_ID, TOKEN, VERSION, WABA_ID
+from tests.support.sandbox_shop import CATALOG_ID, CUSTOMER, TOKEN, VERSION, sandbox_shop_wire
 from waco.sandbox.graph.media import placeholder
 from waco.sandbox.models import Delivery, DeliveryKind
-from waco.sandbox.services import sandbox_seed
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 SHOP = "Waco Demo Shop"
@@ -20,36 +19,28 @@ SHOP = "Waco Demo Shop"
 
 @pytest.fixture
 def shop(live_server, settings, transactional_db):
-    """A seeded number whose catalog holds two products; webhooks stay queued, never posted."""
-    settings.WACO_SANDBOX_DELIVERY_THREAD = False
-    settings.WACO_SANDBOX_WEBHOOK_URL = "http://127.0.0.1:9/webhooks/whatsapp/"
-    sandbox_seed(
-        waba_id=WABA_ID,
-        phone_number_id=PHONE_NUMBER_ID,
-        display_phone_number="15550783881",
-        access_token=TOKEN,
-        verified_name=SHOP,
-        catalog_id=CATALOG_ID,
-    )
+    """The shop's number at the sandbox, its catalog holding two products. The test plays Waco, so the
+    webhooks stay queued at the sandbox (the harness delivers only when asked) for the test to read."""
+    wired = sandbox_shop_wire(settings, live_server, name=SHOP, catalog_id=CATALOG_ID)
     image = f"{live_server.url}/static/catalog/demo/abaya.png"
     items = [
         {"id": "ABAYA-M", "title": "Linen Abaya", "price": "320.50 AED", "image_link": image},
         {"id": "BAG-1", "title": "Leather Bag", "price": "99.00 AED"},
     ]
     graph_post(
-        live_server,
+        wired,
         f"{CATALOG_ID}/items_batch",
         {
             "item_type": "PRODUCT_ITEM",
             "requests": [{"method": "CREATE", "data": {**item, "availability": "in stock"}} for item in items],
         },
     )
-    return live_server
+    return wired
 
 
-def graph_post(live_server, path, body) -> dict:
+def graph_post(shop, path, body) -> dict:
     response = requests.post(
-        f"{live_server.url}/sandbox/graph/{VERSION}/{path}",
+        f"{shop.live_url}/sandbox/graph/{VERSION}/{path}",
         json=body,
         headers={"Authorization": f"Bearer {TOKEN}"},
         timeout=10,
@@ -58,10 +49,10 @@ def graph_post(live_server, path, body) -> dict:
     return response.json()
 
 
-def waco_sends(live_server, kind, content) -> str:
+def waco_sends(shop, kind, content) -> str:
     """Waco's side of the dialogue: a send as its Graph client makes it; answers the wamid."""
     body = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": kind, kind: content}
-    return graph_post(live_server, f"{PHONE_NUMBER_ID}/messages", body)["messages"][0]["id"]
+    return graph_post(shop, f"{shop.phone_number_id}/messages", body)["messages"][0]["id"]
 
 
 def interactive(kind, action, **extra):
@@ -85,7 +76,7 @@ def bubble(page, wamid):
 
 
 def test_a_customer_chats_with_the_shop_in_the_demo_page(page, shop, tmp_path):
-    page.goto(f"{shop.url}/demo/chat/?wa_id={CUSTOMER}&name=Ada")
+    page.goto(f"{shop.live_url}/demo/chat/?wa_id={CUSTOMER}&name=Ada")
     expect(page.get_by_role("heading", name=SHOP)).to_be_visible()
 
     # Typing text sends it as the customer.
@@ -173,7 +164,7 @@ def test_a_customer_chats_with_the_shop_in_the_demo_page(page, shop, tmp_path):
 
     # Waco marks the customer's first message read: its ticks turn blue.
     mark_read = {"messaging_product": "whatsapp", "status": "read", "message_id": hello["id"]}
-    graph_post(shop, f"{PHONE_NUMBER_ID}/messages", mark_read)
+    graph_post(shop, f"{shop.phone_number_id}/messages", mark_read)
     expect(bubble(page, hello["id"]).locator(".ticks")).to_have_attribute("data-status", "read")
 
     page.locator("#thread").evaluate("t => t.scrollTop = t.scrollHeight")

@@ -10,28 +10,19 @@ from catalog.models import MetaPush, Variant
 from catalog.push import catalog_push_to_meta
 from catalog.services import catalog_upsert
 from tests.catalog.factories import ShopFactory, feed_item
-from tests.channels.factories import BusinessAccountFactory
-from waco.sandbox import services as sandbox
+from tests.support.sandbox_shop import sandbox_shop_wire
 from waco.sandbox.models import CatalogItem
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOKEN = "catalog-test-system-user-token"
 CATALOG_ID = "777000111"
 
 
 @pytest.fixture
 def shop(settings, live_server):
-    settings.WACO_GRAPH_API_BASE = f"{live_server.url}/sandbox/graph"
-    account = BusinessAccountFactory(access_token=TOKEN)
+    """The business account of the shop on the sandbox, its Meta catalog seeded there too."""
+    account = sandbox_shop_wire(settings, live_server, catalog_id=CATALOG_ID).account
     ShopFactory(business_account=account, meta_catalog_id=CATALOG_ID)
-    sandbox.sandbox_seed(
-        waba_id=account.waba_id,
-        phone_number_id="100000009990001",
-        display_phone_number="+971 50 0009990",
-        access_token=TOKEN,
-        catalog_id=CATALOG_ID,
-    )
     return account
 
 

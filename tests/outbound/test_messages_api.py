@@ -1,12 +1,18 @@
 """POST /messages queues through the one send path, or refuses and queues nothing; GET shows how it went."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
-from conversations.models import ThreadMessage
+from checkout import signals
+from checkout.models import Order, OrderStatus
+from conversations.models import Thread, ThreadMessage
+from conversations.services import thread_reply
 from outbound.models import MessageStatus, OutboundMessage
 from templates_lib.models import TemplateStatus
 from tests.channels.factories import PhoneNumberFactory
+from tests.checkout.factories import paid_order
 from tests.outbound.factories import OutboundMessageFactory
 from tests.support.messages import PARAMS, PURPOSE, message_shop
 from waco.contacts import services as contacts
@@ -235,3 +241,51 @@ def test_the_list_filters_by_customer_and_status(shop, api_client):
 
     assert [m["id"] for m in page["results"]] == [delivered.pk]
     assert api_client.get("/api/v1/messages", {"contact": "971509999999"}).json()["results"] == []
+
+
+def orders_told(order: Order) -> list[int]:
+    """The receipt and a "packed" update, queued the way checkout's signals queue them: their ids."""
+    before = set(OutboundMessage.objects.values_list("pk", flat=True))
+    signals.order_paid.send(sender=Order, order=order)
+    signals.order_status_changed.send(
+        sender=Order, order=order, old=OrderStatus.PAID, new=OrderStatus.PACKED, cause="api"
+    )
+    return sorted(set(OutboundMessage.objects.values_list("pk", flat=True)) - before)
+
+
+def test_an_orders_messages_are_found_by_its_subject_and_no_other_orders(api_client, api_client_factory):
+    order = paid_order()
+    other = paid_order(contact=order.contact, phone_number=order.phone_number)  # the same customer's next order
+    contacts.window_touch(
+        contact=order.contact, phone_number=order.phone_number, inbound_at=timezone.now() - timedelta(minutes=1)
+    )
+    mine, theirs = orders_told(order), orders_told(other)
+    thread = Thread.objects.get(contact=order.contact, phone_number=order.phone_number)
+    chat = thread_reply(thread=thread, content={"type": "text", "text": {"body": "Hi"}}, text="Hi")
+    assert len(mine) == len(theirs) == 2
+
+    def found(client, subject: str) -> list[int]:
+        answer = client.get("/api/v1/messages", {"subject": subject})
+        assert answer.status_code == 200, answer.content
+        return sorted(m["id"] for m in answer.json()["results"])
+
+    assert found(api_client, f"order:{order.reference}") == mine
+    assert found(api_client, f"order:{other.reference}") == theirs
+    assert found(api_client, f"order:{order.reference[:-1]}") == []  # exact, never a prefix
+    assert found(api_client, f"thread:{thread.pk}") == [chat.pk]
+    elsewhere = api_client_factory(scopes=["messages:read"], accounts=[PhoneNumberFactory().business_account])
+    assert found(elsewhere, f"order:{order.reference}") == []
+
+
+def test_a_subject_is_type_colon_id(api_client):
+    for wrong in ("W0000012", ":W0000012", "Order:W0000012", ""):
+        answer = api_client.get("/api/v1/messages", {"subject": wrong})
+        assert answer.status_code == 422, wrong
+        assert [e["pointer"] for e in answer.json()["errors"]] == ["/subject"]
+
+
+def test_the_subject_filter_is_documented(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    [subject] = [p for p in schema["paths"]["/api/v1/messages"]["get"]["parameters"] if p["name"] == "subject"]
+    assert subject["schema"] == {"type": "string", "pattern": "^[a-z_]+:"}
+    assert "`order:<reference>`" in subject["description"]
