@@ -126,8 +126,9 @@ WACO_EVENTS_RETRY_BASE_SECONDS = env.float("WACO_EVENTS_RETRY_BASE_SECONDS", def
 # The demo and the tests may post over http to loopback addresses; production posts only over
 # https to public addresses (checked at delivery time, waco.events.addresses).
 WACO_EVENTS_ALLOW_LOOPBACK = env.bool("WACO_EVENTS_ALLOW_LOOPBACK", default=not PRODUCTION)
-# GET /api/v1/events lists events this much older than now, so an event whose transaction
-# commits a moment after a later one's is never skipped by a receiver's `after` cursor.
+# GET /api/v1/events lists events stamped before the oldest open transaction (PostgreSQL) less this
+# margin for clocks, so an event whose transaction commits after a later one's is never skipped by a
+# receiver's `after` cursor; on SQLite (the demo) the margin alone (waco.events.services).
 WACO_EVENTS_LIST_SETTLE_SECONDS = env.float("WACO_EVENTS_LIST_SETTLE_SECONDS", default=5)
 
 # Customers' media: downloaded into Django's default storage under MEDIA_ROOT.
