@@ -9,7 +9,7 @@ import importlib
 import sys
 
 # The other modules here (common, openloop, settings, sandbox_settings, urls) are their tools.
-BENCHMARKS = ["ingest", "outbound", "ratelimit", "conversation", "api"]
+BENCHMARKS = ["ingest", "outbound", "ratelimit", "conversation", "api", "campaign"]
 
 
 def main(argv: list[str]) -> int:
