@@ -16,7 +16,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -24,11 +23,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from campaigns.expansion import campaign_preview, expansion_check
-from campaigns.models import Campaign, CampaignCause, CampaignStatus, RecipientStatus, SkipReason
+from campaigns.admin_audience import audience_context, campaign_audience_view
+from campaigns.control import campaign_press
+from campaigns.expansion import campaign_preview
+from campaigns.models import Audience, Campaign, CampaignCause, CampaignStatus, RecipientStatus, SkipReason
 from campaigns.outcomes import campaign_totals
-from campaigns.services import FIELD_SOURCES, CampaignTransitionRefused, campaign_create, campaign_transition
-from campaigns.tasks import campaign_send_ring
+from campaigns.services import FIELD_SOURCES, CampaignTransitionRefused, campaign_create
 from templates_lib.models import Template, TemplateStatus
 from templates_lib.params import TemplateDefinitionError, specs_parse
 from waco.channels.models import PhoneNumber
@@ -47,12 +47,14 @@ BUTTONS = {
 # The page polls its progress while the campaign may still move.
 POLLED = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 PREVIEWED = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
-# What a template parameter's value may come from, as the form offers it (CSV comes with CSV audiences).
+# What a template parameter's value may come from, as the form offers it (a CSV column: CSV audiences).
 SOURCE_CHOICES = [
     ("", "Choose…"),
     ("attribute", "Contact attribute"),
     ("field", "Contact field"),
     ("constant", "Constant"),
+    ("csv", "CSV column"),
+    ("intent", "Button: what a tap asks for"),
 ]
 # Recipients that are sent, or beyond (a failure was tried too): the progress bar's numerator.
 TRIED = (
@@ -80,6 +82,12 @@ class CampaignForm(forms.Form):
     template = forms.ModelChoiceField(queryset=Template.objects.none(), label="Approved template")
     transactional = forms.BooleanField(
         required=False, help_text="A transactional notice (required for a utility template), not a promotion."
+    )
+    audience = forms.ChoiceField(
+        choices=Audience.choices,
+        initial=Audience.SEGMENT,
+        required=False,
+        help_text="A CSV is uploaded on the campaign's page once it is saved; the segment's filters are then unused.",
     )
     tags_all = forms.CharField(required=False, label="Has every tag", help_text="Comma-separated.")
     tags_any = forms.CharField(required=False, label="Has any of the tags", help_text="Comma-separated.")
@@ -113,6 +121,9 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["phone_number"].queryset = PhoneNumber.objects.select_related("business_account")
         self.fields["template"].queryset = approved_templates()
+
+    def clean_audience(self):
+        return self.cleaned_data["audience"] or Audience.SEGMENT
 
     def clean_countries(self):
         return [code.upper() for code in _split(self.cleaned_data["countries"])]
@@ -175,6 +186,10 @@ def params_from(template: Template, data) -> dict:
             source = {"source": "constant", "value": value}
         elif kind in ("attribute", "field"):
             source = {"source": kind, "key": value}
+        elif kind == "csv":
+            source = {"source": "csv", "column": value}
+        elif kind == "intent":  # a quick-reply button: menu, agent, stop... (campaigns.services.BUTTON_INTENTS)
+            source = {"source": "intent", "value": value}
         else:
             continue
         if default:
@@ -200,7 +215,8 @@ def campaign_add_view(model_admin, request, extra_context=None):
                 name=data["name"],
                 template=data["template"],
                 params=params_from(data["template"], request.POST),
-                segment=form.segment(),
+                audience=data["audience"],
+                segment=form.segment() if data["audience"] == Audience.SEGMENT else {},
                 transactional=data["transactional"],
                 starts_at=data["starts_at"],
                 ends_at=data["ends_at"],
@@ -341,6 +357,7 @@ def campaign_page_context(model_admin, request, object_id) -> dict:
         "can_act": can_act,
         "buttons": buttons_fitting(campaign) if can_act else [],
         "preview": _preview(campaign) if campaign.status in PREVIEWED else None,
+        **audience_context(campaign, can_act=can_act),
         **_progress_context(campaign),
         "progress_url": reverse("admin:campaigns_campaign_progress", args=[campaign.pk]),
         "poll": campaign.status in POLLED,
@@ -399,15 +416,11 @@ def campaign_status_view(model_admin, request, object_id, name):
             )
         if name == "cancel" and request.POST.get("confirm") != CONFIRM:
             return _cancel_confirm_page(model_admin, request, campaign)
-        if name == "start":
-            expansion_check(campaign)  # a CSV audience or a bad segment: refused before anything changes
         reason = request.POST.get("reason", "").strip()[:500]
         detail = (reason or f"Paused by {request.user.get_username()}") if name == "pause" else ""
-        updated = campaign_transition(
+        updated = campaign_press(
             campaign=campaign, name=name, cause=CampaignCause.STAFF, actor=request.user, detail=detail
         )
-        if name in ("start", "resume"):  # a worker expands the audience and sends; never this request
-            transaction.on_commit(lambda: campaign_send_ring(updated.pk))
     except (CampaignTransitionRefused, ValidationError) as error:
         text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         model_admin.message_user(request, text, messages.ERROR)
@@ -455,6 +468,11 @@ class CampaignAdminPages:
                 "<path:object_id>/status/<slug:name>/",
                 view(lambda request, object_id, name: campaign_status_view(self, request, object_id, name)),
                 name="campaigns_campaign_status",
+            ),
+            path(
+                "<path:object_id>/audience/",
+                view(lambda request, object_id: campaign_audience_view(self, request, object_id)),
+                name="campaigns_campaign_audience",
             ),
             path(
                 "<path:object_id>/progress/",

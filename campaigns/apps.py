@@ -28,3 +28,14 @@ class CampaignsConfig(AppConfig):
                 every_seconds=outcomes.TOTALS_EVERY_SECONDS,
             )
         )
+
+        # Safety (campaigns.safety): a template stopped or recategorised, an opt-out, a quality webhook.
+        from campaigns import handlers, safety  # noqa: F401  (handlers registers with ingest)
+        from templates_lib.signals import template_category_changed, template_status_changed
+        from waco.contacts.services import consent_changed
+
+        template_status_changed.connect(safety.on_template_status_changed, dispatch_uid="campaigns-template-status")
+        template_category_changed.connect(
+            safety.on_template_category_changed, dispatch_uid="campaigns-template-category"
+        )
+        consent_changed.connect(safety.on_consent_changed, dispatch_uid="campaigns-opt-out")

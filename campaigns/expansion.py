@@ -19,16 +19,24 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from campaigns.models import ACTIVE_STATUSES, Audience, Campaign, CampaignRecipient, RecipientStatus, SkipReason
+from campaigns.models import (
+    ACTIVE_STATUSES,
+    Audience,
+    AudienceRow,
+    Campaign,
+    CampaignRecipient,
+    RecipientStatus,
+    SkipReason,
+)
 from campaigns.segments import segment_contacts, segment_matches_row, segment_validate
 from campaigns.services import params_for
 from outbound.models import MessageCategory, MessageStatus, OutboundMessage
 from outbound.policy import CATEGORY_OF_TEMPLATE, CONSENT_FOR_CATEGORY
 from outbound.pricing import Billable, costs_for
-from waco.contacts.models import ConsentAction, ConsentEntry
+from waco.contacts.models import ConsentAction, ConsentEntry, Contact
 from waco.contacts.timezones import country_of
 
 # Meta's per-user marketing limit: after a 131049 the user takes no marketing for about a day.
@@ -40,7 +48,7 @@ _COLUMNS = ("id", "wa_id", "user_id", "name", "profile_name", "username", "tags"
 
 
 class ExpansionRefused(ValidationError):
-    """The campaign's audience cannot be expanded (yet): a CSV audience, a bad segment, a closed campaign."""
+    """The campaign's audience cannot be expanded (yet): a CSV not uploaded, a bad segment, a closed campaign."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,15 @@ def _annotated(campaign: Campaign, *, now: datetime):
     """The segment's contacts with the columns a decision reads, in one SELECT."""
     category = _category(campaign)
     consent = ConsentEntry.objects.filter(contact=OuterRef("pk"), category=CONSENT_FOR_CATEGORY[category])
-    contacts = segment_contacts(segment=campaign.segment, business_account=campaign.business_account, now=now)
     annotations = {
         "consent": Subquery(consent.order_by("-recorded_at", "-id").values("action")[:1]),
     }
+    if campaign.audience == Audience.CSV:
+        rows = AudienceRow.objects.filter(campaign=campaign, contact=OuterRef("pk"))
+        contacts = Contact.objects.filter(Exists(rows))
+        annotations["csv"] = Subquery(rows.values("columns")[:1], output_field=JSONField())
+    else:
+        contacts = segment_contacts(segment=campaign.segment, business_account=campaign.business_account, now=now)
     if category == MessageCategory.MARKETING:
         capped_since = now - timedelta(hours=campaign.frequency_cap_hours)
         annotations["capped"] = Exists(
@@ -113,7 +126,14 @@ def decided_batches(campaign: Campaign, *, after: int, batch_size: int, now: dat
             if not segment_matches_row(segment, tags=row["tags"], country=country):
                 continue
             reason = _skip_reason(row, country=country, marketing=marketing)
-            decided.append(Decided(row["id"], reason, country, {} if reason else params_for(campaign.params, row)))
+            decided.append(
+                Decided(
+                    row["id"],
+                    reason,
+                    country,
+                    {} if reason else params_for(campaign.params, row, campaign_id=campaign.pk),
+                )
+            )
         after = batch[-1]["id"]
         yield after, decided
 
@@ -121,7 +141,9 @@ def decided_batches(campaign: Campaign, *, after: int, batch_size: int, now: dat
 def expansion_check(campaign: Campaign) -> None:
     """Raise ExpansionRefused if the campaign's audience cannot be expanded (checked before a start)."""
     if campaign.audience == Audience.CSV:
-        raise ExpansionRefused("CSV audiences are not expanded yet: they come with the CSV upload (issue 19).")
+        if not campaign.audience_rows.exists():
+            raise ExpansionRefused("Upload the audience's CSV first: this campaign has no recipients yet.")
+        return
     segment_validate(campaign.segment)
 
 

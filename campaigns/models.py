@@ -10,6 +10,7 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from waco.channels.models import BusinessAccount, PhoneNumber
@@ -72,6 +73,19 @@ class Campaign(models.Model):
     expanded_through = models.BigIntegerField(default=0, help_text="The highest contact id expansion has passed.")
     expansion_done = models.BooleanField(default=False)
     paused_reason = models.TextField(blank=True)
+    # The safety triggers (campaigns.safety) judge what happened since staff last resumed it, so a
+    # resume on purpose is not undone at once by the failures, opt-outs or rating that paused it.
+    safety_from = models.DateTimeField(
+        null=True, blank=True, help_text="Failures count from here: when staff last resumed it (blank: from the start)."
+    )
+    quality_accepted = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="The number's quality rating when staff last resumed it: only worse pauses.",
+    )
+    opt_outs = models.PositiveIntegerField(
+        default=0, help_text="Recipients who opted out after receiving it, since it started or staff last resumed it."
+    )
     attribution_days = models.PositiveSmallIntegerField(
         default=7, help_text="A reply or a paid order this many days after the send is counted to the campaign."
     )
@@ -100,8 +114,11 @@ class Campaign(models.Model):
 
     @transition(field=status, source=S.PAUSED, target=S.RUNNING)
     def resume(self):
-        """Staff only: a campaign never resumes itself."""
+        """Staff only: a campaign never resumes itself. The safety triggers start again from now."""
         self.paused_reason = ""
+        self.safety_from = timezone.now()
+        self.quality_accepted = self.phone_number.quality_rating
+        self.opt_outs = 0
 
     @transition(field=status, source=S.RUNNING, target=S.COMPLETED)
     def complete(self):
@@ -114,6 +131,7 @@ class Campaign(models.Model):
 
 class CampaignCause(models.TextChoices):
     STAFF = "staff", "Staff in the admin"
+    API = "api", "The REST API"  # the merchant's systems, with a campaigns:write key
     SCHEDULE = "schedule", "Its schedule"  # the start or end time came
     SAFETY = "safety", "A safety trigger"  # quality, template, failure or opt-out thresholds
     SYSTEM = "system", "The system"  # e.g. every recipient tried
@@ -170,6 +188,13 @@ class CampaignRecipient(models.Model):
         "checkout.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="campaign_recipients"
     )
     revenue_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    # After Meta's per-user marketing cap (131049) it may wait to be sent again once, not before then.
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a 131049: its one retry goes no earlier than this."
+    )
+    opted_out_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer opted out after receiving it (counted once for safety)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -180,7 +205,11 @@ class CampaignRecipient(models.Model):
     class Meta:
         ordering = ["campaign", "pk"]
         constraints = [models.UniqueConstraint(fields=["campaign", "contact"], name="one_recipient_per_contact")]
-        indexes = [models.Index(fields=["campaign", "status"], name="campaign_recipient_status")]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="campaign_recipient_status"),
+            # The failure window (campaigns.safety): a campaign's last N messages, newest first.
+            models.Index(fields=["campaign", "message"], name="campaign_recipient_message"),
+        ]
 
     def __str__(self):
         reason = f": {self.skip_reason}" if self.skip_reason else ""
@@ -209,3 +238,20 @@ class CampaignTotals(models.Model):
 
     def __str__(self):
         return f"totals of {self.campaign_id}"
+
+
+class AudienceRow(models.Model):
+    """One row of a CSV audience (campaigns.audience_csv): the contact it names and its columns, which
+    `{"source": "csv", "column": ...}` parameters read. Expansion turns these rows into recipients."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="audience_rows")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    line = models.PositiveIntegerField(help_text="The row's line in the file (the header is line 1).")
+    columns = models.JSONField(default=dict, blank=True, help_text="The row's values by column name.")
+
+    class Meta:
+        ordering = ["campaign", "line"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "contact"], name="one_audience_row_per_contact")]
+
+    def __str__(self):
+        return f"line {self.line} of campaign {self.campaign_id}"

@@ -13,8 +13,14 @@ How the outcomes reach a recipient:
 - A reply: conversations.signals.inbound_message_recorded, inside the inbound message's transaction.
 - A paid order: checkout.signals.order_paid, inside the payment's transaction.
 
+A 131049 (Meta's per-user marketing cap) is not a plain failure: while the campaign may still send,
+the recipient goes back to pending with a `retry_at` 24 h after the failure when that time falls
+before the campaign's end and outside its quiet hours in the recipient's zone, and is retried once
+(campaigns.sending); otherwise, or the second time, it is skipped with the reason `recent_131049`.
+
 Totals are never counted by a page view: `campaign_totals_refresh` counts a campaign's recipients in
 one GROUP BY into CampaignTotals, which beat does every TOTALS_EVERY_SECONDS; `campaign_totals` reads it.
+Beat's count then checks each running campaign's safety triggers (campaigns.safety).
 """
 
 from collections.abc import Iterable, Iterator
@@ -26,7 +32,17 @@ from django.db.models import Count, DateTimeField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, CampaignTotals, RecipientStatus
+from campaigns import safety
+from campaigns.expansion import META_MARKETING_CAP_ERROR
+from campaigns.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    CampaignTotals,
+    RecipientStatus,
+    SkipReason,
+)
+from campaigns.sending import awake_at, zone_of
 from outbound.models import MessageStatus
 from outbound.pricing import Billable, costs_for
 from waco.contacts.timezones import country_of
@@ -55,6 +71,8 @@ TOTALS_EVERY_SECONDS = 4
 FOLLOW_AFTER_END = timedelta(days=2)
 # A reply or an order can be attributed to a recipient in these (a failed message never arrived).
 ATTRIBUTABLE = (R.PENDING, R.SENT, R.DELIVERED, R.READ, R.REPLIED, R.ORDERED)
+# Meta's per-user marketing cap: no marketing to that user for about a day, so one retry a day later.
+RETRY_AFTER_131049 = timedelta(hours=24)
 
 
 def _below(status: str) -> list[str]:
@@ -66,8 +84,11 @@ _FIELDS = (
     "status",
     "sent_at",
     "cost",
+    "retry_at",
+    "message_id",
     "contact__wa_id",
     "contact__user_id",
+    "contact__time_zone",
     "message__status",
     "message__status_at",
     "message__sent_at",
@@ -94,7 +115,7 @@ def recipients_sync(*, campaign: Campaign, full: bool = False) -> int:
         rows = rows.filter(message__updated_at__gte=totals.synced_through - SYNC_OVERLAP)
     changed = 0
     for batch in _batches(rows.order_by("pk").values(*_FIELDS).iterator(chunk_size=SYNC_BATCH), SYNC_BATCH):
-        changed += sum(_apply_status(row) for row in batch)
+        changed += sum(_apply_status(row, campaign=campaign) for row in batch)
         changed += _apply_costs(batch)
     CampaignTotals.objects.filter(campaign=campaign).update(synced_through=started, updated_at=timezone.now())
     return changed
@@ -106,13 +127,15 @@ def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
-def _apply_status(row: dict) -> int:
+def _apply_status(row: dict, *, campaign: Campaign) -> int:
     target = FROM_MESSAGE[row["message__status"]]
     recipient = CampaignRecipient.objects.filter(pk=row["pk"])
     sent_at = Coalesce(F("sent_at"), Value(row["message__sent_at"], output_field=DateTimeField()))
     if target == R.FAILED:
         if row["status"] not in FAILABLE:
             return 0
+        if row["message__error_code"] == META_MARKETING_CAP_ERROR:
+            return _apply_131049(row, campaign=campaign)
         return recipient.filter(status__in=FAILABLE).update(
             status=R.FAILED,
             status_at=row["message__failed_at"] or row["message__status_at"],
@@ -127,6 +150,30 @@ def _apply_status(row: dict) -> int:
     if row["sent_at"] is None and row["message__sent_at"] is not None:
         return recipient.filter(sent_at__isnull=True).update(sent_at=row["message__sent_at"])
     return 0
+
+
+def _apply_131049(row: dict, *, campaign: Campaign) -> int:
+    """Back to pending for one retry 24 h after the failure, if the campaign may still send then (before
+    its end, outside the recipient's quiet hours); else skipped. Only while the row still holds this message."""
+    failed_at = row["message__failed_at"] or row["message__status_at"] or timezone.now()
+    retry_at = failed_at + RETRY_AFTER_131049
+    zone = zone_of(time_zone=row["contact__time_zone"], wa_id=row["contact__wa_id"], user_id=row["contact__user_id"])
+    retry = (
+        row["retry_at"] is None  # retried once already: never twice
+        and campaign.status in (CampaignStatus.RUNNING, CampaignStatus.PAUSED)
+        and (campaign.ends_at is None or retry_at < campaign.ends_at)
+        and awake_at(campaign, zone=zone, at=retry_at)
+    )
+    recipient = CampaignRecipient.objects.filter(pk=row["pk"], status__in=FAILABLE, message_id=row["message_id"])
+    error = {
+        "error_code": row["message__error_code"],
+        "error_title": (row["message__error_detail"] or "")[:255],
+        "status_at": failed_at,
+        "updated_at": timezone.now(),
+    }
+    if retry:
+        return recipient.update(status=R.PENDING, message=None, retry_at=retry_at, **error)
+    return recipient.update(status=R.SKIPPED, skip_reason=SkipReason.RECENT_131049, **error)
 
 
 def _apply_costs(batch: list[dict]) -> int:
@@ -281,7 +328,9 @@ def campaigns_to_count(now: datetime | None = None):
 
 def count_outcomes() -> int:
     """Sync and count each campaign whose totals may change (beat's job, campaigns.tasks). Returns how many."""
-    campaigns = list(campaigns_to_count())
+    campaigns = list(campaigns_to_count().select_related("phone_number"))
     for campaign in campaigns:
         campaign_totals_refresh(campaign)
+        if campaign.status == CampaignStatus.RUNNING:
+            safety.safety_check(campaign)  # a trigger between batches (or with nothing left to send) acts now
     return len(campaigns)

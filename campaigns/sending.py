@@ -12,6 +12,11 @@ still paces the drain. A recipient handed over keeps its message (status stays p
 message's outcome says otherwise; campaigns.outcomes' work) in the batch's transaction, and the
 message's dedupe key makes a second hand-over return the first message: nobody gets it twice.
 
+Before each batch, campaigns.safety checks the campaign (its number's rating, the failure window,
+its opt-outs) and pauses it when one trips. A recipient whose message met Meta's per-user marketing
+cap (131049) may be back with a `retry_at` (campaigns.outcomes): it waits until then, and its retry
+is a new message under its own dedupe key.
+
 When expansion is done and nobody is left to hand over, or the end time has passed, the campaign
 completes; recipients not handed over by its end are skipped with the reason `ended`.
 """
@@ -25,9 +30,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from campaigns import safety
 from campaigns.expansion import campaign_expand
 from campaigns.models import Campaign, CampaignCause, CampaignRecipient, CampaignStatus, RecipientStatus, SkipReason
 from campaigns.services import CampaignTransitionRefused, campaign_transition
@@ -54,8 +60,9 @@ SUBJECT_TYPE = "campaign"
 PURPOSE = "campaign"
 
 
-def dedupe_key(*, campaign_id: int, contact_id: int) -> str:
-    return f"campaign-{campaign_id}-{contact_id}"
+def dedupe_key(*, campaign_id: int, contact_id: int, retry: bool = False) -> str:
+    # The retry after a 131049 is a message of its own: the first one's key returns the failed first.
+    return f"campaign-{campaign_id}-{contact_id}" + ("-retry" if retry else "")
 
 
 def campaign_rate_key(*, phone_number: PhoneNumber) -> str:
@@ -112,14 +119,18 @@ def _sendable(campaign: Campaign, *, now: datetime) -> str:
     return ""
 
 
-def _pending(campaign: Campaign, *, after: int, batch_size: int) -> list[CampaignRecipient]:
-    """The next batch of recipients not yet handed over, locked (others' locked rows skipped), with
-    the newest consent of the template's category: one query."""
+def _pending(campaign: Campaign, *, after: int, batch_size: int, now: datetime) -> list[CampaignRecipient]:
+    """The next batch of recipients not yet handed over (a retry only once its time came), locked
+    (others' locked rows skipped), with the newest consent of the template's category: one query."""
     category = CONSENT_FOR_CATEGORY[CATEGORY_OF_TEMPLATE[campaign.template.category]]
     newest = ConsentEntry.objects.filter(contact=OuterRef("contact"), category=category).order_by("-recorded_at", "-id")
     rows = (
         CampaignRecipient.objects.filter(
-            campaign=campaign, status=RecipientStatus.PENDING, message__isnull=True, pk__gt=after
+            Q(retry_at__isnull=True) | Q(retry_at__lte=now),
+            campaign=campaign,
+            status=RecipientStatus.PENDING,
+            message__isnull=True,
+            pk__gt=after,
         )
         .select_related("contact")
         .annotate(consent_now=Subquery(newest.values("action")[:1]))
@@ -129,22 +140,31 @@ def _pending(campaign: Campaign, *, after: int, batch_size: int) -> list[Campaig
     return list(rows[:batch_size])
 
 
+def zone_of(*, time_zone: str, wa_id: str, user_id: str) -> ZoneInfo:
+    """A recipient's zone: the contact's, else its number's or BSUID's country's, else the shop's."""
+    return time_zone_of(time_zone=time_zone, wa_id=wa_id or None, user_id=user_id or None) or ZoneInfo(
+        settings.TIME_ZONE
+    )
+
+
+def awake_at(campaign: Campaign, *, zone: ZoneInfo, at: datetime) -> bool:
+    """Whether `at` falls outside the campaign's quiet hours in `zone`."""
+    quiet_hours = QuietHours(campaign.quiet_start, campaign.quiet_end)
+    return earliest_send_at(at, zone=zone, quiet_hours=quiet_hours) == at
+
+
 class _Zones:
     """Each recipient's zone and whether its clock is outside the quiet hours now, cached per zone for a run."""
 
     def __init__(self, campaign: Campaign, *, now: datetime):
         self.now = now
-        self.quiet_hours = QuietHours(campaign.quiet_start, campaign.quiet_end)
-        self.shop = ZoneInfo(settings.TIME_ZONE)
+        self.campaign = campaign
         self._awake: dict[str, bool] = {}
 
     def awake(self, contact) -> bool:
-        zone = (
-            time_zone_of(time_zone=contact.time_zone, wa_id=contact.wa_id or None, user_id=contact.user_id or None)
-            or self.shop
-        )
+        zone = zone_of(time_zone=contact.time_zone, wa_id=contact.wa_id, user_id=contact.user_id)
         if zone.key not in self._awake:
-            self._awake[zone.key] = earliest_send_at(self.now, zone=zone, quiet_hours=self.quiet_hours) == self.now
+            self._awake[zone.key] = awake_at(self.campaign, zone=zone, at=self.now)
         return self._awake[zone.key]
 
 
@@ -191,7 +211,9 @@ def _hand_over(campaign: Campaign, recipient: CampaignRecipient, *, now: datetim
         purpose=PURPOSE,
         template=campaign.template,
         template_params=recipient.params,
-        dedupe_key=dedupe_key(campaign_id=campaign.pk, contact_id=recipient.contact_id),
+        dedupe_key=dedupe_key(
+            campaign_id=campaign.pk, contact_id=recipient.contact_id, retry=recipient.retry_at is not None
+        ),
         subject_type=SUBJECT_TYPE,
         subject_id=recipient.pk,
         keep_refusal=True,
@@ -233,11 +255,15 @@ def campaign_send_due(*, campaign: Campaign, now: datetime, batch_size: int = SE
             if why := _sendable(locked, now=now):
                 result.stopped = why
                 break
+            if why := safety.safety_reason(locked):  # under the campaign's lock: the batch waits for the pause
+                safety.safety_pause(locked, reason=why, now=now)
+                result.stopped = f"paused: {why}"
+                break
             if _backlogged(phone_number=locked.phone_number):
                 result.stopped = "the outbox holds enough of the number's campaign messages"
                 break
             zones = zones or _Zones(locked, now=now)
-            batch = _pending(locked, after=after, batch_size=batch_size)
+            batch = _pending(locked, after=after, batch_size=batch_size, now=now)
             if not batch:
                 break
             after = batch[-1].pk
@@ -353,4 +379,6 @@ def campaign_run(
         rate, burst = campaign_rate(phone_number=campaign.phone_number)
         wait = max(result.retry_after, burst / rate / 2, MIN_WAIT_SECONDS)
         sleep(min(wait, max(deadline - clock(), 0.0)))
+    # A hold outlives the run by up to its TTL: a ring after the run (a staff resume) must publish.
+    doorbell_silence(key=doorbell_key(campaign_id))
     return handed

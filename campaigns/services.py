@@ -10,8 +10,9 @@ from django_fsm import TransitionNotAllowed
 
 from campaigns.models import Audience, Campaign, CampaignCause, CampaignStatus
 from campaigns.segments import segment_validate
+from conversations.intents import campaign_payload, reply_request
 from templates_lib.models import Template, TemplateCategory, TemplateStatus
-from templates_lib.params import TemplateDefinitionError, specs_parse
+from templates_lib.params import ParamType, TemplateDefinitionError, specs_parse
 from waco.channels.models import BusinessAccount, PhoneNumber
 from waco.transitions import transition_apply
 
@@ -23,7 +24,10 @@ FIELD_SOURCES = {
     "username": lambda row: row["username"],
     "wa_id": lambda row: row["wa_id"] or "",
 }
-PARAM_SOURCES = ("attribute", "field", "csv", "constant")
+PARAM_SOURCES = ("attribute", "field", "csv", "constant", "intent")
+# A quick-reply button's payload is an intent: what the tap asks the dialogue for (a Waco reply id),
+# sent with the campaign's id so the thread knows where the reply came from.
+BUTTON_INTENTS = ("menu", "cart", "checkout", "agent", "stop")
 
 
 class CampaignTransitionRefused(Exception):
@@ -45,8 +49,10 @@ def campaign_create(
     quiet_hours: tuple[time, time] = (time(21), time(9)),
     frequency_cap_hours: int = 24,
     created_by=None,
+    cause: str | None = None,
 ) -> Campaign:
-    """A draft campaign, or ValidationError naming each field that is wrong. Writes its first history row."""
+    """A draft campaign, or ValidationError naming each field that is wrong. Writes its first history row,
+    whose cause is `cause`, else staff for a user's campaign and the system's otherwise."""
     segment = {} if segment is None else segment
     errors: dict[str, list[str]] = {}
     if phone_number.business_account_id != business_account.pk:
@@ -88,7 +94,7 @@ def campaign_create(
             transition="",
             from_state="",
             to_state=campaign.status,
-            cause=CampaignCause.STAFF if created_by else CampaignCause.SYSTEM,
+            cause=cause or (CampaignCause.STAFF if created_by else CampaignCause.SYSTEM),
             actor=created_by,
         )
     return campaign
@@ -122,9 +128,12 @@ def params_check(params: object, *, template: Template, audience: str) -> list[s
         errors.append(f"No source for the template's parameters: {', '.join(missing)}.")
     if extra := sorted(set(params) - declared):
         errors.append(f"The template has no parameters named: {', '.join(extra)}.")
+    payloads = {spec.key for spec in specs if spec.type == ParamType.PAYLOAD}
     for key in sorted(set(params) & declared):
         if problem := _source_problem(params[key], audience=audience):
             errors.append(f"{key}: {problem}")
+        elif (params[key]["source"] == "intent") != (key in payloads):
+            errors.append(f"{key}: a quick-reply button takes an intent, and only a button does.")
     return errors
 
 
@@ -142,13 +151,21 @@ def _source_problem(source: object, *, audience: str) -> str:
         return "a csv source needs the column's name."
     if kind == "constant" and source.get("value") in (None, ""):
         return "a constant source needs its value."
+    if kind == "intent" and (not isinstance(source.get("value"), str) or _intent_unknown(source["value"])):
+        return f"an intent is one of Waco's replies ({', '.join(BUTTON_INTENTS)}, or cat:/prod: with an id)."
     if "default" in source and not isinstance(source["default"], str):
         return "a default is text."
     return ""
 
 
-def params_for(params: dict, row: dict) -> dict:
-    """One contact's parameter values (row: its name, profile_name, username, wa_id, attributes).
+def _intent_unknown(reply_id: str) -> bool:
+    request = reply_request(reply_id)
+    return request.name == "unknown" or request.campaign is not None
+
+
+def params_for(params: dict, row: dict, *, campaign_id: int | None = None) -> dict:
+    """One contact's parameter values (row: its name, profile_name, username, wa_id, attributes and,
+    for a CSV audience, `csv`: its row's columns).
 
     A value the contact lacks takes the source's default; with none it is None, which the send
     refuses for that recipient rather than sending an empty placeholder."""
@@ -161,8 +178,10 @@ def params_for(params: dict, row: dict) -> dict:
             value = (row["attributes"] or {}).get(source["key"])
         elif kind == "field":
             value = FIELD_SOURCES[source["key"]](row)
-        else:  # csv: the upload's column, filled when CSV audiences come
-            value = None
+        elif kind == "intent":  # the button's payload: this campaign, then what the tap asks for
+            value = campaign_payload(campaign_id, source["value"])
+        else:  # csv: the row's column in the uploaded file (campaigns.audience_csv)
+            value = (row.get("csv") or {}).get(source["column"].strip().lower())
         values[key] = value if value not in (None, "") else source.get("default")
     return values
 
@@ -172,12 +191,13 @@ def campaign_transition(
 ) -> Campaign:
     """Lock the campaign, apply one transition and record it with its cause; the only way a status changes.
 
-    A pause keeps `detail` as its reason. Only staff resume a campaign: a safety pause is never lifted
-    by the system. CampaignTransitionRefused, with nothing written, when the transition does not fit."""
+    A pause keeps `detail` as its reason. Only people resume a campaign (staff in the admin, or the
+    merchant's systems through the API with a campaigns:write key): a safety pause is never lifted by
+    the system. CampaignTransitionRefused, with nothing written, when the transition does not fit."""
     if name not in TRANSITIONS:
         raise CampaignTransitionRefused(f"no campaign transition named {name!r}")
-    if name == "resume" and cause != CampaignCause.STAFF:
-        raise CampaignTransitionRefused("only staff resume a campaign")
+    if name == "resume" and cause not in (CampaignCause.STAFF, CampaignCause.API):
+        raise CampaignTransitionRefused("only staff or the API resume a campaign")
     with transaction.atomic():
         locked = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
         source = locked.status

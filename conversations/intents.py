@@ -3,7 +3,7 @@ questions and the keyword table. Never guessed from free text."""
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conversations.models import Intent, Keyword
 from waco.cloud_api import messages as m
@@ -15,9 +15,10 @@ MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 # Messages that are not a request: recorded, never answered.
 SILENT_TYPES = frozenset({"reaction", "system", "revoke", "edit"})
 
-# Ids Waco puts on its buttons and list rows; anything else is not ours.
+# Ids Waco puts on its buttons and list rows; anything else is not ours. "stop" is a campaign's
+# unsubscribe button: the same request as the keyword.
 REPLY_ID = re.compile(
-    r"^(?:(?P<simple>menu|cart|checkout|agent|back|rmlist|consent:yes|consent:no)"
+    r"^(?:(?P<simple>menu|cart|checkout|agent|back|stop|rmlist|consent:yes|consent:no)"
     r"|cats:(?P<cats_page>\d{1,4})"
     r"|cat:(?P<category>\d{1,12}):(?P<cat_page>\d{1,4})"
     r"|prod:(?P<product>\d{1,12})"
@@ -25,6 +26,10 @@ REPLY_ID = re.compile(
     r"|add:(?P<add>\d{1,12})"
     r"|rm:(?P<remove>\d{1,12}))$"
 )
+
+
+# A campaign's quick-reply payload: the campaign, then the reply id of what the button asks for.
+CAMPAIGN_PAYLOAD = re.compile(r"^cmp:(?P<campaign>\d{1,12}):(?P<reply_id>.{1,200})$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,18 @@ class Request:
     # category product options add remove order product_question media silent unknown
     arg: int | str | None = None
     page: int = 1
+    campaign: int | None = None  # the campaign whose button this was (its quick-reply payload)
+
+
+def campaign_payload(campaign_id: int, reply_id: str) -> str:
+    """A campaign button's payload: the customer's tap carries the campaign and what they asked for."""
+    return f"cmp:{campaign_id}:{reply_id}"
+
+
+def campaign_of_payload(payload: str | None) -> int | None:
+    """The campaign a quick-reply payload names, if it is a campaign's."""
+    match = CAMPAIGN_PAYLOAD.match(payload or "")
+    return int(match["campaign"]) if match else None
 
 
 def normalise(text: str) -> str:
@@ -53,6 +70,13 @@ def keyword_intent(text: str) -> str | None:
 
 
 def reply_request(reply_id: str | None) -> Request:
+    """The request a button, list row or quick-reply payload of Waco's carries ("unknown" if not ours)."""
+    if campaign := CAMPAIGN_PAYLOAD.match(reply_id or ""):
+        return replace(_waco_reply(campaign["reply_id"]), campaign=int(campaign["campaign"]))
+    return _waco_reply(reply_id)
+
+
+def _waco_reply(reply_id: str | None) -> Request:
     match = REPLY_ID.match(reply_id or "")
     if match is None:
         return Request("unknown")

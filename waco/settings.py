@@ -91,6 +91,13 @@ WACO_PAIR_BURST = env.int("WACO_PAIR_BURST", default=10)
 WACO_MARKETING_LIMIT_SHARE = env.float("WACO_MARKETING_LIMIT_SHARE", default=0.5)
 # Campaigns may hand the outbox at most this share of a number's throughput (campaigns.sending).
 WACO_CAMPAIGN_THROUGHPUT_SHARE = env.float("WACO_CAMPAIGN_THROUGHPUT_SHARE", default=0.5)
+# A running campaign pauses itself (campaigns.safety) when more than this share of its last
+# WINDOW sends failed, or when its recipients' opt-outs pass this share of those who received it
+# (and at least the minimum, so a small campaign is not paused by its first two "stop"s).
+WACO_CAMPAIGN_FAILURE_RATE = env.float("WACO_CAMPAIGN_FAILURE_RATE", default=0.1)
+WACO_CAMPAIGN_FAILURE_WINDOW = env.int("WACO_CAMPAIGN_FAILURE_WINDOW", default=200)
+WACO_CAMPAIGN_OPT_OUT_RATE = env.float("WACO_CAMPAIGN_OPT_OUT_RATE", default=0.02)
+WACO_CAMPAIGN_OPT_OUT_MIN = env.int("WACO_CAMPAIGN_OPT_OUT_MIN", default=10)
 
 # How long a payment link, and the stock it holds, stays open. At least 35 minutes, so that
 # Stripe's 30-minute minimum for a Checkout Session holds even when the create is retried.
@@ -314,6 +321,8 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "outbound.models.MessageStatus",
         "MessageCategoryEnum": "outbound.models.MessageCategory",
         "EventTypeEnum": "waco.events.models.EventType",
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "RecipientStatusEnum": "campaigns.models.RecipientStatus",
     },
 }
 # The REST API (waco.api): requests per key and minute, and the largest body: 8 MiB admits a full

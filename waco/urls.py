@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+import campaigns.api
 import catalog.api
 import checkout.api
 import conversations.api
@@ -33,6 +34,7 @@ urlpatterns = [
             + templates_lib.api.urlpatterns
             + conversations.api.urlpatterns
             + waco.events.api.urlpatterns
+            + campaigns.api.urlpatterns
         ),
     ),
     re_path(r"^api/v1/(?P<unmatched>.*)$", api_not_found),

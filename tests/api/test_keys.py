@@ -29,6 +29,9 @@ def test_the_issue_lists_these_scopes():
         "templates:read",
         "threads:read",
         "webhooks:manage",
+        # issue 16: "later issues add `campaigns:*`"; issue 19 adds them
+        "campaigns:read",
+        "campaigns:write",
     )
 
 

@@ -1,15 +1,18 @@
 """Campaigns as campaign_create leaves them (a draft sending an approved marketing template), and recipients."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import factory
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignRecipient, RecipientStatus
-from templates_lib.models import TemplateCategory
+from campaigns.expansion import campaign_expand
+from campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
+from templates_lib import services as templates
+from templates_lib.models import TemplateCategory, TemplateStatus
 from tests.channels.factories import PhoneNumberFactory
 from tests.contacts.factories import ContactFactory
-from tests.templates_lib.factories import TemplateFactory
+from tests.templates_lib.factories import BODY, PARAMETERS, TemplateFactory
+from tests.workers import wait_until
 from waco.contacts import services as contacts
 from waco.contacts.models import ConsentAction, ConsentCategory, ConsentSource
 
@@ -88,3 +91,48 @@ def sent_recipient(campaign, *, contact=None, message_status="accepted", **kwarg
     )
     recipient.save(update_fields=["message"])
     return recipient
+
+
+NO_QUIET_HOURS = {"quiet_start": time(0), "quiet_end": time(0)}
+
+
+def running_campaign(*, contacts: int = 0, throughput: int = 1000, **kwargs):
+    """A running campaign, started an hour ago, with no quiet hours, expanded over `contacts` new
+    opted-in contacts (and any made before); `throughput` is its new number's (not one passed in)."""
+    for _ in range(contacts):
+        opted_in_contact()
+    number = {} if "phone_number" in kwargs else {"phone_number__throughput_mps": throughput}
+    kwargs = {
+        **NO_QUIET_HOURS,
+        "status": CampaignStatus.RUNNING,
+        "starts_at": timezone.now() - timedelta(hours=1),
+        **number,
+        **kwargs,
+    }
+    campaign = CampaignFactory(**kwargs)
+    campaign_expand(campaign=campaign)
+    return campaign
+
+
+def sandbox_campaign(shop, *, contacts: int = 0, throughput: int = 80):
+    """A running campaign on the sandbox shop (tests.support.sandbox_shop) of a marketing template
+    submitted to the sandbox and approved there, to `contacts` new opted-in contacts (and any before)."""
+    draft = templates.template_create_draft(
+        business_account=shop.account,
+        name="winter_sale",
+        language="en_US",
+        category=TemplateCategory.MARKETING,
+        components=BODY,
+        parameters=PARAMETERS,
+    )
+    template = templates.template_submit(template=draft)
+    shop.deliver_webhooks()  # the sandbox's review approves it (here, or by the shop's worker)
+
+    def approved():
+        template.refresh_from_db()
+        return template.status == TemplateStatus.APPROVED
+
+    wait_until(approved, timeout=30, message=f"the sandbox to approve {template.name}")
+    shop.number.throughput_mps = throughput
+    shop.number.save(update_fields=["throughput_mps"])
+    return running_campaign(contacts=contacts, template=template, phone_number=shop.number)

@@ -201,7 +201,7 @@ def test_start_runs_with_staff_as_the_cause_and_leaves_the_expansion_to_a_worker
     audience()
     campaign = CampaignFactory()
     rung = []
-    monkeypatch.setattr("campaigns.admin_views.campaign_send_ring", rung.append)
+    monkeypatch.setattr("campaigns.control.campaign_send_ring", rung.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(status_url(campaign, "start"))
     assert response.status_code == 302

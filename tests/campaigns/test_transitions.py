@@ -64,10 +64,11 @@ def test_a_refused_transition_changes_nothing_and_writes_no_history(name, source
     assert not campaign.changes.exists()
 
 
-def test_only_staff_resume_a_campaign():
+@pytest.mark.parametrize("cause", [CampaignCause.SAFETY, CampaignCause.SYSTEM, CampaignCause.SCHEDULE])
+def test_only_staff_or_the_api_resume_a_campaign(cause):
     campaign = CampaignFactory(status=S.PAUSED)
-    with pytest.raises(CampaignTransitionRefused, match="only staff"):
-        campaign_transition(campaign=campaign, name="resume", cause=CampaignCause.SAFETY)
+    with pytest.raises(CampaignTransitionRefused, match="only staff or the API"):
+        campaign_transition(campaign=campaign, name="resume", cause=cause)
     assert not campaign.changes.exists()
 
 

@@ -12,13 +12,15 @@ from datetime import timedelta
 from django.apps import apps
 from django.utils import timezone
 
+from campaigns.models import Campaign, CampaignChange, CampaignRecipient, CampaignStatus, RecipientStatus
 from catalog.demo_data import demo_catalog_seed
 from catalog.models import Category, Product, Variant
 from checkout.models import Order, OrderChange, OrderLine, OrderStatus, PaymentLink, Refund
 from conversations.models import Thread, ThreadMessage
 from outbound.models import OutboundMessage
 from templates_lib import services as templates
-from templates_lib.models import Purpose, Template
+from templates_lib.models import Purpose, Template, TemplateCategory
+from tests.campaigns.factories import CampaignFactory, CampaignRecipientFactory
 from tests.catalog.factories import CategoryFactory, ProductFactory, ShopFactory, VariantFactory
 from tests.channels.factories import BusinessAccountFactory, PhoneNumberFactory
 from tests.checkout.factories import OrderFactory, approved_chain, paid_order, utility_consent
@@ -39,6 +41,11 @@ DOCUMENTED_CUSTOMERS = ("971501230077", "971501230001")
 DOCUMENTED_ORDER = "WK7M2Q9PX"
 # Purposes come from data migrations, which a transactional test's flush empties.
 PURPOSE_MIGRATIONS = ("0002_standard_purposes", "0003_payment_link_purpose", "0004_payment_refunded_purpose")
+# The campaigns API's documented template (no parameters, so a body without `params` can use it).
+CAMPAIGN_TEMPLATE = "winter_sale"
+# Campaigns in each state a transition starts from, several of each: the fuzzer's cancels come first
+# (the schema's order) and must leave some for pause, resume and start to reach a 2xx.
+CAMPAIGNS_PER_STATUS = 8
 
 
 @dataclass
@@ -55,6 +62,7 @@ class ApiWorld:
     threads: list[int] = field(default_factory=list)
     webhook_endpoints: list[int] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)  # names
+    campaigns: list[int] = field(default_factory=list)
     private_strings: list[str] = field(default_factory=list)  # names no other account's answer may show
 
     def identifiers(self) -> dict[str, list]:
@@ -71,6 +79,7 @@ class ApiWorld:
             "accounts": [self.account.waba_id],
             "numbers": self.numbers,
             "purposes": ["order_update", "delivery_update"],
+            "campaigns": self.campaigns,
         }
 
 
@@ -130,6 +139,22 @@ def shop_seed(*, name: str = "Alpha Modest Fashion") -> ApiWorld:
     endpoint, _ = events.endpoint_create(
         url="http://127.0.0.1:9/waco-events", event_types=["order.paid"], business_accounts=[account]
     )
+    campaign_template = TemplateFactory(
+        business_account=account,
+        name=CAMPAIGN_TEMPLATE,
+        category=TemplateCategory.MARKETING,
+        components=[{"type": "BODY", "text": "Our winter sale starts today: 20% off everything."}],
+        parameters=[],
+    )
+    campaigns = [
+        CampaignFactory(
+            phone_number=number, template=campaign_template, params={}, status=status, name=f"Alpha {status} {n}"
+        )
+        for n in range(CAMPAIGNS_PER_STATUS)
+        for status in (CampaignStatus.DRAFT, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
+    ]
+    for person, outcome in ((customer, RecipientStatus.DELIVERED), (buyer, RecipientStatus.PENDING)):
+        CampaignRecipientFactory(campaign=campaigns[1], contact=person, status=outcome)  # a running one
     products = list(Product.objects.filter(business_account=account).order_by("pk"))
     skus = list(Variant.objects.filter(product__business_account=account).order_by("pk").values_list("sku", flat=True))
     return ApiWorld(
@@ -142,8 +167,10 @@ def shop_seed(*, name: str = "Alpha Modest Fashion") -> ApiWorld:
         messages=[sent.pk, queued.pk],
         threads=[thread.pk],
         webhook_endpoints=[endpoint.pk],
-        templates=[template.name for template in chain],
+        templates=[*(template.name for template in chain), CAMPAIGN_TEMPLATE],
+        campaigns=[campaign.pk for campaign in campaigns],
         private_strings=[
+            *(campaign.name for campaign in campaigns),
             *(product.name for product in products),
             *skus,
             *(order.reference for order in orders),
@@ -185,6 +212,9 @@ def account_snapshot(account: BusinessAccount) -> dict[str, list]:
             ServiceWindow: ServiceWindow.objects.filter(phone_number__business_account=account),
             WebhookEndpoint: WebhookEndpoint.objects.filter(business_accounts=account),
             Event: Event.objects.filter(business_account=account),
+            Campaign: Campaign.objects.filter(business_account=account),
+            CampaignChange: CampaignChange.objects.filter(campaign__business_account=account),
+            CampaignRecipient: CampaignRecipient.objects.filter(campaign__business_account=account),
         }
     )
 

@@ -12,6 +12,8 @@ SCOPES = (
     "templates:read",
     "threads:read",
     "webhooks:manage",
+    "campaigns:read",
+    "campaigns:write",
 )
 
 

@@ -97,6 +97,7 @@ class ConsentSource(models.TextChoices):
     THREAD = "thread", "Conversation"  # the customer answered our question in the thread
     API = "api", "REST API"  # the storefront or CRM recorded it
     ADMIN = "admin", "Admin"  # staff recorded it (e.g. an in-store sign-up)
+    IMPORT = "import", "Imported list"  # a campaign's CSV said so, with the merchant's proof
 
 
 class ConsentEntry(models.Model):

@@ -23,6 +23,10 @@ from waco.events.services import event_record
 # Sent inside the merging transaction, before `merged_id` is deleted, so apps
 # that point at contacts (threads, orders) move their rows to `survivor`.
 contact_merged = Signal()  # kwargs: survivor (Contact), merged_id (int)
+# Sent inside consent_record's transaction when a category becomes granted or withdrawn (or gets its
+# first word), so the apps above act with it (campaigns skip an opted-out customer's pending sends).
+# kwargs: contact, category, granted (bool), entry (the ConsentEntry now current).
+consent_changed = Signal()
 
 # Two workers may create the same new contact at once; the loser retries the lookup.
 _RESOLVE_ATTEMPTS = 3
@@ -113,6 +117,20 @@ def contact_find_by_wa_id(wa_id: str) -> Contact | None:
         return contact
     alias = ContactAlias.objects.select_related("contact").filter(wa_id=wa_id).first()
     return alias.contact if alias else None
+
+
+def contacts_for_wa_ids(wa_ids: list[str]) -> dict[str, Contact]:
+    """The contact of each wa_id (its own, else through an alias), creating those nobody has yet.
+
+    Three queries whatever the count: for a list imported in one go (a campaign's CSV)."""
+    found = {contact.wa_id: contact for contact in Contact.objects.filter(wa_id__in=wa_ids)}
+    for alias in ContactAlias.objects.select_related("contact").filter(wa_id__in=set(wa_ids) - set(found)):
+        found[alias.wa_id] = alias.contact
+    if missing := sorted(set(wa_ids) - set(found)):
+        # ignore_conflicts: a webhook may create one of them meanwhile; the re-read finds it either way.
+        Contact.objects.bulk_create([Contact(wa_id=wa_id) for wa_id in missing], ignore_conflicts=True)
+        found |= {contact.wa_id: contact for contact in Contact.objects.filter(wa_id__in=missing)}
+    return found
 
 
 def _find_or_link(*, wa_id: str | None, user_id: str | None) -> Contact | None:
@@ -216,6 +234,8 @@ def consent_record(
         after = consent_current(contact=contact, category=category)
         if before is None or (before.action == ConsentAction.OPT_IN) != (after.action == ConsentAction.OPT_IN):
             _consent_changed_record(contact=contact, current=after)
+            granted = after.action == ConsentAction.OPT_IN
+            consent_changed.send(sender=Contact, contact=contact, category=category, granted=granted, entry=after)
     return entry
 
 
