@@ -43,6 +43,7 @@ from campaigns.models import (
     SkipReason,
 )
 from campaigns.sending import awake_at, zone_of
+from conversations.intents import campaign_of_payload
 from outbound.models import MessageStatus
 from outbound.pricing import Billable, costs_for
 from waco.contacts.timezones import country_of
@@ -220,12 +221,16 @@ def _changed(campaign_id: int) -> None:
     CampaignTotals.objects.filter(campaign_id=campaign_id).update(changed_at=timezone.now())
 
 
-def recipient_replied(*, contact_id: int, phone_number_id: int, at: datetime) -> CampaignRecipient | None:
+def recipient_replied(
+    *, contact_id: int, phone_number_id: int, at: datetime, campaign_id: int | None = None
+) -> CampaignRecipient | None:
     """A customer's message on a number: the latest recipient of a campaign from that number sent to
-    them within its attribution window becomes replied (unless it already replied or ordered)."""
-    recipient = _attributable(
-        CampaignRecipient.objects.filter(contact_id=contact_id, campaign__phone_number_id=phone_number_id), at=at
-    )
+    them within its attribution window becomes replied (unless it already replied or ordered). A tap
+    on a campaign's button names its campaign (`campaign_id`, from the payload): that one, not the latest."""
+    recipients = CampaignRecipient.objects.filter(contact_id=contact_id, campaign__phone_number_id=phone_number_id)
+    if campaign_id is not None:
+        recipients = recipients.filter(campaign_id=campaign_id)
+    recipient = _attributable(recipients, at=at)
     if recipient is None or recipient.status not in _below(R.REPLIED):
         return None
     return _attribute(recipient, Q(status__in=_below(R.REPLIED)), status=R.REPLIED, replied_at=at)
@@ -273,7 +278,13 @@ def _attribute(recipient: CampaignRecipient, still: Q, **fields) -> CampaignReci
 def inbound_message_recorded(sender, message, **kwargs) -> None:
     """Receiver of conversations.signals.inbound_message_recorded."""
     thread = message.thread
-    recipient_replied(contact_id=thread.contact_id, phone_number_id=thread.phone_number_id, at=message.sent_at)
+    tapped = (message.payload or {}).get("button") or {}  # a template's quick-reply button, as Meta sends it
+    recipient_replied(
+        contact_id=thread.contact_id,
+        phone_number_id=thread.phone_number_id,
+        at=message.sent_at,
+        campaign_id=campaign_of_payload(tapped.get("payload")),
+    )
 
 
 def order_paid(sender, order, **kwargs) -> None:

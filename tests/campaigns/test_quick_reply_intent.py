@@ -1,15 +1,22 @@
 """A campaign template's quick-reply buttons carry the campaign and what the tap asks for: chosen as an
 intent when the campaign is made, sent as the button's payload, read back by the dialogue."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 
 from campaigns.expansion import campaign_expand
+from campaigns.models import CampaignStatus, RecipientStatus
 from campaigns.services import campaign_create
 from conversations.intents import Request, campaign_of_payload, reply_request
+from conversations.models import Thread
+from conversations.services import thread_message_record_inbound
 from templates_lib.models import TemplateCategory
 from templates_lib.rendering import render
-from tests.campaigns.factories import PARAMS, opted_in_contact
+from tests.campaigns.factories import PARAMS, CampaignFactory, opted_in_contact, sent_recipient
 from tests.channels.factories import PhoneNumberFactory
 from tests.templates_lib.factories import BODY, PARAMETERS, TemplateFactory
 
@@ -104,3 +111,25 @@ def test_the_dialogue_reads_the_tap_as_its_intent_and_knows_the_campaign():
     assert reply_request("cmp:12:cmp:13:menu").name == "unknown"  # never nested
     assert reply_request("menu") == Request("menu")  # Waco's own buttons are unchanged
     assert (campaign_of_payload("cmp:12:menu"), campaign_of_payload("menu")) == (12, None)
+
+
+def test_a_tap_on_an_older_campaign_s_button_is_its_reply_not_the_latest_campaign_s():
+    older = CampaignFactory(status=CampaignStatus.RUNNING)
+    later = CampaignFactory(status=CampaignStatus.RUNNING, phone_number=older.phone_number)
+    sent = RecipientStatus.SENT
+    first = sent_recipient(older, status=sent, sent_at=timezone.now() - timedelta(days=2))
+    second = sent_recipient(later, contact=first.contact, status=sent, sent_at=timezone.now() - timedelta(hours=1))
+    thread = Thread.objects.create(contact=first.contact, phone_number=older.phone_number)
+    tapped = {"type": "button", "button": {"payload": f"cmp:{older.pk}:menu", "text": "Shop the sale"}}
+    with transaction.atomic():
+        thread_message_record_inbound(
+            thread=thread,
+            wamid="wamid.tap.1",
+            type="button",
+            text="Shop the sale",
+            payload=tapped,
+            sent_at=timezone.now(),
+        )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (RecipientStatus.REPLIED, RecipientStatus.SENT)
