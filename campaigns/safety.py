@@ -39,7 +39,7 @@ from outbound.policy import CATEGORY_OF_TEMPLATE, CONSENT_FOR_CATEGORY
 from outbound.quality import WORSE_EVENTS
 from templates_lib.models import TemplateStatus
 from waco.alerts.models import AlertSeverity
-from waco.alerts.services import alert_raise
+from waco.alerts.services import alert_raise, alert_resolve_link
 from waco.channels import selectors as channel_selectors
 from waco.channels.models import QualityRating
 
@@ -66,6 +66,15 @@ RECEIVED_OUTCOMES = (
 # --- pausing --------------------------------------------------------------------------------------
 
 
+def _page(campaign: Campaign) -> str:
+    return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+
+
+def safety_alert_resolve(campaign: Campaign) -> int:
+    """Staff resumed the campaign: its safety alert is dealt with (a new trigger raises a new one)."""
+    return alert_resolve_link(kind=ALERT_KIND, link=_page(campaign))
+
+
 def safety_pause(campaign: Campaign, *, reason: str, now: datetime | None = None) -> bool:
     """Pause the running campaign for `reason` and alert staff; False (nothing done) when it is not running.
 
@@ -79,7 +88,7 @@ def safety_pause(campaign: Campaign, *, reason: str, now: datetime | None = None
                 subject=f"campaign {campaign.name} (#{campaign.pk})",
                 detail=f"Paused: {reason}. It stays paused until staff resume it.",
                 severity=AlertSeverity.CRITICAL,
-                link=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
+                link=_page(campaign),
             )
     except CampaignTransitionRefused:  # paused, completed or cancelled meanwhile
         return False

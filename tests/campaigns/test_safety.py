@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns import safety, tasks
+from campaigns.control import campaign_press
 from campaigns.models import CampaignCause, CampaignStatus, RecipientStatus
 from campaigns.outcomes import campaign_totals_refresh, count_outcomes
 from campaigns.sending import campaign_run, campaign_send_due
@@ -329,3 +330,19 @@ def test_meta_pausing_the_template_pauses_the_campaign_through_the_worker(shop):
     wait_drained(timeout=60)
     campaign.refresh_from_db()
     assert campaign.status == S.PAUSED and handed_over(campaign) == handed
+
+
+@pytest.mark.django_db
+def test_staff_resuming_a_safety_pause_resolve_its_alert_and_a_new_trigger_raises_a_new_one():
+    campaign = running_campaign(contacts=2)
+    campaign.phone_number.quality_rating = QualityRating.YELLOW
+    campaign.phone_number.save(update_fields=["quality_rating"])
+    campaign_send_due(campaign=campaign, now=timezone.now())
+    assert Alert.objects.get(kind=safety.ALERT_KIND).resolved_at is None
+
+    campaign_press(campaign=campaign, name="resume", cause=CampaignCause.STAFF)
+    assert Alert.objects.get(kind=safety.ALERT_KIND).resolved_at is not None
+    campaign.phone_number.quality_rating = QualityRating.RED
+    campaign.phone_number.save(update_fields=["quality_rating"])
+    safety.safety_check(campaign)
+    assert Alert.objects.filter(kind=safety.ALERT_KIND, resolved_at__isnull=True).count() == 1
