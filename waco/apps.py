@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.core.servers.basehttp import WSGIRequestHandler
 from django.db.models.signals import post_migrate
 
@@ -10,12 +11,19 @@ class WacoConfig(AppConfig):
     verbose_name = "Waco core"
 
     def ready(self):
-        from waco import periodic, roles
+        from waco import graph_version, periodic, roles
+
+        checks.register(graph_version.graph_version_check, deploy=True)  # `manage.py check --deploy`
 
         periodic.register(periodic.PeriodicJob(name="waco.heartbeat", task="waco.tasks.heartbeat", every_seconds=30))
         periodic.register(
             periodic.PeriodicJob(
                 name="waco.check_stored_secrets", task="waco.tasks.check_stored_secrets", every_seconds=60 * 60
+            )
+        )
+        periodic.register(
+            periodic.PeriodicJob(
+                name="waco.watch_graph_version", task="waco.tasks.watch_graph_version", every_seconds=24 * 60 * 60
             )
         )
         post_migrate.connect(periodic.sync_periodic_tasks_after_migrate, sender=self)

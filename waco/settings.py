@@ -59,6 +59,8 @@ WACO_GRAPH_API_BASE = env.str(
     default="https://graph.facebook.com" if PRODUCTION else f"{_sandbox_base}/graph",
 ).rstrip("/")
 WACO_GRAPH_API_VERSION = env.str("WACO_GRAPH_API_VERSION", default="v24.0")
+# "Today" for the Graph API version's watch (waco.graph_version), as YYYY-MM-DD; blank: the real date.
+WACO_TODAY = env.str("WACO_TODAY", default="")
 # A real Stripe key (a test-mode sk_test_... of your own, say) means Stripe itself, in the demo too.
 _real_stripe = PRODUCTION or WACO_STRIPE_SECRET_KEY != config.DEMO_STRIPE_SECRET_KEY
 WACO_STRIPE_API_BASE = env.str(

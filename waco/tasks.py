@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from waco import health, stored_secrets
+from waco import graph_version, health, stored_secrets
 
 
 @shared_task(name="waco.tasks.heartbeat")
@@ -13,3 +13,9 @@ def heartbeat() -> None:
 def check_stored_secrets() -> None:
     """Beat: every stored secret still decrypts, or staff hear which one does not."""
     stored_secrets.secrets_check()
+
+
+@shared_task(name="waco.tasks.watch_graph_version")
+def watch_graph_version() -> str:
+    """Beat, daily: staff hear before Meta ends the configured Graph API version (waco.graph_version)."""
+    return graph_version.graph_version_watch()

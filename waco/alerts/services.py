@@ -11,7 +11,8 @@ from waco.alerts.models import Alert, AlertSeverity
 def alert_raise(
     *, kind: str, subject: str, detail: str = "", severity: str = AlertSeverity.WARNING, link: str = ""
 ) -> Alert:
-    """Open an alert (or refresh the open one of the same kind and subject) and mail staff once.
+    """Open an alert (or refresh the open one of the same kind and subject) and mail staff once, and
+    again if the open one turns critical.
 
     `link` is where staff act on it (a path in this site); the mail carries it.
     """
@@ -20,13 +21,18 @@ def alert_raise(
     with transaction.atomic():
         alert = Alert.objects.select_for_update().filter(kind=kind, subject=subject, resolved_at__isnull=True).first()
         if alert:
+            escalated = severity == AlertSeverity.CRITICAL and alert.severity != AlertSeverity.CRITICAL
             alert.detail = detail
             alert.link = link or alert.link
-            alert.save(update_fields=["detail", "link"])
-            return alert
-        alert = Alert.objects.create(
-            kind=kind, subject=subject, detail=detail, severity=severity, link=link, opened_at=timezone.now()
-        )
+            alert.severity = AlertSeverity.CRITICAL if escalated else alert.severity
+            alert.save(update_fields=["detail", "link", "severity"])
+            if not escalated:
+                return alert
+            link = alert.link
+        else:
+            alert = Alert.objects.create(
+                kind=kind, subject=subject, detail=detail, severity=severity, link=link, opened_at=timezone.now()
+            )
     body = detail or subject
     if link:  # a path in this site is mailed as an address staff can open
         body = f"{body}\n\nOpen: {settings.WACO_PUBLIC_URL + link if link.startswith('/') else link}"
