@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from waco.channels.models import PhoneNumber
+from waco.cloud_api.client import EDGE_MARKETING_MESSAGES, EDGE_MESSAGES
 from waco.contacts.models import Contact
 
 
@@ -43,6 +44,13 @@ class MessageCategory(models.TextChoices):
     UTILITY = "utility", "Utility (order updates)"
     MARKETING = "marketing", "Marketing"
     AUTHENTICATION = "authentication", "Authentication"
+
+
+class GraphEdge(models.TextChoices):
+    """Where a message's last send went: Cloud API's /messages or the Marketing Messages API's edge."""
+
+    MESSAGES = EDGE_MESSAGES, "/messages"
+    MARKETING_MESSAGES = EDGE_MARKETING_MESSAGES, "/marketing_messages (Marketing Messages API)"
 
 
 class OutboundMedia(models.Model):
@@ -108,6 +116,9 @@ class OutboundMessage(models.Model):
     error_class = models.CharField(max_length=32, blank=True)
     error_detail = models.TextField(blank=True)
     needs_person = models.BooleanField(default=False, help_text="Failed in a way only a person can fix.")
+    graph_edge = models.CharField(
+        max_length=20, choices=GraphEdge.choices, blank=True, help_text="Where its last send went; empty before one."
+    )
     pricing_model = models.CharField(max_length=32, blank=True)
     pricing_type = models.CharField(max_length=64, blank=True)
     pricing_category = models.CharField(max_length=32, blank=True)

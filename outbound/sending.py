@@ -12,18 +12,21 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from outbound import attachments, outcomes, policy, ratelimit, services, statuses
 from outbound.failures import messages_failed_report
 from outbound.models import (
+    GraphEdge,
     MessageCategory,
     MessageStatus,
     OutboundMessage,
     SendAttempt,
     SendOutcome,
 )
+from templates_lib.models import Template, TemplateCategory
 from waco.alerts.models import AlertSeverity
 from waco.alerts.services import alert_raise
 from waco.celery_config import QUEUE_MARKETING, QUEUE_SERVICE
@@ -127,7 +130,42 @@ def _claim_for_number(*, number_id: int, queue: str, now: datetime, count: int) 
     claimed = policy.with_facts(  # the customers' consent and windows come with the rows: one query
         OutboundMessage.objects.select_related("phone_number__business_account", "contact", "media").filter(pk__in=ids)
     )
-    return _decide_again(list(claimed.order_by("pk")), now=now)
+    return _decide_again(list(_with_template_category(claimed).order_by("pk")), now=now)
+
+
+# --- which edge a message goes to ----------------------------------------------------------
+
+
+def _template_category_query(*, business_account, name, language):
+    """The category Meta last completed for a template (an announced change waits in category_pending)."""
+    template = Template.objects.filter(business_account=business_account, name=name, language=language)
+    return template.values("category")[:1]
+
+
+def _with_template_category(messages):
+    """Each template message's category in force, in the claim's own query: no query per message."""
+    return messages.annotate(send_template_language=KT("content__template__language__code")).annotate(
+        send_template_category=Subquery(
+            _template_category_query(
+                business_account=OuterRef("phone_number__business_account"),
+                name=OuterRef("template_name"),
+                language=OuterRef("send_template_language"),
+            )
+        )
+    )
+
+
+def _edge_for(message: OutboundMessage) -> str:
+    """Meta's Marketing Messages API takes marketing templates only: an account that has it sends
+    them there, routed by the category in force, and everything else (utility, authentication,
+    free-form, interactive) to /messages."""
+    if (
+        message.phone_number.business_account.marketing_messages_api
+        and message.content.get("type") == "template"
+        and message.send_template_category == TemplateCategory.MARKETING
+    ):
+        return GraphEdge.MARKETING_MESSAGES
+    return GraphEdge.MESSAGES
 
 
 def _decide_again(messages: list[OutboundMessage], *, now: datetime) -> list[OutboundMessage]:
@@ -142,6 +180,13 @@ def _decide_again(messages: list[OutboundMessage], *, now: datetime) -> list[Out
             continue
         if decision is not None:
             message.content, message.template_name = decision.content, decision.template_name
+            # A template stands in for the free-form message: its category, read once (a rare path).
+            row = _template_category_query(
+                business_account=message.phone_number.business_account,
+                name=decision.template_name,
+                language=decision.content["template"]["language"]["code"],
+            ).first()
+            message.send_template_category = row["category"] if row else None
             OutboundMessage.objects.filter(pk=message.pk).update(
                 content=decision.content,
                 template_name=decision.template_name,
@@ -189,6 +234,7 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
             outcomes.requeue(message, delay=timedelta(seconds=pair.retry_after), count_attempt=False)
             continue
         account = message.phone_number.business_account
+        message.graph_edge = _edge_for(message)
         if account.pk not in clients:  # the token is decrypted once per batch, not per message
             clients[account.pk] = GraphClient(access_token=account.access_token)
         chains.setdefault((message.phone_number_id, message.recipient), []).append((message, clients[account.pk]))
@@ -213,6 +259,7 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
             attempts.append(_attempt(message, started, duration_ms, SendOutcome.ACCEPTED, wamid=result.wamid))
             accepted.append((message.pk, result.wamid))
     SendAttempt.objects.bulk_create(attempts)
+    _edges_record(calls)
     attachments.uploads_record([call[0] for call in calls], since=batch_started)
     statuses.messages_accepted(accepted=accepted)
     wa_ids_from_send_answers(  # Meta's wa_id for a number it knows otherwise (Brazil, Mexico)
@@ -220,6 +267,15 @@ def messages_send(*, messages: list[OutboundMessage]) -> None:
         for call in calls
         if not isinstance(call[3], GraphError)
     )
+
+
+def _edges_record(calls: list[tuple]) -> None:
+    """Where each call went, for the admin and the API: one update per edge used in the batch."""
+    by_edge: dict[str, list[int]] = {}
+    for call in calls:
+        by_edge.setdefault(call[0].graph_edge, []).append(call[0].pk)
+    for edge, pks in by_edge.items():
+        OutboundMessage.objects.filter(pk__in=pks).update(graph_edge=edge)
 
 
 def _is_rate(result) -> bool:
@@ -250,7 +306,7 @@ def _chain_send(chain: list[tuple[OutboundMessage, GraphClient]]) -> list[tuple]
         try:
             content = attachments.content_with_media(message, client, now=started)  # uploads a staff file first
             payload = {**addressing, **content, "biz_opaque_callback_data": str(message.pk)}
-            result = client.send_message(message.phone_number.graph_id, payload)
+            result = client.send_message(message.phone_number.graph_id, payload, edge=message.graph_edge)
         except GraphError as error:
             result = error
         calls.append((message, started, int((time.monotonic() - clock) * 1000), result))

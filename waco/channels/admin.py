@@ -16,7 +16,7 @@ class BusinessAccountForm(forms.ModelForm):
 
     class Meta:
         model = BusinessAccount
-        fields = ["name", "waba_id", "access_token"]
+        fields = ["name", "waba_id", "access_token", "marketing_messages_api"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,7 +32,8 @@ class BusinessAccountForm(forms.ModelForm):
 
 # What Meta owns of a number or an account: typed once when it is added (the ids Meta gave it), then
 # kept by Meta's webhooks and polls (outbound.quality, channels.services.phone_number_record_health),
-# never edited by hand. Staff change only what is theirs: the account's name and token, pause and resume.
+# never edited by hand. Staff change only what is theirs: the account's name, token and Marketing Messages
+# API switch, pause and resume.
 NUMBER_SET_ON_ADD = ["business_account", "graph_id", "display_phone_number", "verified_name"]
 NUMBER_FROM_META = ["quality_rating", "throughput_mps", "quality_checked_at"]
 ACCOUNT_SET_ON_ADD = ["waba_id"]
@@ -65,7 +66,14 @@ class PhoneNumberInline(admin.TabularInline):
 @admin.register(BusinessAccount)
 class BusinessAccountAdmin(admin.ModelAdmin):
     form = BusinessAccountForm
-    list_display = ["name", "waba_id", "messaging_limit_tier", "access_token_hint", "updated_at"]
+    list_display = [
+        "name",
+        "waba_id",
+        "messaging_limit_tier",
+        "marketing_messages_api",
+        "access_token_hint",
+        "updated_at",
+    ]
     search_fields = ["name", "waba_id"]
     inlines = [PhoneNumberInline]
 
@@ -74,7 +82,7 @@ class BusinessAccountAdmin(admin.ModelAdmin):
         return [*set_on_add, *ACCOUNT_FROM_META, "access_token_hint", "created_at", "updated_at"]
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "waba_id", "access_token", *ACCOUNT_FROM_META, "access_token_hint"]
+        fields = ["name", "waba_id", "access_token", "marketing_messages_api", *ACCOUNT_FROM_META, "access_token_hint"]
         if obj is not None:
             fields += ["created_at", "updated_at"]
         if self.has_change_permission(request, obj) or (obj is None and self.has_add_permission(request)):

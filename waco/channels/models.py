@@ -44,6 +44,14 @@ class BusinessAccount(models.Model):
     messaging_limit_tier = models.CharField(
         max_length=20, choices=MessagingLimitTier.choices, default=MessagingLimitTier.TIER_250
     )
+    # Meta's Marketing Messages API, once the business accepted its terms: marketing templates then
+    # go to /<number>/marketing_messages, everything else still to /messages (outbound.sending).
+    marketing_messages_api = models.BooleanField(
+        "Marketing Messages API",
+        default=False,
+        help_text="Send marketing templates through Meta's Marketing Messages API. Turn on only once the "
+        "business has accepted its terms in WhatsApp Manager.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,6 +42,10 @@ MEDIA_MAX_BYTES = {
 POOL_MAXSIZE = 64
 # Templates are capped at 250 per WABA; pages of 100 need three, so ten is a safe stop.
 MAX_TEMPLATE_PAGES = 10
+# Where a send goes: /messages, or the Marketing Messages API's edge, which takes marketing templates only.
+EDGE_MESSAGES = "messages"
+EDGE_MARKETING_MESSAGES = "marketing_messages"
+SEND_EDGES = (EDGE_MESSAGES, EDGE_MARKETING_MESSAGES)
 DEFAULT_PHONE_FIELDS = (
     "id",
     "display_phone_number",
@@ -276,11 +280,15 @@ class GraphClient:
 
     # --- messages ----------------------------------------------------------------
 
-    def send_message(self, phone_number_id: str, payload: dict) -> SendResult:
-        """POST /{phone_number_id}/messages. messaging_product and recipient_type are added."""
+    def send_message(self, phone_number_id: str, payload: dict, *, edge: str = EDGE_MESSAGES) -> SendResult:
+        """POST /{phone_number_id}/messages, or /marketing_messages for a marketing template of an
+        account on Meta's Marketing Messages API (same body, same answer, same errors).
+        messaging_product and recipient_type are added."""
+        if edge not in SEND_EDGES:
+            raise ValueError(f"not a send edge: {edge!r}")
         body = self._json(
             "POST",
-            f"{phone_number_id}/messages",
+            f"{phone_number_id}/{edge}",
             json={"messaging_product": "whatsapp", "recipient_type": "individual", **payload},
         )
         messages = dicts(body.get("messages"))

@@ -76,6 +76,8 @@ class SentMessage(models.Model):
     body = models.TextField(help_text="The raw request body, so the outbox shows it byte for byte.")
     # Meta's pricing category: service, utility, marketing or authentication.
     category = models.CharField(max_length=20)
+    # The edge it was posted to: "messages", or "marketing_messages" (the Marketing Messages API).
+    edge = models.CharField(max_length=20, default="messages")
     created_at = models.DateTimeField(db_index=True)
 
 

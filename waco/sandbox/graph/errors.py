@@ -67,6 +67,8 @@ ERRORS = {
     131051: ErrorSpec(400, "Unsupported message type", "Unsupported message type."),
     131052: ErrorSpec(400, "Media download error", "Unable to download the media sent by the user."),
     131053: ErrorSpec(400, "Media upload error", "Unable to upload the media used in the message."),
+    # The Marketing Messages API's answer to a template of another category (as partners report it).
+    131055: ErrorSpec(400, "Method not allowed", "The method is not allowed for this message."),
     131056: ErrorSpec(
         400,
         "(Business Account, Consumer Account) pair rate limit hit",

@@ -31,22 +31,43 @@ class LeanOutbox:
         self._items: deque = deque(maxlen=LEAN_CAPACITY)
         self._ids = itertools.count(1)
 
-    def record(self, *, config: Config, phone_number_id: str, addressee, wamid: str, raw_body: bytes) -> None:
+    def record(
+        self, *, config: Config, phone_number_id: str, addressee, wamid: str, raw_body: bytes, edge: str
+    ) -> None:
         with self._lock:
             self._reset_if_stale(config)
             self._items.append(
-                (next(self._ids), phone_number_id, addressee.to, addressee.recipient, wamid, raw_body, time.time())
+                (
+                    next(self._ids),
+                    phone_number_id,
+                    addressee.to,
+                    addressee.recipient,
+                    wamid,
+                    raw_body,
+                    time.time(),
+                    edge,
+                )
             )
 
     def list(
-        self, *, config: Config, to: str = "", recipient: str = "", since_id: int = 0, limit: int = DEFAULT_LIMIT
+        self,
+        *,
+        config: Config,
+        to: str = "",
+        recipient: str = "",
+        edge: str = "",
+        since_id: int = 0,
+        limit: int = DEFAULT_LIMIT,
     ) -> list[dict]:
         with self._lock:
             self._reset_if_stale(config)
             items = [
                 i
                 for i in self._items
-                if i[0] > since_id and (not to or i[2] == to) and (not recipient or i[3] == recipient)
+                if i[0] > since_id
+                and (not to or i[2] == to)
+                and (not recipient or i[3] == recipient)
+                and (not edge or i[7] == edge)
             ][:limit]
         return [
             _item(outbox_id=i[0], phone_number_id=i[1], wamid=i[4], raw=i[5], status="accepted") | {"accepted_at": i[6]}
@@ -96,15 +117,17 @@ def outbox_list(
     to: str = "",
     recipient: str = "",
     customer: str = "",
+    edge: str = "",
     since_id: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> list[dict]:
     """Sends oldest first, after an outbox_id, optionally only those with this `to` (a wa_id)
-    or `recipient` (a BSUID) as sent, or those that reach this customer (a ServiceWindow key)."""
+    or `recipient` (a BSUID) as sent, those that reach this customer (a ServiceWindow key),
+    or those posted to this edge ("messages" or "marketing_messages")."""
     if config["lean"]:
-        return lean_outbox.list(config=config, to=to, recipient=recipient, since_id=since_id, limit=limit)
+        return lean_outbox.list(config=config, to=to, recipient=recipient, edge=edge, since_id=since_id, limit=limit)
     rows = SentMessage.objects.select_related("number").filter(id__gt=since_id).order_by("id")
-    for name, value in (("to", to), ("recipient", recipient), ("customer", customer)):
+    for name, value in (("to", to), ("recipient", recipient), ("customer", customer), ("edge", edge)):
         if value:
             rows = rows.filter(**{name: value})
     rows = list(rows[:limit])

@@ -7,6 +7,11 @@ or an injected error. Otherwise it is accepted and its fate comes later, by
 status webhooks: sent, delivered, read, or failed (131047 outside the window,
 131049 over the marketing limit, or an injected asynchronous error); a BSUID
 in `to` gets none (see waco.sandbox.graph.addressing).
+
+POST /{phone-number-id}/marketing_messages (Meta's Marketing Messages API) is the
+same send for marketing templates only: a body that is not a template is refused
+with 100, a template of another category with 131055; each send records the edge
+it came through (SentMessage.edge, the outbox's `edge` filter).
 """
 
 import time
@@ -41,14 +46,26 @@ SERVICE_WINDOW = timedelta(hours=24)
 MARKETING_WINDOW = timedelta(hours=24)
 # Free inside the window: service replies and utility templates (PMP pricing since 2025-07).
 FREE_IN_WINDOW = ("service", "utility")
+EDGE_MESSAGES = "messages"
+EDGE_MARKETING_MESSAGES = "marketing_messages"
+# The Marketing Messages API refuses what is not a marketing template (code and wording as partners report Meta's).
+NOT_A_TEMPLATE = "Message must be a template message."
+NOT_MARKETING = "Only marketing templates may be sent through the Marketing Messages API."
 
 
-def message_post(*, number: PhoneNumber, payload: dict, raw_body: bytes, config: Config) -> dict:
-    """POST /{phone-number-id}/messages: a send, or marking a customer's message read."""
-    if is_mark_read(payload):
+def message_post(
+    *, number: PhoneNumber, payload: dict, raw_body: bytes, config: Config, edge: str = EDGE_MESSAGES
+) -> dict:
+    """POST /{phone-number-id}/messages: a send, or marking a customer's message read; or
+    POST /{phone-number-id}/marketing_messages: a marketing template's send."""
+    if is_mark_read(payload) and edge == EDGE_MESSAGES:
         return _mark_read(number=number, payload=payload)
     kind = validate_send(payload)
+    if edge == EDGE_MARKETING_MESSAGES:
+        _marketing_body_check(payload, kind)
     template = _template_check(number, payload) if kind == "template" else None
+    if edge == EDGE_MARKETING_MESSAGES and template.category != "MARKETING":
+        raise GraphError(131055, NOT_MARKETING)
     if kind in MEDIA_TYPES and payload[kind].get("id"):
         _media_check(number, payload[kind]["id"])
     addressee = addressee_for(number, payload)
@@ -65,6 +82,7 @@ def message_post(*, number: PhoneNumber, payload: dict, raw_body: bytes, config:
             addressee=addressee,
             wamid=wamid,
             raw_body=raw_body,
+            edge=edge,
         )
     if not lean or config["lean_statuses"]:
         # Lean mode writes no send row; its statuses, when wanted, still go through the outbox table.
@@ -76,12 +94,21 @@ def message_post(*, number: PhoneNumber, payload: dict, raw_body: bytes, config:
             addressee=addressee,
             template=template,
             config=config,
+            edge=edge,
         )
     return {
         "messaging_product": "whatsapp",
         "contacts": [addressee.response_contact],
         "messages": [{"id": wamid, "message_status": "accepted"}],
     }
+
+
+def _marketing_body_check(payload: dict, kind: str) -> None:
+    if kind != "template":
+        raise GraphError(100, NOT_A_TEMPLATE)
+    sharing = payload.get("message_activity_sharing")
+    if sharing is not None and not isinstance(sharing, bool):
+        raise GraphError(100, "Param message_activity_sharing must be a boolean.")
 
 
 def _template_check(number: PhoneNumber, payload: dict) -> Template:
@@ -130,7 +157,7 @@ def pricing_for(*, category: str, window_open: bool) -> dict:
     }
 
 
-def _accept(*, number, payload, raw_body, wamid, addressee: Addressee, template, config) -> None:
+def _accept(*, number, payload, raw_body, wamid, addressee: Addressee, template, config, edge) -> None:
     """Record an accepted send and queue its statuses, all in one transaction."""
     now = timezone.now()
     category = template.category.lower() if template else "service"
@@ -144,6 +171,7 @@ def _accept(*, number, payload, raw_body, wamid, addressee: Addressee, template,
                 customer=addressee.customer,
                 body=raw_body.decode("utf-8", errors="replace"),
                 category=category,
+                edge=edge,
                 created_at=now,
             )
         if not addressee.customer:

@@ -109,12 +109,16 @@ def graph_node(request, config, version, node_id):
 # --- Graph edges: /{version}/{id}/{edge} --------------------------------------------------
 
 
-def _messages_post(request, config, node_id):
+def _messages_post(request, config, node_id, edge=send.EDGE_MESSAGES):
     number = nodes.number_get(node_id, _token(request))
     payload = _graph_payload(request)
     # The outbox shows the body as received; a form-encoded send is kept as its JSON.
     raw = request.body if request.content_type == "application/json" else json.dumps(payload).encode()
-    return send.message_post(number=number, payload=payload, raw_body=raw, config=config)
+    return send.message_post(number=number, payload=payload, raw_body=raw, config=config, edge=edge)
+
+
+def _marketing_messages_post(request, config, node_id):
+    return _messages_post(request, config, node_id, edge=send.EDGE_MARKETING_MESSAGES)
 
 
 def _media_post(request, config, node_id):
@@ -180,6 +184,7 @@ def _products_get(request, config, node_id):
 
 EDGE_HANDLERS = {
     ("POST", "messages"): _messages_post,
+    ("POST", "marketing_messages"): _marketing_messages_post,
     ("POST", "media"): _media_post,
     ("GET", "message_templates"): _templates_get,
     ("POST", "message_templates"): _templates_post,
@@ -227,7 +232,7 @@ def _int_param(request, name: str, default: int) -> int:
 
 @csrf_exempt
 def outbox(request):
-    """GET /sandbox/graph/outbox?to=&recipient=&since_id=&limit=: sends, oldest first."""
+    """GET /sandbox/graph/outbox?to=&recipient=&edge=&since_id=&limit=: sends, oldest first."""
     if request.method != "GET":
         return _bad_request("use GET")
     try:
@@ -235,8 +240,8 @@ def outbox(request):
     except CustomerInputError as exc:
         return _bad_request(str(exc))
     to = wa_id_for(request.GET.get("to", "")) if request.GET.get("to") else ""
-    recipient = request.GET.get("recipient", "")
-    items = outbox_list(config=config_get(), to=to, recipient=recipient, since_id=since_id, limit=limit)
+    recipient, edge = request.GET.get("recipient", ""), request.GET.get("edge", "")
+    items = outbox_list(config=config_get(), to=to, recipient=recipient, edge=edge, since_id=since_id, limit=limit)
     return JsonResponse(items, safe=False)
 
 
