@@ -4,7 +4,7 @@ from django.core.validators import validate_slug
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from outbound.models import MessageCategory, MessageStatus, OutboundMessage
+from outbound.models import GraphEdge, MessageCategory, MessageStatus, OutboundMessage
 from outbound.send_requests import API_SUBJECT, SendRequest
 from waco.api.fields import StrictCharField
 from waco.cloud_api.errors import ErrorClass
@@ -120,6 +120,10 @@ class MessageSerializer(serializers.ModelSerializer):
     decision = DecisionSerializer(source="*")
     times = StepTimesSerializer(source="*")
     error = serializers.SerializerMethodField()
+    edge = serializers.SerializerMethodField(
+        help_text="The Graph edge the message was sent to (messages, or marketing_messages for a marketing "
+        "template of an account using Meta's Marketing Messages API); null before its first send."
+    )
 
     class Meta:
         model = OutboundMessage
@@ -135,6 +139,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "decision",
             "times",
             "error",
+            "edge",
             "updated_at",
         ]
 
@@ -143,6 +148,10 @@ class MessageSerializer(serializers.ModelSerializer):
 
     def get_reference(self, message: OutboundMessage) -> str | None:
         return message.subject_id if message.subject_type == API_SUBJECT else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=GraphEdge.choices, allow_null=True))
+    def get_edge(self, message: OutboundMessage) -> str | None:
+        return message.graph_edge or None
 
     @extend_schema_field(MessageErrorSerializer(allow_null=True))
     def get_error(self, message: OutboundMessage) -> dict | None:

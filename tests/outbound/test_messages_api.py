@@ -223,6 +223,15 @@ def test_a_message_shows_each_steps_time_and_its_error(shop, api_client):
     assert body["times"]["queued"] is not None and body["times"]["delivered"] is None
 
 
+def test_a_message_shows_the_graph_edge_it_went_to_once_sent(shop, api_client):
+    queued = OutboundMessageFactory(phone_number=shop.number, contact=shop.customer)
+    marketing = OutboundMessageFactory(
+        phone_number=shop.number, contact=shop.customer, status=MessageStatus.SENT, graph_edge="marketing_messages"
+    )
+    assert api_client.get(f"/api/v1/messages/{queued.pk}").json()["edge"] is None
+    assert api_client.get(f"/api/v1/messages/{marketing.pk}").json()["edge"] == "marketing_messages"
+
+
 def test_messages_of_another_account_are_not_found(shop, api_client_factory):
     theirs = OutboundMessageFactory()  # a number of another account
     mine = OutboundMessageFactory(phone_number=shop.number, contact=shop.customer)
