@@ -31,8 +31,11 @@ def _message_for(event: StatusEvent, phone_number) -> OutboundMessage | None:
     if not our_id.isdigit():
         return None
     message = locked.filter(pk=int(our_id), phone_number=phone_number).first()
-    if message is None or message.wamid:
-        return None  # a different wamid: this status is of an earlier attempt
+    if message is None:
+        return None
+    if message.wamid:
+        # The send's answer may have committed this very wamid while the lock was awaited: it is ours.
+        return message if message.wamid == event.message_id else None  # else: an earlier attempt's status
     if SendAttempt.objects.filter(message=message, wamid=event.message_id).exists():
         return None  # an earlier attempt that fell back to a template
     message.wamid = event.message_id
