@@ -12,6 +12,8 @@ ENVIRONMENTS = ("demo", "test", "production")
 # Loud on purpose: anyone who sees one of these in a log knows the deployment is unsafe.
 DEMO_SECRET_KEY = "demo-insecure-django-secret-key-never-use-in-production"
 DEMO_META_APP_SECRET = "demo-insecure-meta-app-secret"
+# The sandbox's Meta app: not a secret, so only a made-up id, never used in production.
+DEMO_META_APP_ID = "100000000000042"
 DEMO_META_VERIFY_TOKEN = "demo-insecure-verify-token"
 DEMO_FIELD_ENCRYPTION_KEY = "demo-insecure-field-encryption-key"
 DEMO_STRIPE_SECRET_KEY = "sk_test_demo_insecure_sandbox_key"

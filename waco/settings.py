@@ -32,6 +32,9 @@ DEMO_DATA_DIR = Path(env.str("WACO_DATA_DIR", default=str(BASE_DIR / "var")))
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=config.DEMO_SECRET_KEY)
 WACO_META_APP_SECRETS = env.list("WACO_META_APP_SECRET", default=[config.DEMO_META_APP_SECRET])
 WACO_META_VERIFY_TOKEN = env.str("WACO_META_VERIFY_TOKEN", default=config.DEMO_META_VERIFY_TOKEN)
+# The Meta app the tokens belong to: with it and the first app secret, beat checks each token
+# (waco.channels.token_health). Blank in production until set: no check.
+WACO_META_APP_ID = env.str("WACO_META_APP_ID", default="" if PRODUCTION else config.DEMO_META_APP_ID)
 WACO_FIELD_ENCRYPTION_KEYS = env.list("WACO_FIELD_ENCRYPTION_KEY", default=[config.DEMO_FIELD_ENCRYPTION_KEY])
 WACO_STRIPE_SECRET_KEY = env.str("WACO_STRIPE_SECRET_KEY", default=config.DEMO_STRIPE_SECRET_KEY)
 # Comma-separated, like Meta's: during a rotation every one verifies; the first signs (the sandbox).

@@ -382,6 +382,29 @@ class GraphClient:
             raw=body,
         )
 
+    # --- tokens ------------------------------------------------------------------
+
+    def debug_token(self, input_token: str, *, app_access_token: str) -> dict:
+        """GET /debug_token: what Meta knows of `input_token` (the answer's `data`: is_valid,
+        expires_at with 0 for never, scopes, ...). Asked with the app's access token
+        ("<app id>|<app secret>"), sent in the header rather than the URL."""
+        try:
+            body = self._json(
+                "GET",
+                "debug_token",
+                params={"input_token": input_token},
+                headers={"Authorization": f"Bearer {app_access_token}"},
+            )
+        except GraphError as exc:
+            # A connection error's text quotes the URL, and so the token in its query: cut it out.
+            exc.message = exc.message.replace(input_token, "<input_token>")
+            exc.args = (exc.message,)
+            raise exc from None
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise error_for_class(ErrorClass.UNCLASSIFIED, "debug_token answered without data", http_status=200)
+        return data
+
     # --- templates ---------------------------------------------------------------
 
     def list_templates(self, waba_id: str, *, limit: int = 100, fields: str | None = None) -> list[dict]:

@@ -7,17 +7,41 @@ that happens to live in the same database.
 from django.db import models
 from django.db.models import Q
 
+# What a system-user token is granted for WhatsApp, unless a test takes some away.
+DEFAULT_TOKEN_SCOPES = ["whatsapp_business_messaging", "whatsapp_business_management"]
+
+
+def default_token_scopes() -> list[str]:
+    return list(DEFAULT_TOKEN_SCOPES)
+
 
 class BusinessAccount(models.Model):
-    """A WhatsApp Business Account as Meta knows it, with the token that acts for it."""
+    """A WhatsApp Business Account as Meta knows it, with the token that acts for it.
+
+    The token's state is what debug_token answers: an invalid or expired token is also
+    refused with 190 wherever it is used.
+    """
 
     waba_id = models.CharField(max_length=64, unique=True)
     access_token = models.TextField()
     catalog_id = models.CharField(max_length=64, blank=True)
+    token_valid = models.BooleanField(default=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never (expires_at 0).")
+    token_scopes = models.JSONField(default=default_token_scopes)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
         return self.waba_id
+
+
+class App(models.Model):
+    """The Meta app the tokens were issued to, whose id and secret make the app access token
+    debug_token asks for. Without a row it is the app Waco is configured with (WACO_META_APP_ID,
+    the first WACO_META_APP_SECRET); a test writes one to play a secret reset at Meta."""
+
+    app_id = models.CharField(max_length=64, unique=True)
+    app_secret = models.CharField(max_length=255)
+    name = models.CharField(max_length=200, default="Waco Sandbox")
 
 
 class PhoneNumber(models.Model):

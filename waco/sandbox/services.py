@@ -1,6 +1,8 @@
 """The sandbox's public operations, callable without HTTP: what tests, the demo and
 benchmarks use. The implementations live in the modules named beside each import."""
 
+from datetime import datetime
+
 from django.db import transaction
 
 from waco.sandbox.config import config_get, config_reset, config_update  # noqa: F401
@@ -14,9 +16,10 @@ from waco.sandbox.delivery import (  # noqa: F401
 from waco.sandbox.faults import faults_reset
 from waco.sandbox.graph.customers import CustomerInputError, customer_message_send  # noqa: F401
 from waco.sandbox.graph.message_templates import template_status_set  # noqa: F401
+from waco.sandbox.graph.nodes import app_current
 from waco.sandbox.graph.outbox import lean_outbox, outbox_list  # noqa: F401
 from waco.sandbox.graph.ratelimit import buckets_reset
-from waco.sandbox.models import BusinessAccount, PhoneNumber
+from waco.sandbox.models import DEFAULT_TOKEN_SCOPES, App, BusinessAccount, PhoneNumber
 from waco.sandbox.signing import signature  # noqa: F401
 
 DEFAULT_VERIFIED_NAME = "Waco Demo Shop"
@@ -48,6 +51,33 @@ def sandbox_seed(
             },
         )
     return number
+
+
+def token_state_set(
+    *,
+    waba_id: str,
+    valid: bool = True,
+    expires_at: datetime | None = None,
+    scopes: list[str] | tuple[str, ...] = tuple(DEFAULT_TOKEN_SCOPES),
+) -> BusinessAccount:
+    """What Meta holds of the account's token, all of it at once: valid or invalidated, when it
+    expires (None: never) and what it is granted. debug_token answers it; an invalid or expired
+    token is refused with 190 everywhere."""
+    account = BusinessAccount.objects.get(waba_id=waba_id)
+    account.token_valid = valid
+    account.token_expires_at = expires_at
+    account.token_scopes = list(scopes)
+    account.save(update_fields=["token_valid", "token_expires_at", "token_scopes"])
+    return account
+
+
+@transaction.atomic
+def app_secret_reset(*, app_secret: str) -> App:
+    """Meta's app secret is now `app_secret` (reset in the app dashboard): app access tokens made
+    with the secret Waco is configured with are refused from here on."""
+    current = app_current()
+    App.objects.all().delete()
+    return App.objects.create(app_id=current.app_id, app_secret=app_secret, name=current.name)
 
 
 def sandbox_memory_reset() -> None:

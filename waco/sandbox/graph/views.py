@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from waco.sandbox.config import config_get
@@ -96,10 +97,16 @@ def _node_delete(request, config, node_id):
 
 
 NODE_HANDLERS = {"GET": _node_get, "DELETE": _node_delete}
+# Graph paths that are not object ids.
+DEBUG_TOKEN = "debug_token"
 
 
 @graph_endpoint
 def graph_node(request, config, version, node_id):
+    if node_id == DEBUG_TOKEN and request.method == "GET":
+        return nodes.token_debug(
+            input_token=request.GET.get("input_token", ""), access_token=_token(request), now=timezone.now()
+        )
     handler = NODE_HANDLERS.get(request.method)
     if handler is None:
         raise nodes.missing_node(node_id)
