@@ -40,7 +40,6 @@ its share meanwhile (else the comparison says nothing).
 """
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -50,7 +49,8 @@ import time
 import tracemalloc
 from datetime import time as clock_time
 
-from bench.common import REPO, cpu_seconds, fresh_database, wait_http
+from bench.common import REPO, busiest_second, cpu_seconds, fresh_database, wait_http
+from bench.conversation import _send_level, first_replies, quiet
 from bench.openloop import percentile
 
 DB_NAME = "waco_bench_campaign"
@@ -462,16 +462,6 @@ def middle_rate(times: list[float], trim: float = 0.1) -> float:
     return sum(1 for t in times if low <= t <= high) / (high - low)
 
 
-def busiest_second(times: list[float]) -> int:
-    """The most attempts starting within any one second (a sliding window, as bench/outbound.py)."""
-    peak, first = 0, 0
-    for last, t in enumerate(times):
-        while times[first] <= t - 1.0:
-            first += 1
-        peak = max(peak, last - first + 1)
-    return peak
-
-
 def sandbox_duplicates(prefix: str) -> tuple[int, int, int]:
     """(sends the sandbox accepted, recipients they reached, recipients reached more than once)."""
     from django.db.models import Count
@@ -587,42 +577,12 @@ def sends() -> None:
 # --- replies beside a campaign -------------------------------------------------------------------
 
 
-async def _customers(rate: float, seconds: float, prefix: str) -> tuple[dict[str, float], int]:
-    """New customers writing to the number at `rate`/s, open loop (bench/conversation.py's messages);
-    (wa_id -> wall time it was due, errors)."""
-    from bench.conversation import HI, NUMBER_ID, TAP, _post  # bench/conversation.py's shop, seeded here
-
-    start_mono, start_wall = time.perf_counter() + 0.2, time.time() + 0.2
-    due: dict[str, float] = {}
-    errors = 0
-
-    async def fire(n: int):
-        nonlocal errors
-        wa_id = f"{prefix}{n:06d}"
-        await asyncio.sleep(max(0.0, start_mono + n / rate - time.perf_counter()))
-        body = json.dumps(
-            {"from": wa_id, "name": f"Customer {n}", "phone_number_id": NUMBER_ID, "message": HI if n % 2 == 0 else TAP}
-        ).encode()
-        try:
-            status = await _post(SANDBOX_PORT, body)
-        except OSError:
-            status = 0
-        if status == 200:
-            due[wa_id] = start_wall + n / rate
-        else:
-            errors += 1
-
-    await asyncio.gather(*(fire(n) for n in range(int(rate * seconds))))
-    return due, errors
-
-
 def reply_level(rate: float, seconds: float, prefix: str, groups: dict[str, list[int]]) -> dict:
     """Customers at `rate`/s for `seconds`; p50/p99/max from due to the first reply at the sandbox."""
-    from bench.conversation import first_replies
 
     cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     window = time.time()
-    due, errors = asyncio.run(_customers(rate, seconds, prefix))
+    due, errors, _ = asyncio.run(_send_level(rate, seconds, prefix))  # bench/conversation.py's customers
     window = (window, time.time())
     deadline = time.monotonic() + REPLY_TIMEOUT
     replies = first_replies(prefix)
@@ -648,7 +608,6 @@ def reply_level(rate: float, seconds: float, prefix: str, groups: dict[str, list
 
 def quiet_wait(timeout: float = REPLY_TIMEOUT) -> None:
     """Until nothing is owed: no webhook at the sandbox or at Waco, no send in flight."""
-    from bench.conversation import quiet
 
     deadline = time.monotonic() + timeout
     while not quiet() and time.monotonic() < deadline:

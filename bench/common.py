@@ -55,3 +55,13 @@ def children(pid: int) -> list[int]:
 
 def pids_named(name: str) -> list[int]:
     return [int(p) for p in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()]
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most events starting within any one second: a sliding window over sorted times."""
+    peak, first = 0, 0
+    for last, t in enumerate(times):
+        while times[first] <= t - 1.0:
+            first += 1
+        peak = max(peak, last - first + 1)
+    return peak

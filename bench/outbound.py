@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from bench.common import REPO, cpu_seconds, fresh_database, pids_named, wait_http
+from bench.common import REPO, busiest_second, cpu_seconds, fresh_database, pids_named, wait_http
 
 SANDBOX_PORT = 8766
 WEB_PORT = 8767
@@ -168,16 +168,10 @@ def run_workers(count: int) -> tuple[float, dict]:
     return count / elapsed, cpu
 
 
-def busiest_second() -> int:
+def busiest_second_of_attempts() -> int:
     from outbound.models import SendAttempt
 
-    times = sorted(t.timestamp() for t in SendAttempt.objects.values_list("started_at", flat=True))
-    peak, start = 0, 0
-    for end, t in enumerate(times):
-        while times[start] <= t - 1.0:
-            start += 1
-        peak = max(peak, end - start + 1)
-    return peak
+    return busiest_second(sorted(t.timestamp() for t in SendAttempt.objects.values_list("started_at", flat=True)))
 
 
 def paced_rate() -> float:
@@ -303,7 +297,7 @@ def main() -> None:
             enqueue(number, customers, count)
             rate, _ = run_workers(count)
             print(
-                f"limit {limit}/s: {rate:6.0f} sends/s sustained, busiest sliding second {busiest_second()}"
+                f"limit {limit}/s: {rate:6.0f} sends/s sustained, busiest sliding second {busiest_second_of_attempts()}"
                 f" (limit + burst {limit + max(1, int(limit * 0.05))}), duplicates {duplicates()}"
             )
             print(f"    {pace_verdict(limit)}")
