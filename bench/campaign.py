@@ -582,7 +582,9 @@ def reply_level(rate: float, seconds: float, prefix: str, groups: dict[str, list
 
     cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     window = time.time()
-    due, errors, _ = asyncio.run(_send_level(rate, seconds, prefix))  # bench/conversation.py's customers
+    due, errors, _ = asyncio.run(
+        _send_level(rate, seconds, prefix, port=SANDBOX_PORT)
+    )  # bench/conversation.py's customers
     window = (window, time.time())
     deadline = time.monotonic() + REPLY_TIMEOUT
     replies = first_replies(prefix)

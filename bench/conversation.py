@@ -147,8 +147,11 @@ async def _post(port: int, body: bytes) -> int:
         writer.close()
 
 
-async def _send_level(rate: float, seconds: float, prefix: str) -> tuple[dict[str, float], int, float]:
-    """Post rate*seconds messages from distinct customers; (wa_id -> due wall time, errors, elapsed)."""
+async def _send_level(
+    rate: float, seconds: float, prefix: str, port: int = SANDBOX_PORT
+) -> tuple[dict[str, float], int, float]:
+    """Post rate*seconds messages from distinct customers to the sandbox on `port`; (wa_id -> due wall
+    time, errors, elapsed)."""
     total = int(rate * seconds)
     start_mono = time.perf_counter() + 0.2
     start_wall = time.time() + 0.2
@@ -163,7 +166,7 @@ async def _send_level(rate: float, seconds: float, prefix: str) -> tuple[dict[st
             {"from": wa_id, "name": f"Customer {n}", "phone_number_id": NUMBER_ID, "message": HI if n % 2 == 0 else TAP}
         ).encode()
         try:
-            status = await _post(SANDBOX_PORT, body)
+            status = await _post(port, body)
         except OSError:
             status = 0
         if status == 200:
